@@ -1,0 +1,13 @@
+"""Pure HTML/text parsing shared by the crawler and the inspections (no I/O, no clock, no project imports)."""
+
+from .dates import date_from_url, find_dates, parse_date
+from .docmeta import doc_metadata, validity_in, wenhao_in
+from .html import EntryInfo, LinkInfo, ParsedPage, parse_page
+from .markings import Markings, footer_markings
+
+__all__ = [
+    "parse_date", "find_dates", "date_from_url",
+    "parse_page", "ParsedPage", "LinkInfo", "EntryInfo",
+    "footer_markings", "Markings",
+    "doc_metadata", "wenhao_in", "validity_in",
+]

@@ -1,0 +1,560 @@
+"""Page structure: title, <meta>, links with their region, breadcrumb, dated list entries, pagination, JS shells.
+
+Pure functions over a decoded ``str`` (the caller decodes the bytes: GBK pages as gb18030). Never raises on
+malformed input; lxml is used directly (bs4 is not needed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import lxml.etree as etree
+import lxml.html
+
+from .dates import find_dates, normalize
+
+__all__ = ["LinkInfo", "EntryInfo", "ParsedPage", "parse_page", "parse_tree", "visible_text", "text_chunks"]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkInfo:
+    url: str  # absolute, fragment removed
+    anchor: str = ""  # stripped, whitespace-collapsed text
+    region: str = "body"  # nav | body | footer
+    image_alt: str = ""  # alt/title of an <img> inside the <a> (image-only links)
+    image_src: str = ""  # absolute src of that <img> (image-only links), "" otherwise
+    tag: str = "a"  # a | area | iframe | frame
+
+
+@dataclass(frozen=True, slots=True)
+class EntryInfo:
+    title: str
+    url: str
+    date_text: str  # as printed ("[06-29]", "2021年6月29日" ...)
+    date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPage:
+    url: str
+    title: str = ""
+    meta: dict[str, str] = field(default_factory=dict)
+    links: tuple[LinkInfo, ...] = ()
+    breadcrumb: tuple[str, ...] = ()
+    entries: tuple[EntryInfo, ...] = ()
+    next_pages: tuple[str, ...] = ()
+    is_list: bool = False
+    js_shell: bool = False
+    text: str = ""
+
+
+# ----------------------------------------------------------------------------------------------- parsing
+
+_CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WS_RE = re.compile(r"\s+")
+_INVISIBLE = {"script", "style", "template", "head", "title", "meta", "link"}
+
+
+def parse_tree(html: str):
+    """An lxml root element for ``html`` (a decoded str), or None when there is nothing to parse."""
+    if not html:
+        return None
+    if not isinstance(html, str):
+        html = str(html)
+    data = _CTRL_RE.sub(" ", html).encode("utf-8", "replace")
+    if not data.strip():
+        return None
+    try:
+        parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
+        root = lxml.html.document_fromstring(data, parser=parser)
+    except Exception:  # noqa: BLE001 - lxml raises several kinds on garbage; we never fail
+        return None
+    return root
+
+
+def _collapse(text: str | None) -> str:
+    return _WS_RE.sub(" ", text or "").strip()
+
+
+def _iter_text(root, skip=_INVISIBLE):
+    """Text pieces in document order, skipping invisible subtrees (iterative, safe on deep nesting)."""
+    stack = [(root, False)]
+    while stack:
+        el, tail_only = stack.pop()
+        if tail_only:
+            if el.tail:
+                yield el.tail
+            continue
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if el is not root:
+            stack.append((el, True))
+        if not tag or tag.lower() in skip:
+            continue
+        if el.text:
+            yield el.text
+        for child in reversed(el):
+            stack.append((child, False))
+
+
+def visible_text(root) -> str:
+    if root is None:
+        return ""
+    return _collapse(" ".join(_iter_text(root)))
+
+
+def text_chunks(root) -> list[str]:
+    """Non-empty, whitespace-collapsed visible text nodes in document order."""
+    if root is None:
+        return []
+    out = []
+    for piece in _iter_text(root):
+        piece = _collapse(piece)
+        if piece:
+            out.append(piece)
+    return out
+
+
+def _tag(el) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+def _idclass(el) -> str:
+    return ((el.get("id") or "") + " " + (el.get("class") or "")).lower()
+
+
+# ----------------------------------------------------------------------------------------------- regions
+
+_FOOT_WORDS = ("foot", "bottom", "copyright", "_ideconac", "banquan")
+_NAV_WORDS = ("nav", "menu", "daohang", "header")
+_NAV_PART_RE = re.compile(r"^(?:top(?:\d*|nav|bar|menu|links?|head(?:er)?|box|wrap)|dh(?:\d*|nav|box|wrap|menu)?)$")
+_SPLIT_RE = re.compile(r"[\s\-_]+")
+
+
+def _classify(el) -> str | None:
+    tag = _tag(el)
+    if tag == "footer":
+        return "footer"
+    if tag in ("nav", "header"):
+        return "nav"
+    ic = _idclass(el)
+    if not ic.strip():
+        return None
+    if any(w in ic for w in _FOOT_WORDS):
+        return "footer"
+    if any(w in ic for w in _NAV_WORDS):
+        return "nav"
+    if any(_NAV_PART_RE.match(p) for p in _SPLIT_RE.split(ic) if p):
+        return "nav"
+    return None
+
+
+class _Regions:
+    def __init__(self):
+        self.cache: dict = {}
+
+    def of(self, el) -> str:
+        path = []
+        node = el
+        result = "body"
+        while node is not None:
+            if node in self.cache:
+                result = self.cache[node]
+                break
+            path.append(node)
+            r = _classify(node)
+            if r is not None:
+                result = r
+                break
+            node = node.getparent()
+        for n in path:
+            self.cache[n] = result
+        return result
+
+
+# ----------------------------------------------------------------------------------------------- links
+
+_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "vbscript:", "#")
+
+
+def _abs(base: str, href: str | None) -> str | None:
+    if not href:
+        return None
+    href = href.strip().replace("\\", "/")
+    if not href or href.lower().startswith(_SKIP_SCHEMES):
+        return None
+    try:
+        url = urldefrag(urljoin(base, href))[0] if base else urldefrag(href)[0]
+    except ValueError:
+        return None
+    return url or None
+
+
+def _base_url(root, url: str) -> str:
+    for base in root.iter("base"):
+        href = base.get("href")
+        if href:
+            try:
+                return urljoin(url, href.strip())
+            except ValueError:
+                return url
+    return url
+
+
+def _anchor_text(a) -> str:
+    return _collapse(" ".join(_iter_text(a, skip={"script", "style"})))
+
+
+def _image_of(a):
+    for img in a.iter("img"):
+        return img
+    return None
+
+
+# ----------------------------------------------------------------------------------------------- dates in rows
+
+_PURE_DATE_RE = re.compile(
+    r"^[\[(]?\s*(?:(?:发布|更新|公开|成文|生成)?(?:时间|日期)\s*:?\s*)?"
+    r"(?P<d>(?:(?:19|20)\d\d\s?(?:年\s?\d{1,2}\s?月\s?\d{1,2}\s?日|([-/.])\d{1,2}\2\d{1,2})"
+    r"|\d{1,2}-\d{1,2}|\d{1,2}\s?月\s?\d{1,2}\s?日)"
+    r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)\s*[\])]?$"
+)
+
+
+def _pure_date(text: str, as_of, year_hint=None):
+    t = normalize(_collapse(text))
+    if not t or len(t) > 40:
+        return None
+    if not _PURE_DATE_RE.match(t):
+        return None
+    found = find_dates(text.strip(), as_of=as_of, year_hint=year_hint)
+    if not found:
+        return None
+    printed, value = found[0]
+    stripped = text.strip()
+    if stripped.startswith(("[", "［", "【", "(", "（")) and printed[:1] not in "[［【(（":
+        # keep the brackets as printed: "[2018-03-16]"
+        close = stripped[-1:]
+        if close in "]］】)）":
+            printed = stripped
+    return printed, value
+
+
+def _row_date(row, anchor, as_of):
+    """(date_text, date) of a list row: an element or text node that is only a date, outside the anchor first."""
+    # elements / text nodes outside the anchor
+    stack = [(row, False)]
+    fallback_texts = []
+    while stack:
+        el, tail_only = stack.pop()
+        if tail_only:
+            if el.tail:
+                got = _pure_date(el.tail, as_of)
+                if got:
+                    return got
+                fallback_texts.append(el.tail)
+            continue
+        if el is not row:
+            stack.append((el, True))
+        tag = _tag(el)
+        if not tag or tag in ("script", "style") or el is anchor:
+            continue
+        if el.text:
+            got = _pure_date(el.text, as_of)
+            if got:
+                return got
+            fallback_texts.append(el.text)
+        for child in reversed(el):
+            stack.append((child, False))
+    # a date element inside the anchor: <a><span>title</span><span>2021-06-29</span></a>
+    for el in anchor.iter():
+        if el is anchor or not isinstance(el.tag, str):
+            continue
+        got = _pure_date(el.text_content() if hasattr(el, "text_content") else (el.text or ""), as_of)
+        if got:
+            return got
+    # a full date (with year) anywhere outside the anchor
+    for text in fallback_texts:
+        for printed, value in find_dates(text):
+            return printed, value
+    return None
+
+
+_ROW_STOP = {"body", "html", "ul", "ol", "table", "tbody", "thead", "dl", "form", "nav", "header", "footer"}
+_ROW_TAGS = {"li", "tr", "dd", "dt", "p", "div", "span", "h1", "h2", "h3", "h4", "h5", "h6", "td", "a", "em", "font"}
+
+
+# ----------------------------------------------------------------------------------------------- breadcrumb
+
+_BC_CLASS_RE = re.compile(r"breadcrumb|crumb|position|location|dqwz|curpos|weizhi|wz[-_]?nav|path")
+_BC_LABEL_RE = re.compile(r"(当前位置|您的位置|你的位置|您现在的位置|你现在的位置|现在位置|所在位置)\s*[:：]?")
+_BC_SPLIT_RE = re.compile(r"\s*(?:>>|»|＞|>|›|→|〉)\s*")
+
+
+def _breadcrumb(root) -> tuple[str, ...]:
+    container = None
+    for el in root.iter():
+        tag = _tag(el)
+        if not tag or tag in ("body", "html", "script", "style"):
+            continue
+        if _BC_CLASS_RE.search(_idclass(el)) and el.find(".//a") is not None:
+            container = el
+            break
+    if container is None:
+        for el in root.iter():
+            if not isinstance(el.tag, str) or _tag(el) in ("script", "style"):
+                continue
+            if el.text and _BC_LABEL_RE.search(el.text):
+                node = el
+                for _ in range(4):
+                    if node.find(".//a") is not None or node.getparent() is None:
+                        break
+                    node = node.getparent()
+                if node.find(".//a") is not None:
+                    container = node
+                    break
+    if container is None:
+        return ()
+    text = _collapse(" ".join(_iter_text(container)))
+    if len(text) > 400:
+        return ()
+    m = _BC_LABEL_RE.search(text)
+    if m:
+        text = text[m.end():]
+    parts = [p.strip(" :：") for p in _BC_SPLIT_RE.split(text)]
+    parts = [p for p in parts if p and len(p) <= 40]
+    if len(parts) <= 1:
+        anchors = [_anchor_text(a) for a in container.iter("a")]
+        anchors = [a for a in anchors if a and len(a) <= 40]
+        if len(anchors) > len(parts):
+            parts = anchors
+    return tuple(parts)
+
+
+# ----------------------------------------------------------------------------------------------- pagination
+
+_NEXT_TEXTS = {"下一页", "下页", ">", "›", "后一页", "下一頁", ">>", "»"}
+_PAGE_FILE_RE = re.compile(r"^(?:index|list|default)_(\d+)\.[a-z]+$", re.I)
+_PAGE_QS_RE = re.compile(r"(?:^|[?&])(?:page|pageno|pagenum|pageindex|curpage|p)=\d+", re.I)
+_CREATE_PAGE_RE = re.compile(r"createPageHTML\s*\(([^)]{0,200})\)")
+
+
+def _dirname(url: str) -> str:
+    parts = urlsplit(url)
+    path = parts.path.rsplit("/", 1)[0]
+    return f"{parts.scheme}://{parts.netloc}{path}/"
+
+
+def _create_page_urls(script: str, base: str) -> list[str]:
+    out = []
+    for match in _CREATE_PAGE_RE.finditer(script):
+        args = [a.strip().strip("'\"") for a in match.group(1).split(",")]
+        ints = [i for i, a in enumerate(args) if a.isdigit()]
+        if not ints:
+            continue
+        count = int(args[ints[0]])
+        strs = [a for a in args[ints[0] + 1:] if a and not a.isdigit()]
+        prefix, ext = (strs + ["index", "html"])[:2] if len(strs) >= 2 else ("index", "html")
+        if not re.fullmatch(r"[\w.-]{1,40}", prefix) or not re.fullmatch(r"\w{1,10}", ext):
+            continue
+        for i in range(1, min(count, 1000)):
+            try:
+                out.append(urljoin(base, f"{prefix}_{i}.{ext}"))
+            except ValueError:
+                break
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- JS shells
+
+_LIST_CONTAINER_RE = re.compile(r"list|xxgk|news|(?:^|[\s_-])lb(?:$|[\s_-])|infolist|data-?box|wenjian|wjlb")
+_JS_FILL_RE = re.compile(
+    r"document\.write|innerHTML|\.html\(|\.append\(|\$\.(?:ajax|get|getJSON|post)\(|fetch\(|XMLHttpRequest"
+    r"|\.load\(|template\(|render\(",
+)
+_JSON_ROWS_RE = re.compile(r"\[\s*\{\s*[\"']?(?:title|url|name|link|docTitle|DOCTITLE|pubDate|date)[\"']?\s*:")
+_TRS_DYNAMIC_RE = re.compile(r"动态|dynamic|\bTRS_|trs_|getDocList|docList|pageData|listData", re.I)
+
+
+def _js_shell(root, scripts: list[str], n_entries: int) -> bool:
+    script_text = "\n".join(scripts)
+    if not script_text.strip():
+        return False
+    fills = bool(_JS_FILL_RE.search(script_text))
+    for el in root.iter("ul", "ol", "div", "tbody", "table", "section", "dl"):
+        ic = _idclass(el)
+        if not ic.strip() or not _LIST_CONTAINER_RE.search(ic):
+            continue
+        if el.find(".//a") is not None or el.find(".//li") is not None:
+            continue
+        if _collapse(el.text_content()):
+            continue
+        ident = (el.get("id") or "").strip()
+        classes = [c for c in (el.get("class") or "").split() if len(c) > 2]
+        referenced = (ident and ident in script_text) or any(c in script_text for c in classes)
+        if referenced:
+            return True
+        if n_entries == 0 and fills and (_JSON_ROWS_RE.search(script_text) or _TRS_DYNAMIC_RE.search(script_text)):
+            return True
+    if n_entries == 0 and _JSON_ROWS_RE.search(script_text) and fills:
+        return True
+    if n_entries == 0 and re.search(r"document\.write\s*\(\s*[\"'][^\"']*<(?:li|tr)\b", script_text):
+        return True
+    return False
+
+
+# ----------------------------------------------------------------------------------------------- main
+
+_LIST_URL_RE = re.compile(r"(?:/|/index\.\w+|/index_\d+\.\w+|[?&]page=\d+)$", re.I)
+
+
+def parse_page(html: str, url: str, *, as_of: dt.date | None = None) -> ParsedPage:
+    """Parse one page. Never raises; an unparseable input gives an empty ``ParsedPage``."""
+    try:
+        return _parse_page(html, url or "", as_of)
+    except RecursionError:
+        return ParsedPage(url=url or "")
+    except Exception:  # noqa: BLE001 - a parser of untrusted input must not fail the crawl
+        return ParsedPage(url=url or "")
+
+
+def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
+    root = parse_tree(html)
+    if root is None:
+        return ParsedPage(url=url)
+    base = _base_url(root, url)
+
+    title = ""
+    for t in root.iter("title"):
+        title = _collapse(t.text_content())
+        break
+
+    meta: dict[str, str] = {}
+    for m in root.iter("meta"):
+        name = (m.get("name") or "").strip()
+        if name and name not in meta:
+            meta[name] = (m.get("content") or "").strip()
+
+    regions = _Regions()
+    links: list[LinkInfo] = []
+    anchors: list[tuple[object, str]] = []  # (element, url) of usable <a>
+    for el in root.iter("a", "area", "iframe", "frame"):
+        tag = _tag(el)
+        if tag in ("iframe", "frame"):
+            target = _abs(base, el.get("src"))
+            if target:
+                links.append(LinkInfo(url=target, anchor="", region="body", tag=tag))
+            continue
+        target = _abs(base, el.get("href"))
+        if not target:
+            continue
+        anchor = _anchor_text(el) if tag == "a" else _collapse(el.get("alt") or el.get("title"))
+        alt = src = ""
+        if tag == "a" and not anchor:
+            img = _image_of(el)
+            if img is not None:
+                alt = _collapse(img.get("alt") or img.get("title") or el.get("title") or "")
+                src = _abs(base, img.get("src")) or ""
+            elif el.get("title"):
+                alt = _collapse(el.get("title"))
+        links.append(LinkInfo(url=target, anchor=anchor, region=regions.of(el), image_alt=alt, image_src=src,
+                              tag=tag))
+        if tag == "a":
+            anchors.append((el, target))
+
+    # --- dated list entries
+    counts: dict = {}
+    for el, target in anchors:
+        node = el.getparent()
+        depth = 0
+        while node is not None and depth < 12:
+            counts.setdefault(node, set()).add(target)
+            node = node.getparent()
+            depth += 1
+    entries: list[EntryInfo] = []
+    seen_urls: set[str] = set()
+    for el, target in anchors:
+        if target in seen_urls:
+            continue
+        row = el
+        node = el.getparent()
+        depth = 0
+        while node is not None and depth < 12:
+            tag = _tag(node)
+            if tag in _ROW_STOP or len(counts.get(node, ())) > 1:
+                break
+            row = node
+            node = node.getparent()
+            depth += 1
+        if _tag(row) not in _ROW_TAGS:
+            continue
+        if regions.of(el) != "body":
+            continue
+        got = _row_date(row, el, as_of)
+        if not got:
+            continue
+        date_text, value = got
+        text = _anchor_text(el)
+        if date_text and date_text in text:
+            text = _collapse(text.replace(date_text, " "))
+        attr = _collapse(el.get("title"))
+        if attr and (not text or text.endswith(("...", "…", "..")) or len(attr) > len(text) and attr.startswith(
+                text.rstrip(".…"))):
+            text = attr
+        if not text:
+            continue
+        seen_urls.add(target)
+        entries.append(EntryInfo(title=text, url=target, date_text=date_text, date=value))
+
+    # --- pagination
+    next_pages: list[str] = []
+    page_dir = _dirname(url) if url else ""
+    for link in links:
+        if link.tag != "a":
+            continue
+        name = link.url.rsplit("/", 1)[-1].split("?", 1)[0]
+        is_next = link.anchor in _NEXT_TEXTS
+        sibling = bool(page_dir) and link.url.startswith(page_dir) and "/" not in link.url[len(page_dir):] \
+            and bool(_PAGE_FILE_RE.match(name))
+        same_path = urlsplit(link.url).path == urlsplit(url).path if url else False
+        by_query = same_path and bool(_PAGE_QS_RE.search(urlsplit(link.url).query))
+        if is_next or sibling or by_query:
+            next_pages.append(link.url)
+    scripts = []
+    for s in root.iter("script"):
+        if s.text:
+            scripts.append(s.text)
+    for s in scripts:
+        if "createPageHTML" in s:
+            next_pages.extend(_create_page_urls(s, base or url))
+    seen: set[str] = set()
+    pages = []
+    for p in next_pages:
+        if p not in seen and p != url:
+            seen.add(p)
+            pages.append(p)
+
+    js_shell = _js_shell(root, scripts, len(entries))
+
+    is_list = bool(entries)
+    if not is_list and url and _LIST_URL_RE.search(url.split("#", 1)[0]):
+        for el in root.iter("ul", "ol", "table", "div"):
+            ic = _idclass(el)
+            if _LIST_CONTAINER_RE.search(ic) or (_tag(el) in ("ul", "ol") and len(el.findall("li")) >= 3):
+                is_list = True
+                break
+
+    return ParsedPage(
+        url=url,
+        title=title,
+        meta=meta,
+        links=tuple(links),
+        breadcrumb=_breadcrumb(root),
+        entries=tuple(entries),
+        next_pages=tuple(pages),
+        is_list=is_list,
+        js_shell=js_shell,
+        text=visible_text(root),
+    )
