@@ -109,7 +109,7 @@ def _doc_metadata(html: str) -> dict[str, str]:
         i += 1
     if "发布日期" not in out:
         for el in root.iter("publishtime"):
-            text = _WS.sub(" ", el.text_content()).strip()
+            text = _WS.sub(" ", "".join(el.itertext())).strip()
             if text:
                 out["发布日期"] = text
                 break

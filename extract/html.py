@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.etree as etree
-import lxml.html
 
 from .dates import find_dates, normalize
 
@@ -68,8 +67,8 @@ def parse_tree(html: str):
     if not data.strip():
         return None
     try:
-        parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
-        root = lxml.html.document_fromstring(data, parser=parser)
+        parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+        root = etree.fromstring(data, parser=parser)
     except Exception:  # noqa: BLE001 - lxml raises several kinds on garbage; we never fail
         return None
     return root
@@ -99,10 +98,22 @@ def _iter_text(root, skip=_INVISIBLE):
             stack.append((child, False))
 
 
+_VISIBLE_XPATH = etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::template)]"
+    " | //frameset//text()[not(ancestor::script or ancestor::style)]"
+)
+
+
 def visible_text(root) -> str:
     if root is None:
         return ""
-    return _collapse(" ".join(_iter_text(root)))
+    try:
+        pieces = _VISIBLE_XPATH(root)
+    except Exception:  # noqa: BLE001
+        pieces = list(_iter_text(root))
+    if not pieces and root.find("body") is None:
+        pieces = list(_iter_text(root))
+    return _collapse(" ".join(pieces))
 
 
 def text_chunks(root) -> list[str]:
@@ -118,7 +129,8 @@ def text_chunks(root) -> list[str]:
 
 
 def _tag(el) -> str:
-    return el.tag.lower() if isinstance(el.tag, str) else ""
+    tag = el.tag
+    return tag if isinstance(tag, str) else ""
 
 
 def _idclass(el) -> str:
@@ -179,14 +191,25 @@ class _Regions:
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "vbscript:", "#")
 
 
-def _abs(base: str, href: str | None) -> str | None:
+def _abs(base: str, href: str | None, cache: dict | None = None) -> str | None:
+    if cache is not None:
+        key = (base, href)
+        if key in cache:
+            return cache[key]
+        cache[key] = value = _abs(base, href)
+        return value
     if not href:
         return None
     href = href.strip().replace("\\", "/")
     if not href or href.lower().startswith(_SKIP_SCHEMES):
         return None
     try:
-        url = urldefrag(urljoin(base, href))[0] if base else urldefrag(href)[0]
+        if href.startswith(("http://", "https://")) and " " not in href:
+            url = href
+        else:
+            url = urljoin(base, href) if base else href
+        if "#" in url:
+            url = urldefrag(url)[0]
     except ValueError:
         return None
     return url or None
@@ -204,7 +227,7 @@ def _base_url(root, url: str) -> str:
 
 
 def _anchor_text(a) -> str:
-    return _collapse(" ".join(_iter_text(a, skip={"script", "style"})))
+    return _collapse(" ".join(a.itertext()))
 
 
 def _image_of(a):
@@ -272,7 +295,7 @@ def _row_date(row, anchor, as_of):
     for el in anchor.iter():
         if el is anchor or not isinstance(el.tag, str):
             continue
-        got = _pure_date(el.text_content() if hasattr(el, "text_content") else (el.text or ""), as_of)
+        got = _pure_date("".join(el.itertext()), as_of)
         if got:
             return got
     # a full date (with year) anywhere outside the anchor
@@ -282,6 +305,7 @@ def _row_date(row, anchor, as_of):
     return None
 
 
+_NOT_ENTRY_TEXTS = {"首页", "网站首页", "返回首页", "更多", "更多>>", "更多>", "more", "MORE", "More", "查看更多", ">>"}
 _ROW_STOP = {"body", "html", "ul", "ol", "table", "tbody", "thead", "dl", "form", "nav", "header", "footer"}
 _ROW_TAGS = {"li", "tr", "dd", "dt", "p", "div", "span", "h1", "h2", "h3", "h4", "h5", "h6", "td", "a", "em", "font"}
 
@@ -289,13 +313,19 @@ _ROW_TAGS = {"li", "tr", "dd", "dt", "p", "div", "span", "h1", "h2", "h3", "h4",
 # ----------------------------------------------------------------------------------------------- breadcrumb
 
 _BC_CLASS_RE = re.compile(r"breadcrumb|crumb|position|location|dqwz|curpos|weizhi|wz[-_]?nav|path")
-_BC_LABEL_RE = re.compile(r"(当前位置|您的位置|你的位置|您现在的位置|你现在的位置|现在位置|所在位置)\s*[:：]?")
+_BC_LABEL_RE = re.compile(
+    r"(?:(?:您|你)(?:当前|现在|目前)?的?(?:所在)?位置|当前(?:的)?(?:所在)?位置|所在位置|现在位置)\s*[:：]?"
+)
 _BC_SPLIT_RE = re.compile(r"\s*(?:>>|»|＞|>|›|→|〉)\s*")
+
+
+_IDCLASS_XPATH = etree.XPath("//body//*[@id or @class]")
+_BC_TEXT_XPATH = etree.XPath("//body//text()[contains(., '位置')]", smart_strings=True)
 
 
 def _breadcrumb(root) -> tuple[str, ...]:
     container = None
-    for el in root.iter():
+    for el in _IDCLASS_XPATH(root):
         tag = _tag(el)
         if not tag or tag in ("body", "html", "script", "style"):
             continue
@@ -303,10 +333,11 @@ def _breadcrumb(root) -> tuple[str, ...]:
             container = el
             break
     if container is None:
-        for el in root.iter():
-            if not isinstance(el.tag, str) or _tag(el) in ("script", "style"):
+        for text in _BC_TEXT_XPATH(root):
+            el = text.getparent()
+            if el is None or _tag(el) in ("script", "style"):
                 continue
-            if el.text and _BC_LABEL_RE.search(el.text):
+            if _BC_LABEL_RE.search(text):
                 node = el
                 for _ in range(4):
                     if node.find(".//a") is not None or node.getparent() is None:
@@ -375,6 +406,7 @@ _JS_FILL_RE = re.compile(
     r"|\.load\(|template\(|render\(",
 )
 _JSON_ROWS_RE = re.compile(r"\[\s*\{\s*[\"']?(?:title|url|name|link|docTitle|DOCTITLE|pubDate|date)[\"']?\s*:")
+_NOT_LIST_RE = re.compile(r"comment|pinglun|liuyan|reply|share|annex|fujian|attach|author")
 _TRS_DYNAMIC_RE = re.compile(r"动态|dynamic|\bTRS_|trs_|getDocList|docList|pageData|listData", re.I)
 
 
@@ -382,25 +414,28 @@ def _js_shell(root, scripts: list[str], n_entries: int) -> bool:
     script_text = "\n".join(scripts)
     if not script_text.strip():
         return False
-    fills = bool(_JS_FILL_RE.search(script_text))
+    fill_scripts = [s for s in scripts if _JS_FILL_RE.search(s)]
+    if not fill_scripts:
+        return False
+    fill_text = "\n".join(fill_scripts)
     for el in root.iter("ul", "ol", "div", "tbody", "table", "section", "dl"):
         ic = _idclass(el)
-        if not ic.strip() or not _LIST_CONTAINER_RE.search(ic):
+        if not ic.strip() or not _LIST_CONTAINER_RE.search(ic) or _NOT_LIST_RE.search(ic):
             continue
         if el.find(".//a") is not None or el.find(".//li") is not None:
             continue
-        if _collapse(el.text_content()):
+        if _collapse("".join(el.itertext())):
             continue
         ident = (el.get("id") or "").strip()
         classes = [c for c in (el.get("class") or "").split() if len(c) > 2]
-        referenced = (ident and ident in script_text) or any(c in script_text for c in classes)
-        if referenced:
+        # a script that both names the empty container and writes into something
+        if any((ident and ident in s) or any(c in s for c in classes) for s in fill_scripts):
             return True
-        if n_entries == 0 and fills and (_JSON_ROWS_RE.search(script_text) or _TRS_DYNAMIC_RE.search(script_text)):
+        if n_entries == 0 and (_JSON_ROWS_RE.search(fill_text) or _TRS_DYNAMIC_RE.search(fill_text)):
             return True
-    if n_entries == 0 and _JSON_ROWS_RE.search(script_text) and fills:
+    if n_entries == 0 and _JSON_ROWS_RE.search(fill_text):
         return True
-    if n_entries == 0 and re.search(r"document\.write\s*\(\s*[\"'][^\"']*<(?:li|tr)\b", script_text):
+    if n_entries == 0 and re.search(r"document\.write\s*\(\s*[\"'][^\"']*<(?:li|tr)\b", fill_text):
         return True
     return False
 
@@ -428,7 +463,7 @@ def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
 
     title = ""
     for t in root.iter("title"):
-        title = _collapse(t.text_content())
+        title = _collapse("".join(t.itertext()))
         break
 
     meta: dict[str, str] = {}
@@ -438,16 +473,17 @@ def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
             meta[name] = (m.get("content") or "").strip()
 
     regions = _Regions()
+    joins: dict = {}
     links: list[LinkInfo] = []
     anchors: list[tuple[object, str]] = []  # (element, url) of usable <a>
     for el in root.iter("a", "area", "iframe", "frame"):
         tag = _tag(el)
         if tag in ("iframe", "frame"):
-            target = _abs(base, el.get("src"))
+            target = _abs(base, el.get("src"), joins)
             if target:
                 links.append(LinkInfo(url=target, anchor="", region="body", tag=tag))
             continue
-        target = _abs(base, el.get("href"))
+        target = _abs(base, el.get("href"), joins)
         if not target:
             continue
         anchor = _anchor_text(el) if tag == "a" else _collapse(el.get("alt") or el.get("title"))
@@ -492,6 +528,11 @@ def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
             continue
         if regions.of(el) != "body":
             continue
+        if _anchor_text(el) in _NOT_ENTRY_TEXTS:
+            continue
+        row_text = _collapse(" ".join(row.itertext()))
+        if len(row_text) > 300 or _BC_LABEL_RE.search(row_text):
+            continue
         got = _row_date(row, el, as_of)
         if not got:
             continue
@@ -510,18 +551,26 @@ def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
 
     # --- pagination
     next_pages: list[str] = []
-    page_dir = _dirname(url) if url else ""
+    try:
+        page_dir = _dirname(url) if url else ""
+        page_path = urlsplit(url).path if url else None
+    except ValueError:
+        page_dir, page_path = "", None
     for link in links:
         if link.tag != "a":
             continue
-        name = link.url.rsplit("/", 1)[-1].split("?", 1)[0]
-        is_next = link.anchor in _NEXT_TEXTS
-        sibling = bool(page_dir) and link.url.startswith(page_dir) and "/" not in link.url[len(page_dir):] \
-            and bool(_PAGE_FILE_RE.match(name))
-        same_path = urlsplit(link.url).path == urlsplit(url).path if url else False
-        by_query = same_path and bool(_PAGE_QS_RE.search(urlsplit(link.url).query))
-        if is_next or sibling or by_query:
+        if link.anchor in _NEXT_TEXTS:
             next_pages.append(link.url)
+            continue
+        name = link.url.rsplit("/", 1)[-1].split("?", 1)[0]
+        if page_dir and _PAGE_FILE_RE.match(name) and link.url.startswith(page_dir) \
+                and "/" not in link.url[len(page_dir):]:
+            next_pages.append(link.url)
+            continue
+        if page_path is not None and "?" in link.url:
+            parts = urlsplit(link.url)
+            if parts.path == page_path and _PAGE_QS_RE.search(parts.query):
+                next_pages.append(link.url)
     scripts = []
     for s in root.iter("script"):
         if s.text:
@@ -538,8 +587,9 @@ def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
 
     js_shell = _js_shell(root, scripts, len(entries))
 
-    is_list = bool(entries)
-    if not is_list and url and _LIST_URL_RE.search(url.split("#", 1)[0]):
+    article_like = bool(meta.get("ArticleTitle") or meta.get("PubDate") or meta.get("pubdate"))
+    is_list = len(entries) >= 5 or (bool(entries) and not article_like)
+    if not is_list and not article_like and url and _LIST_URL_RE.search(url.split("#", 1)[0]):
         for el in root.iter("ul", "ol", "table", "div"):
             ic = _idclass(el)
             if _LIST_CONTAINER_RE.search(ic) or (_tag(el) in ("ul", "ol") and len(el.findall("li")) >= 3):
