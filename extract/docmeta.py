@@ -40,6 +40,8 @@ _ALL_VARIANTS = sorted(_VARIANT_TO_KEY, key=len, reverse=True)
 _LABEL_ALT = "|".join(f"(?:{_spaced(v)})" for v in _ALL_VARIANTS)
 _LABEL_AT_START = re.compile(rf"^[【\[]?\s*({_LABEL_ALT})\s*[】\]]?\s*([:：])?\s*(.*)$", re.S)
 _LABEL_ANYWHERE = re.compile(rf"(?:{_LABEL_ALT})\s*[:：]")
+_LABEL_COLON = re.compile(rf"(?:^|(?<=[\s,，;；|]))[【\[]?\s*({_LABEL_ALT})\s*[】\]]?\s*[:：]")
+_LABEL_BARE = re.compile(rf"^[【\[]?\s*({_LABEL_ALT})\s*[】\]]?\s*[:：]?$")
 _WS = re.compile(r"\s+")
 _MAX_VALUE = 120
 
@@ -87,26 +89,43 @@ def _doc_metadata(html: str) -> dict[str, str]:
         return {}
     chunks = text_chunks(root)
     out: dict[str, str] = {}
+
+    def put(label: str, value: str) -> None:
+        key = _key_of(label)
+        value = _clean(value)
+        if value and len(value) <= _MAX_VALUE and key not in out:
+            out[key] = normalize_validity(value) if key == "有效性" else value
+
     i = 0
     n = len(chunks)
     while i < n:
         chunk = chunks[i]
-        m = _LABEL_AT_START.match(chunk) if len(chunk) <= 200 else None
-        if not m:
-            i += 1
-            continue
-        key = _key_of(m.group(1))
-        rest = m.group(3).strip()
-        value = ""
-        if rest:
-            if m.group(2) or len(rest) <= _MAX_VALUE and not re.match(r"[\u4e00-\u9fa5]", rest[:1]):
-                value = _clean(rest)
-        elif i + 1 < n and not _LABEL_AT_START.match(chunks[i + 1]):
-            value = _clean(chunks[i + 1])
-            i += 1
-        if value and len(value) <= _MAX_VALUE and key not in out:
-            out[key] = normalize_validity(value) if key == "有效性" else value
         i += 1
+        if len(chunk) > 300:
+            continue
+        bare = _LABEL_BARE.match(chunk)
+        if bare:  # a label cell: the value is the next chunk
+            if i < n and not _LABEL_BARE.match(chunks[i]) and not _LABEL_AT_START.match(chunks[i]):
+                put(bare.group(1), chunks[i])
+                i += 1
+            continue
+        if not _LABEL_AT_START.match(chunk):
+            continue
+        found = list(_LABEL_COLON.finditer(chunk))
+        if not found:  # "索引号 X/2020-1" without colon
+            m = _LABEL_AT_START.match(chunk)
+            rest = m.group(3).strip()
+            if rest and not re.match(r"[\u4e00-\u9fa5]", rest[:1]):
+                put(m.group(1), rest)
+            continue
+        for k, m in enumerate(found):
+            stop = found[k + 1].start() if k + 1 < len(found) else len(chunk)
+            value = chunk[m.end():stop].strip()
+            if not value and k + 1 == len(found):
+                if i < n and not _LABEL_BARE.match(chunks[i]) and not _LABEL_AT_START.match(chunks[i]):
+                    value = chunks[i]
+                    i += 1
+            put(m.group(1), value)
     if "发布日期" not in out:
         for el in root.iter("publishtime"):
             text = _WS.sub(" ", "".join(el.itertext())).strip()
