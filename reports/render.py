@@ -1,0 +1,513 @@
+"""Everything a person reads, rendered from the scored results (the results.json dict) only.
+
+`write_reports(results, out_dir)` writes:
+    index.html              overview for the municipal office (run, summary, ranking, notices issued or not)
+    sites/<id>.html         one site's scored report (every check, findings with evidence)
+    notices/<id>.html|.pdf  整改通知书 for every tested site with at least one veto/fail finding
+    ranking.csv             the ranking, UTF-8 with BOM (Excel)
+    report.pdf              overview + every site section as one PDF
+    recheck.html            only with `previous`: 复查情况 of every site (see reports.recheck)
+The templates lay out prepared view dicts; all wording that comes from a check (titles, messages, rules) is
+taken from the results as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from reports import pdf as pdf_writer
+from reports.recheck import (
+    KIND_FAIL,
+    KIND_INFO,
+    KIND_VETO,
+    KIND_WARN,
+    diff,
+    finding_key,
+    finding_kind,
+    is_reason_finding,
+)
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).parent / "templates"
+ISSUER = "九江市人民政府办公室（政务公开办）"
+NOTICE_MAX_ROWS_PER_CHECK = 20  # more findings of one check are summarised; the site report lists them all
+
+LEVEL_NAMES = {"municipal": "市级门户", "county": "县（市、区）门户", "department": "市直部门"}
+STATUS_NAMES = {"pass": "通过", "fail": "不通过", "warn": "预警", "not_tested": "未检测", "error": "出错",
+                "missing": "无结果"}
+VERDICT_ORDER = {"合格": 0, "不合格": 1, "未检测": 2}
+VERDICT_CLASS = {"合格": "ok", "不合格": "bad", "未检测": "na"}
+STATUS_CLASS = {"pass": "ok", "fail": "bad", "warn": "warn", "not_tested": "na", "error": "err", "missing": "na"}
+KIND_CLASS = {KIND_VETO: "veto", KIND_FAIL: "bad", KIND_WARN: "warn", KIND_INFO: "info"}
+OUTCOME_CLASS = {"已整改": "ok", "未整改": "bad", "新发现": "warn", "无法复查": "na", "无问题": "plain"}
+
+# Documents the rules cite, by 文号; the notice's 依据 lists them in this order after the two fixed ones.
+KNOWN_DOCUMENTS = {
+    "九府办函〔2021〕106号": "九江市人民政府办公室关于印发2021年全市政务公开重点工作责任分工的通知",
+    "国办秘函〔2019〕19号": "国务院办公厅秘书局关于印发政府网站与政务新媒体检查指标、监管工作年度考核指标的通知",
+    "国办发〔2017〕47号": "国务院办公厅关于印发政府网站发展指引的通知",
+    "国办公开办函〔2019〕61号": "关于规范政府信息公开平台有关事项的通知",
+    "国办公开办函〔2019〕60号": "政府信息公开工作年度报告格式（试行）",
+    "国办发〔2019〕54号": "国务院办公厅关于全面推进基层政务公开标准化规范化工作的指导意见",
+    "国办发〔2018〕118号": "国务院办公厅关于全面推行行政执法公示制度执法全过程记录制度重大执法决定法制审核制度的指导意见",
+    "国办发〔2016〕80号": "《关于全面推进政务公开工作的意见》实施细则",
+    "发改办财金〔2018〕424号": "国家发展改革委办公厅关于进一步完善行政许可和行政处罚等信用信息公示工作的指导意见",
+}
+FIXED_BASIS = ("九府办函〔2021〕106号", "国办秘函〔2019〕19号")
+_DOC_NO = re.compile(r"[\u4e00-\u9fa5]{2,6}〔\d{4}〕\d+号")
+_LAW = re.compile(r"《中华人民共和国[^》]{1,30}》")
+
+# Readable labels for evidence keys the checks commonly use; unknown keys are shown as they are.
+EVIDENCE_LABELS = {
+    "url": "地址", "page": "页面", "target": "链接目标", "link": "链接", "link_text": "链接文字", "text": "文字",
+    "status": "状态码", "http_status": "HTTP状态", "error": "错误", "region": "位置", "column": "栏目",
+    "columns": "栏目", "column_url": "栏目地址", "class": "类别", "category": "类别", "title": "标题",
+    "date": "日期", "last_date": "最近更新", "latest_date": "最近更新", "latest_title": "最新信息",
+    "latest_url": "最新信息地址", "age_days": "未更新天数", "days": "天数", "limit_days": "时限（天）",
+    "warn_days": "预警（天）", "workdays": "工作日数", "limit_workdays": "时限（工作日）",
+    "decision_date": "决定日期", "published": "公开日期", "doc_no": "文号", "validity": "有效性",
+    "found": "已有", "missing": "缺少", "required": "应有", "count": "数量", "total": "总数",
+    "ratio": "比例", "rate": "成功率", "threshold": "阈值", "host": "主机", "ns": "权威DNS", "aaaa": "AAAA记录",
+    "ipv4": "IPv4", "ipv6": "IPv6", "footer": "页脚", "required_year": "应公开年度", "deadline": "截止日期",
+    "found_years": "已公开年度", "fields_found": "已有领域数", "fields_required": "应有领域数",
+    "probes": "探测次数", "failures": "失败次数", "failed": "失败次数", "timeout_s": "超时（秒）",
+}
+
+
+def add_weekdays(start: dt.date, days: int) -> dt.date:
+    """`days` working days after `start`, skipping Saturdays and Sundays only (no public holidays)."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def fmt_date(value: Any) -> str:
+    """2021-12-20 → 2021年12月20日; anything unparseable is returned as text."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, dt.date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return str(value)
+
+
+def fmt_datetime(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def fmt_score(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number:.1f}"
+
+
+def fmt_points(value: Any) -> str:
+    try:
+        number = float(value or 0)
+    except (TypeError, ValueError):
+        return str(value)
+    if number == 0:
+        return "—"
+    return f"{number:g}"
+
+
+def is_url(value: Any) -> bool:
+    return isinstance(value, str) and bool(re.match(r"https?://\S+$", value.strip()))
+
+
+def _safe_name(site_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(site_id)) or "site"
+
+
+def _table_columns(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    columns: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                columns.append(key)
+    return columns
+
+
+def _all_mappings(value: Any) -> bool:
+    return isinstance(value, list | tuple) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+def evidence_brief(value: Any) -> str:
+    """Evidence as one compact line for the notice table: 键：值；键：值 (nested lists joined with 、)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Mapping):
+        return "；".join(f"{EVIDENCE_LABELS.get(str(k), str(k))}：{evidence_brief(v) or '—'}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        if _all_mappings(value):
+            return "；".join("，".join(evidence_brief(x) for x in row.values()) for row in value)
+        return "、".join(evidence_brief(x) for x in value) or "（无）"
+    return str(value)
+
+
+def _present(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, Mapping | list | tuple):
+        return bool(value)
+    return True
+
+
+def make_env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        fmt_date=fmt_date, fmt_datetime=fmt_datetime, fmt_score=fmt_score, fmt_points=fmt_points,
+        label=lambda key: EVIDENCE_LABELS.get(str(key), str(key)), table_columns=_table_columns,
+        evidence_brief=evidence_brief,
+    )
+    env.tests.update(url=is_url, list_of_mappings=_all_mappings, present=_present)
+    return env
+
+
+# ---------------------------------------------------------------- view models
+
+
+def _check_view(check: Mapping[str, Any]) -> dict[str, Any]:
+    status = str(check.get("status") or "error")
+    title = str(check.get("title") or "")
+    failure_title = str(check.get("failure_title") or "")
+    name = (failure_title if status in ("fail", "warn") and failure_title else title) or failure_title or check["id"]
+    findings = []
+    for f in check.get("findings") or []:
+        if is_reason_finding(check, f):
+            continue
+        kind = finding_kind(check, f)
+        findings.append({
+            "message": str(f.get("message") or ""),
+            "url": str(f.get("url") or ""),
+            "evidence": f.get("evidence", ""),
+            "kind": kind,
+            "kind_class": KIND_CLASS[kind],
+            "points": f.get("points", 0) or 0,
+            "key": None,
+        })
+    reason = str(check.get("reason") or "")
+    if not reason and status in ("not_tested", "error"):
+        first = (check.get("findings") or [{}])[0]
+        reason = str(first.get("message") or ("本项未能检测" if status == "not_tested" else "检查程序出错"))
+    rule = str(check.get("rule") or "")
+    task = str(check.get("task") or "")
+    basis = rule
+    if task and task not in rule:
+        basis = f"{rule}；九府办函〔2021〕106号第{task}项" if rule else f"九府办函〔2021〕106号第{task}项"
+    return {
+        "id": str(check["id"]),
+        "name": name,
+        "title": title or check["id"],
+        "failure_title": failure_title or title or check["id"],
+        "rule": rule,
+        "basis": basis or "—",
+        "category": str(check.get("category") or ""),
+        "status": status,
+        "status_name": STATUS_NAMES.get(status, status),
+        "status_class": STATUS_CLASS.get(status, "na"),
+        "counted": status not in ("not_tested", "error"),
+        "points_lost": check.get("points_lost", 0) or 0,
+        "veto": bool(check.get("veto")),
+        "reason": reason,
+        "findings": findings,
+        "problems": [f for f in findings if f["kind"] in (KIND_VETO, KIND_FAIL)],
+        "warnings": [f for f in findings if f["kind"] == KIND_WARN],
+    }
+
+
+def _site_view(site: Mapping[str, Any], site_diff: Mapping[str, Any] | None) -> dict[str, Any]:
+    checks = [_check_view(c) for c in site.get("checks") or []]
+    verdict = str(site.get("verdict") or "未检测")
+    veto_ids = list(site.get("vetoes") or [c["id"] for c in checks if c["veto"]])
+    by_id = {c["id"]: c for c in checks}
+    vetoes = [by_id[v]["failure_title"] if v in by_id else str(v) for v in veto_ids]
+    problem_count = sum(len(c["problems"]) for c in checks)
+    has_fail = any(c["status"] == "fail" for c in checks) or bool(veto_ids)
+    untested = [c for c in checks if not c["counted"]]
+    if verdict == "未检测":
+        reasons = list(dict.fromkeys(c["reason"] for c in untested if c["reason"]))
+        untested_reason = str(site.get("reason") or "；".join(reasons[:3]) or "未取得检测所需的数据")
+        notice_note = f"未下发：网站未检测（{untested_reason}），待检测后再行处理"
+    else:
+        untested_reason = ""
+        notice_note = "" if has_fail else "无须整改（无扣分或单项否决问题）"
+    sid = str(site["id"])
+    return {
+        "id": sid,
+        "file": _safe_name(sid),
+        "name": str(site.get("name") or sid),
+        "url": str(site.get("url") or ""),
+        "level": str(site.get("level") or ""),
+        "level_name": LEVEL_NAMES.get(str(site.get("level") or ""), str(site.get("level") or "—")),
+        "unit": str(site.get("unit") or "—"),
+        "site_code": str(site.get("site_code") or "—"),
+        "parent": str(site.get("parent") or ""),
+        "score": site.get("score"),
+        "verdict": verdict,
+        "verdict_class": VERDICT_CLASS.get(verdict, "na"),
+        "rank": None,
+        "checks": checks,
+        "vetoes": vetoes,
+        "deduction_count": sum(1 for c in checks if float(c["points_lost"] or 0) > 0),
+        "problem_count": problem_count,
+        "warning_count": sum(len(c["warnings"]) for c in checks),
+        "untested_count": len(untested),
+        "points_total": round(sum(float(c["points_lost"] or 0) for c in checks), 2),
+        "has_notice": verdict != "未检测" and has_fail,
+        "notice_note": notice_note,
+        "untested_reason": untested_reason,
+        "recheck": _recheck_view(site_diff) if site_diff else None,
+    }
+
+
+def _recheck_view(site_diff: Mapping[str, Any]) -> dict[str, Any]:
+    checks = [{**c, "outcome_class": OUTCOME_CLASS.get(c["outcome"], "plain"),
+               "previous_status_name": STATUS_NAMES.get(c["previous_status"], c["previous_status"]),
+               "current_status_name": STATUS_NAMES.get(c["current_status"], c["current_status"])}
+              for c in site_diff["checks"]]
+    return {**site_diff, "checks": checks,
+            "relevant": [c for c in checks if c["outcome"] != "无问题"],
+            "previous_verdict_class": VERDICT_CLASS.get(site_diff.get("previous_verdict") or "", "na"),
+            "verdict_class": VERDICT_CLASS.get(site_diff.get("verdict") or "", "na")}
+
+
+def _rank(sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sort by verdict (合格, 不合格, 未检测) then score; competition ranking (1, 2, 2, 4) over tested sites."""
+    def key(s: dict[str, Any]) -> tuple[int, float, str]:
+        score = s["score"] if isinstance(s["score"], int | float) else -1.0
+        return (VERDICT_ORDER.get(s["verdict"], 3), -float(score), s["name"])
+
+    ordered = sorted(sites, key=key)
+    position = 0
+    previous: tuple[str, Any] | None = None
+    for index, site in enumerate(ordered, start=1):
+        if site["verdict"] == "未检测" or site["score"] is None:
+            site["rank"] = None
+            continue
+        current = (site["verdict"], site["score"])
+        if current != previous:
+            position = index
+            previous = current
+        site["rank"] = position
+    return ordered
+
+
+def _summary(sites: list[dict[str, Any]]) -> dict[str, Any]:
+    passed = sum(1 for s in sites if s["verdict"] == "合格")
+    failed = sum(1 for s in sites if s["verdict"] == "不合格")
+    untested = sum(1 for s in sites if s["verdict"] not in ("合格", "不合格"))
+    tested = passed + failed
+    return {
+        "total": len(sites), "passed": passed, "failed": failed, "untested": untested,
+        "rate": f"{passed / tested * 100:.1f}%" if tested else "—",
+        "notices": sum(1 for s in sites if s["has_notice"]),
+        "vetoed": sum(1 for s in sites if s["vetoes"]),
+    }
+
+
+def _basis(checks: Iterable[Mapping[str, Any]]) -> list[str]:
+    numbers: list[str] = list(FIXED_BASIS)
+    laws: list[str] = []
+    for check in checks:
+        text = f"{check['rule']} {check['basis']}"
+        for number in _DOC_NO.findall(text):
+            number = next((k for k in KNOWN_DOCUMENTS if number.endswith(k)), number)
+            if number not in numbers:
+                numbers.append(number)
+        for law in _LAW.findall(text):
+            if law not in laws:
+                laws.append(law)
+    known_order = list(KNOWN_DOCUMENTS)
+    numbers.sort(key=lambda n: known_order.index(n) if n in known_order else len(known_order))
+    items = [f"《{KNOWN_DOCUMENTS[n]}》（{n}）" if n in KNOWN_DOCUMENTS else n for n in numbers]
+    return laws + items
+
+
+def _notice_view(site: dict[str, Any], *, issued: dt.date, deadline: dt.date, deadline_days: int,
+                 run: Mapping[str, Any]) -> dict[str, Any]:
+    unfixed_keys: set[tuple[str, str, str]] = set()
+    if site["recheck"]:
+        for c in site["recheck"]["checks"]:
+            unfixed_keys.update(finding_key(c["id"], f) for f in c["unfixed"])
+
+    def rows_for(check: dict[str, Any], findings: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+        shown = findings[:NOTICE_MAX_ROWS_PER_CHECK]
+        rows = [{**f, "repeat": finding_key(check["id"], f) in unfixed_keys} for f in shown]
+        return rows, len(findings) - len(shown)
+
+    groups, warning_groups = [], []
+    number = 0
+    for check in site["checks"]:
+        if check["problems"]:
+            rows, more = rows_for(check, check["problems"])
+            for row in rows:
+                number += 1
+                row["no"] = number
+            groups.append({"check": check, "rows": rows, "more": more})
+    warn_no = 0
+    for check in site["checks"]:
+        if check["warnings"] and check["counted"]:
+            rows, more = rows_for(check, check["warnings"])
+            for row in rows:
+                warn_no += 1
+                row["no"] = warn_no
+            warning_groups.append({"check": check, "rows": rows, "more": more})
+    problem_checks = [g["check"] for g in groups]
+    return {
+        "site": site,
+        "title": f"关于{site['name']}网站检查问题的整改通知书",
+        "issuer": ISSUER,
+        "issued": issued,
+        "deadline": deadline,
+        "deadline_days": deadline_days,
+        "as_of": run.get("as_of", ""),
+        "run_id": run.get("id", ""),
+        "basis": _basis(problem_checks),
+        "groups": groups,
+        "warning_groups": warning_groups,
+        "problem_total": number,
+        "veto_count": sum(1 for c in problem_checks if c["veto"]),
+        "deduction_total": round(sum(float(c["points_lost"] or 0) for c in problem_checks), 2),
+    }
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _css(*names: str) -> str:
+    return "\n".join((TEMPLATES / name).read_text(encoding="utf-8") for name in names)
+
+
+def _write(path: Path, text: str, written: list[Path]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    written.append(path)
+
+
+def _write_csv(path: Path, sites: list[dict[str, Any]], written: list[Path]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["排名", "网站标识码", "网站名称", "网址", "级别", "责任单位", "得分", "结论", "单项否决", "问题数"])
+        for s in sites:
+            writer.writerow([
+                s["rank"] if s["rank"] is not None else "—",
+                s["site_code"], s["name"], s["url"], s["level_name"], s["unit"],
+                fmt_score(s["score"]), s["verdict"],
+                "；".join(s["vetoes"]) or "无",
+                s["problem_count"] if s["verdict"] != "未检测" else "—",
+            ])
+    written.append(path)
+
+
+def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None, deadline_days: int = 10,
+                  issued: dt.date | None = None,
+                  add_workdays: Callable[[dt.date, int], dt.date] | None = None) -> list[Path]:
+    """Render every report for one scored run into out_dir; return the paths written.
+
+    previous: an earlier results.json of the same sites; adds 复查情况 and recheck.html.
+    deadline_days: working days the notice gives for rectification, counted from `issued` (default today)
+    with `add_workdays(start, n)` (default: skip Saturdays and Sundays).
+    PDF failures are logged and leave the HTML output complete.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    issued = issued or dt.date.today()
+    add_workdays = add_workdays or add_weekdays
+    deadline = add_workdays(issued, deadline_days)
+    run = dict(results.get("run") or {})
+    recheck = diff(previous, results) if previous is not None else None
+    recheck_sites = recheck["sites"] if recheck else {}
+
+    sites = _rank([_site_view(s, recheck_sites.get(s["id"])) for s in results.get("sites") or []])
+    summary = _summary(sites)
+    notices = {s["id"]: _notice_view(s, issued=issued, deadline=deadline, deadline_days=deadline_days, run=run)
+               for s in sites if s["has_notice"]}
+    recheck_view = None
+    if recheck:
+        recheck_view = {**recheck, "site_views": [s for s in sites if s["recheck"]],
+                        "gone": [d for d in recheck["sites"].values() if not d["in_current"]]}
+
+    env = make_env()
+    report_css = _css("report.css")
+    common = {"run": run, "summary": summary, "sites": sites, "recheck": recheck_view, "issued": issued,
+              "deadline": deadline, "deadline_days": deadline_days, "issuer": ISSUER,
+              "generated": dt.date.today()}
+    written: list[Path] = []
+
+    html = env.get_template("index.html.j2").render(**common, css=report_css, mode="html", root="")
+    _write(out_dir / "index.html", html, written)
+    site_tpl = env.get_template("site.html.j2")
+    for site in sites:
+        _write(out_dir / "sites" / f"{site['file']}.html",
+               site_tpl.render(**common, site=site, css=report_css, mode="html", root="../"), written)
+    if recheck_view:
+        _write(out_dir / "recheck.html",
+               env.get_template("recheck.html.j2").render(**common, css=report_css, mode="html", root=""),
+               written)
+    _write_csv(out_dir / "ranking.csv", sites, written)
+
+    notice_tpl = env.get_template("notice.html.j2")
+    notice_css = _css("notice.css")
+    notice_html: dict[str, str] = {}
+    for site in sites:
+        if site["id"] in notices:
+            text = notice_tpl.render(notice=notices[site["id"]], css=notice_css, root="../")
+            notice_html[site["id"]] = text
+            _write(out_dir / "notices" / f"{site['file']}.html", text, written)
+
+    report_html = env.get_template("report.html.j2").render(**common, css=report_css, mode="pdf", root="")
+    if pdf_writer.write_pdf(report_html, out_dir / "report.pdf", base_url=out_dir):
+        written.append(out_dir / "report.pdf")
+    for site in sites:
+        if site["id"] in notice_html:
+            target = out_dir / "notices" / f"{site['file']}.pdf"
+            if pdf_writer.write_pdf(notice_html[site["id"]], target, base_url=target.parent):
+                written.append(target)
+    return written
