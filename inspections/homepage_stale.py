@@ -14,7 +14,9 @@ Options: limit_days (veto), warn_days (early warning), portal_entries.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from extract.dates import parse_date
 from extract.html import parse_page
@@ -47,6 +49,16 @@ def home_page(site: SiteArtifacts) -> PageArtifact:
         how = f"（HTTP {home.status}）" if home is not None and home.status else ""
         raise NotTested(f"{HOME_MISSING}{how}，无法检查。")
     return home
+
+
+_INDEX_RE = re.compile(r"/(?:index|default)\.(?:s?html?|jsp|aspx?|php)$", re.I)
+
+
+def _url_key(url: str) -> str:
+    """Compare column URLs without scheme, fragment, index file or trailing slash (/xwzx/ = /xwzx/index.html)."""
+    parts = urlsplit((url or "").strip())
+    path = _INDEX_RE.sub("/", parts.path or "/").rstrip("/")
+    return f"{parts.netloc.lower()}{path}" + (f"?{parts.query}" if parts.query else "")
 
 
 @register(META)
@@ -83,7 +95,8 @@ def check(
         targets = {link.target_url for link in site.links_from(home.url)} | {link.url for link in parsed.links}
         if home.final_url != home.url:
             targets |= {link.target_url for link in site.links_from(home.final_url)}
-        linked = [c for c in site.columns if c.url in targets or (c.pages and c.pages[0] in targets)]
+        keys = {_url_key(t) for t in targets}
+        linked = [c for c in site.columns if _url_key(c.url) in keys or (c.pages and _url_key(c.pages[0]) in keys)]
         col_dates = [
             (e.date, f"{c.name}：{e.title}")
             for c in linked

@@ -396,3 +396,13 @@ def test_check_functions_are_importable_by_module():
     # the modules expose `check` and `META` as the contract says
     for module in (site_unreachable, homepage_stale, stale_columns, broken_links, site_markings):
         assert module.check and module.META.id in REGISTRY
+
+
+def test_portal_columns_match_index_file_urls():
+    html = '<html><body><div class="nav"><a href="/xwzx/index.html">新闻中心</a></div></body></html>'
+    col = ColumnArtifact(url="https://www.xy.jj.test/xwzx/", name="新闻中心", entries=(
+        ListEntry(HOME + "xwzx/", HOME + "xwzx/", "新闻中心", "标题", HOME + "xwzx/1.html", "2021-11-01",
+                  dt.date(2021, 11, 1)),))
+    outcome = run("homepage-stale", make_site(pages=(home_page(html),), columns=(col,)))
+    assert outcome.veto
+    assert outcome.findings[0].message.startswith("首页为栏目导航入口，其二级栏目最近一次更新为2021年11月1日")
