@@ -4,6 +4,7 @@ site-markings, and the column classifier."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -200,8 +201,11 @@ def test_homepage_not_tested_when_list_is_an_unrendered_shell():
 # ------------------------------------------------------------------------------------------ stale-columns
 
 
+_COLUMN_IDS = itertools.count()
+
+
 def column(name: str, *dates: str | None, js_shell: bool = False, path: tuple[str, ...] = ()) -> ColumnArtifact:
-    url = f"{HOME}{abs(hash(name)) % 10**6}/"
+    url = f"{HOME}c{next(_COLUMN_IDS)}/"
     entries = tuple(
         ListEntry(url, url, name, f"{name}{i}", f"{url}{i}.html", d or "",
                   dt.date.fromisoformat(d) if d else None)
