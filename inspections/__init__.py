@@ -6,3 +6,4 @@ from inspections import homepage_stale  # noqa: F401
 from inspections import stale_columns  # noqa: F401
 from inspections import broken_links  # noqa: F401
 from inspections import site_markings  # noqa: F401
+from inspections import ipv6_support  # noqa: F401
