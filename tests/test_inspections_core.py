@@ -410,3 +410,9 @@ def test_portal_columns_match_index_file_urls():
     outcome = run("homepage-stale", make_site(pages=(home_page(html),), columns=(col,)))
     assert outcome.veto
     assert outcome.findings[0].message.startswith("首页为栏目导航入口，其二级栏目最近一次更新为2021年11月1日")
+
+
+def test_shell_home_page_still_passes_on_fresh_static_items():
+    html = home_html("2021-12-18", extra='<ul id="newsList" class="news-list"></ul>')
+    site = make_site(pages=(home_page(html, js_shell=True),))
+    assert run("homepage-stale", site).status is Status.PASS
