@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from reports import pdf as pdf_writer
 from reports.recheck import (
@@ -181,6 +182,13 @@ def evidence_brief(value: Any) -> str:
     return str(value)
 
 
+def _flat_mapping(value: Any) -> bool:
+    """A small mapping of scalars: shown as one table row (keys as the header) instead of key/value lines."""
+    return (isinstance(value, Mapping) and 0 < len(value) <= 6
+            and all(v is None or isinstance(v, str | int | float | bool) for v in value.values())
+            and sum(len(str(v)) for v in value.values()) <= 120)
+
+
 def _present(value: Any) -> bool:
     if value is None:
         return False
@@ -205,7 +213,8 @@ def make_env() -> jinja2.Environment:
         label=lambda key: EVIDENCE_LABELS.get(str(key), str(key)), table_columns=_table_columns,
         evidence_brief=evidence_brief,
     )
-    env.tests.update(url=is_url, list_of_mappings=_all_mappings, present=_present)
+    env.tests.update(url=is_url, list_of_mappings=_all_mappings, present=_present,
+                     flat_mapping=_flat_mapping)
     return env
 
 
@@ -420,8 +429,9 @@ def _notice_view(site: dict[str, Any], *, issued: dt.date, deadline: dt.date, de
 # ---------------------------------------------------------------- writing
 
 
-def _css(*names: str) -> str:
-    return "\n".join((TEMPLATES / name).read_text(encoding="utf-8") for name in names)
+def _css(*names: str) -> Markup:
+    """Stylesheets are inlined so every HTML file stands alone (notices are mailed as single files)."""
+    return Markup("\n".join((TEMPLATES / name).read_text(encoding="utf-8") for name in names))
 
 
 def _write(path: Path, text: str, written: list[Path]) -> None:
