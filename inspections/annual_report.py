@@ -1,0 +1,166 @@
+"""Annual report (政府信息公开工作年度报告): last year's report published on time.
+
+条例第四十九条: 县级以上人民政府部门 publish their report on the previous year by 1月31日; the 政府信息公开工作主管
+部门 of a local government publishes the 本级政府 report by 3月31日. So a department site (level ``department``)
+must carry last year's report from 1 February, a government portal (``municipal`` / ``county``) from 1 April.
+
+Reads every stored list entry, page title and link anchor (``sitemap.titled``) for a title naming the previous
+year and a 政府信息公开 (or 政务公开 / 信息公开) 年度报告 / 年报 / 工作报告, with its date (the printed list date,
+else the article's PubDate / metadata box / URL date).
+
+Before the deadline an absent report is only noted (尚未到期). After it: absent → FAIL; published after the
+deadline → WARN (逾期发布). Not tested when the home page could not be fetched, when the 年报 column is drawn by
+script and was not rendered, or when the 年报 column could not be found and the crawl did not finish.
+
+Options: department_deadline, government_deadline (MM-DD), column_names, points_missing, points_late.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+
+from inspections.artifacts import SiteArtifacts
+from inspections.base import Finding, Meta, NotTested, Severity, register
+from inspections.columns import cn_date
+from inspections.homepage_stale import home_page
+from inspections.sitemap import Titled, column_for, columns_named, content_of, find_links_anywhere, titled
+
+META = Meta(
+    id="annual-report",
+    title="政府信息公开工作年度报告按时公布",
+    failure_title="未按时公布上一年度政府信息公开工作年度报告",
+    description="检查网站是否在法定期限内公布上一年度政府信息公开工作年度报告：政府部门每年1月31日前、"
+    "本级人民政府每年3月31日前向社会公布。",
+    rule="《中华人民共和国政府信息公开条例》第四十九条：县级以上人民政府部门应当在每年1月31日前……公布本行政机关"
+    "上一年度政府信息公开工作年度报告；县级以上地方人民政府的政府信息公开工作主管部门应当在每年3月31日前向社会"
+    "公布本级政府上一年度政府信息公开工作年度报告",
+    category="政务公开",
+    max_points=4.0,
+    veto=False,
+    task="（二十六）",
+)
+
+COLUMN_NAMES: tuple[str, ...] = ("政府信息公开年报", "政府信息公开工作年度报告", "信息公开年报", "年度报告", "工作年报", "年报")
+
+_CN_DIGITS = str.maketrans("〇零○Ｏ一二三四五六七八九", "000012345678" + "9")
+_CN_YEAR = re.compile(r"[〇零○Ｏ一二三四五六七八九]{4}(?=年)")
+
+
+def cn_year_digits(text: str) -> str:
+    """二〇二〇年 → 2020年 (reports are sometimes titled with Chinese numerals)."""
+    return _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_DIGITS), text)
+
+
+def report_pattern(year: int) -> re.Pattern[str]:
+    """A title naming `year`'s 政府信息公开 annual report, either order: 2020年…政府信息公开…年度报告 / …年报（2020年度）."""
+    y = rf"(?<!\d){year}(?!\d)\s*年"
+    subject = r"(?:政府信息公开|信息公开|政务公开)"
+    kind = r"(?:年度报告|年报|工作报告)"
+    return re.compile(rf"{y}.{{0,30}}?{subject}.{{0,12}}?{kind}|{subject}.{{0,12}}?{kind}.{{0,10}}?{y}")
+
+
+class _Pattern:
+    """`report_pattern` after turning Chinese-numeral years into digits."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(cn_year_digits(text))
+
+
+def deadline_of(year: int, mmdd: str) -> dt.date:
+    month, day = (int(x) for x in mmdd.split("-"))
+    return dt.date(year, month, day)
+
+
+def judge_yearly(
+    found: Sequence[Titled], *, deadline: dt.date, as_of: dt.date
+) -> tuple[str, Titled | None]:
+    """``on_time`` | ``late`` | ``undated`` | ``missing`` for documents due by `deadline`, with the one judged.
+
+    The first publication counts: the earliest dated copy. Copies dated after the as-of date are typing errors
+    and prove nothing.
+    """
+    dated = [(t.date, t) for t in found if t.date is not None and t.date <= as_of]
+    if dated:
+        day, first = min(dated, key=lambda pair: pair[0])
+        return ("on_time" if day <= deadline else "late"), first
+    if found:
+        return "undated", found[0]
+    return "missing", None
+
+
+def _evidence(item: Titled) -> dict[str, object]:
+    return {"标题": item.title, "地址": item.url, "发布日期": item.date.isoformat() if item.date else "未注明",
+            "所在页面": item.list_url}
+
+
+@register(META)
+def check(
+    site: SiteArtifacts,
+    *,
+    as_of: dt.date,
+    department_deadline: str = "01-31",
+    government_deadline: str = "03-31",
+    column_names: Sequence[str] = COLUMN_NAMES,
+    points_missing: float = 4.0,
+    points_late: float = 0.0,
+) -> Iterator[Finding]:
+    """Yield FAIL when last year's report is missing after its deadline, WARN when it came late."""
+    home = home_page(site)
+    year = as_of.year - 1
+    is_department = site.level == "department"
+    deadline = deadline_of(as_of.year, department_deadline if is_department else government_deadline)
+    who = "政府部门" if is_department else "本级人民政府"
+
+    column_links = find_links_anywhere(site, column_names, max_len=16)
+    columns = columns_named(site, column_names, max_len=16)
+    column_url = (column_links[0].target_url if column_links else "") or (columns[0].url if columns else "")
+    found = titled(site, _Pattern(report_pattern(year)), as_of=as_of)  # type: ignore[arg-type]
+    verdict, item = judge_yearly(found, deadline=deadline, as_of=as_of)
+    where = column_url or home.final_url or home.url
+
+    if verdict == "missing":
+        if column_url:
+            content = content_of(site, column_url, as_of=as_of, subcolumns=True)
+            col = column_for(site, column_url)
+            if content.state == "js_shell" or (col is not None and col.js_shell):
+                raise NotTested("政府信息公开年报栏目由脚本生成，未能渲染，无法核实上一年度年报。")
+        elif not site.crawl_complete:
+            raise NotTested("未找到政府信息公开年报栏目，且本次抓取未完成，无法判断上一年度年报是否公布。")
+        if as_of <= deadline:
+            yield META.finding(
+                Severity.INFO,
+                f"尚未发现{year}年度政府信息公开工作年度报告，{who}公布期限为{cn_date(deadline)}，尚未到期。",
+                url=where, evidence={"年报栏目": column_url or "未找到", "期限": deadline.isoformat()},
+            )
+            return
+        yield META.finding(
+            Severity.FAIL,
+            f"截至{cn_date(as_of)}，网站未公布{year}年度政府信息公开工作年度报告（{who}应于{cn_date(deadline)}前公布）。",
+            url=where,
+            evidence={"年报栏目": column_url or "未找到", "期限": deadline.isoformat(), "检查日期": as_of.isoformat()},
+            points=points_missing,
+        )
+        return
+
+    assert item is not None
+    if verdict == "late":
+        yield META.finding(
+            Severity.WARN,
+            f"{year}年度政府信息公开工作年度报告于{cn_date(item.date)}发布，晚于{cn_date(deadline)}的法定期限。",  # type: ignore[arg-type]
+            url=item.url, evidence={**_evidence(item), "期限": deadline.isoformat()}, points=points_late,
+        )
+    elif verdict == "undated":
+        yield META.finding(
+            Severity.INFO, f"已公布{year}年度政府信息公开工作年度报告，但未注明发布日期，无法核对是否按期发布。",
+            url=item.url, evidence=_evidence(item),
+        )
+    else:
+        yield META.finding(
+            Severity.INFO, f"已于{cn_date(item.date)}公布{year}年度政府信息公开工作年度报告。",  # type: ignore[arg-type]
+            url=item.url, evidence=_evidence(item),
+        )

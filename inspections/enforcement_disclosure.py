@@ -1,0 +1,212 @@
+"""Enforcement disclosure (行政执法公示): the column, fresh 许可/处罚 decisions, last year's enforcement data.
+
+国办发〔2018〕118号 (行政执法公示制度) asks 行政许可、行政处罚 decisions to be published within 7 working days of the
+decision, and the previous year's enforcement data (行政执法统计年报) by 1月31日; 发改办财金〔2018〕424号 (双公示)
+sets the same 7 working days for 许可/处罚 credit information.
+
+Reads links and columns named 行政执法公示 / 双公示 / 执法公示 …; inside that column (its folder, the columns it
+links to, columns whose breadcrumb passes it) the 行政许可 / 行政处罚 lists and their newest dated entry, whose age is
+counted in working days (``inspections.workdays``, the official holiday calendar). The published decisions are the
+only dates we see: a newest entry older than the limit means decisions are not being published within it (or
+none were made, which the unit can show). The previous year's data is searched by title everywhere
+(``sitemap.titled``).
+
+Department sites and county portals only (``levels``; others: 不适用). Not tested when the home page could not be
+fetched, or when the holiday calendar of a year involved is not known.
+
+Options: levels, column_names, decision_names, limit_workdays, data_deadline (MM-DD), points_column,
+points_stale, points_data_missing, points_data_late.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+
+from inspections.annual_report import cn_year_digits, deadline_of, judge_yearly
+from inspections.artifacts import ListEntry, SiteArtifacts
+from inspections.base import Finding, Meta, NotTested, Severity, register
+from inspections.columns import cn_date
+from inspections.homepage_stale import home_page
+from inspections.sitemap import (
+    canonical,
+    column_for,
+    columns_named,
+    content_of,
+    entries_of,
+    entries_under,
+    find_links,
+    find_links_anywhere,
+    links_of,
+    name_rank,
+    squash,
+    titled,
+    under,
+)
+from inspections.workdays import CalendarUnknown, add_working_days, working_days_between
+
+META = Meta(
+    id="enforcement-disclosure",
+    title="行政执法公示及时规范",
+    failure_title="行政执法公示不及时或不规范",
+    description="检查网站是否设有行政执法公示（双公示）栏目，行政许可、行政处罚决定是否在作出之日起7个工作日内"
+    "公开，上一年度行政执法统计年报是否在1月31日前公开。",
+    rule="国办发〔2018〕118号《关于全面推行行政执法公示制度执法全过程记录制度重大执法决定法制审核制度的指导意见》："
+    "行政许可、行政处罚的执法决定信息要在执法决定作出之日起7个工作日内公开；发改办财金〔2018〕424号（双公示）："
+    "自作出行政决定之日起7个工作日内上网公开；各地于每年1月31日前公开上年度行政执法数据",
+    category="政务公开",
+    max_points=6.0,
+    veto=False,
+    task="（十三）",
+)
+
+LEVELS: tuple[str, ...] = ("department", "county")
+COLUMN_NAMES: tuple[str, ...] = ("行政执法公示", "行政执法信息公示", "执法公示", "双公示", "行政执法信息")
+DECISION_NAMES: tuple[str, ...] = ("行政许可", "行政处罚", "许可信息", "处罚信息", "许可公示", "处罚公示", "双公示")
+
+
+def data_pattern(year: int) -> re.Pattern[str]:
+    """A title naming `year`'s enforcement data: 2020年度行政执法统计年报 / 2020年行政执法数据 / 年度数据."""
+    y = rf"(?<!\d){year}(?!\d)\s*年"
+    kind = r"(?:统计年报|年报|数据|年度报告|工作报告|统计)"
+    return re.compile(rf"{y}.{{0,20}}?执法.{{0,10}}?{kind}|执法.{{0,10}}?{kind}.{{0,10}}?{y}")
+
+
+class _Pattern:
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(cn_year_digits(text))
+
+
+def _decision_entries(site: SiteArtifacts, column_url: str, names: Sequence[str]) -> tuple[list[ListEntry], list[str]]:
+    """Entries of the 许可/处罚 lists of the column, and the URLs of those lists."""
+    lists: list[str] = [lk.target_url for lk in find_links(site, column_url, names, max_len=16)]
+    for column in site.columns:
+        named = name_rank(column.name, names, max_len=16) is not None
+        inside = under(column.url, column_url) or any(name_rank(p, COLUMN_NAMES, max_len=16) for p in column.path)
+        if named and inside and canonical(column.url) not in {canonical(u) for u in lists}:
+            lists.append(column.url)
+    entries: dict[tuple[str, str], ListEntry] = {}
+    for url in lists:
+        for e in entries_under(site, url):
+            entries.setdefault((canonical(e.link), e.title), e)
+    # A 双公示 column listing both kinds in one list: its entries say 许可 or 处罚 in the title.
+    for e in entries_under(site, column_url):
+        if "许可" in e.title or "处罚" in e.title or name_rank(e.column_name, names, max_len=16):
+            entries.setdefault((canonical(e.link), e.title), e)
+    return list(entries.values()), lists
+
+
+@register(META)
+def check(
+    site: SiteArtifacts,
+    *,
+    as_of: dt.date,
+    levels: Sequence[str] = LEVELS,
+    column_names: Sequence[str] = COLUMN_NAMES,
+    decision_names: Sequence[str] = DECISION_NAMES,
+    limit_workdays: int = 7,
+    data_deadline: str = "01-31",
+    points_column: float = 3.0,
+    points_stale: float = 2.0,
+    points_data_missing: float = 1.0,
+    points_data_late: float = 0.0,
+) -> Iterator[Finding]:
+    """Yield the missing column, a stale newest decision, and missing or late enforcement data."""
+    if site.level not in levels:
+        raise NotTested("不适用：本项仅适用于政府部门网站和县级政府门户网站。")
+    home = home_page(site)
+    home_url = home.final_url or home.url
+
+    links = find_links(site, home.url, column_names, max_len=16) or find_links_anywhere(site, column_names, max_len=16)
+    columns = columns_named(site, column_names, max_len=16)
+    column_url = links[0].target_url if links else (columns[0].url if columns else "")
+    findings: list[Finding] = []
+
+    if not column_url:
+        findings.append(META.finding(
+            Severity.FAIL, "网站未设置行政执法公示（双公示）栏目。", url=home_url,
+            evidence={"查找的名称": "、".join(column_names)}, points=points_column,
+        ))
+    else:
+        entries, lists = _decision_entries(site, column_url, decision_names)
+        dated = [e for e in entries if e.date is not None and e.date <= as_of]
+        if dated:
+            newest = max(dated, key=lambda e: e.date)  # type: ignore[arg-type,return-value]
+            try:
+                age = working_days_between(newest.date, as_of)  # type: ignore[arg-type]
+                due = add_working_days(newest.date, limit_workdays)  # type: ignore[arg-type]
+            except CalendarUnknown as exc:
+                raise NotTested(f"{exc}，无法判断行政执法信息公示是否及时。") from exc
+            evidence = {"栏目": column_url, "最新条目": newest.title, "条目地址": newest.link,
+                        "发布日期": newest.date.isoformat(), "距检查日工作日数": age,  # type: ignore[union-attr]
+                        "时限（工作日）": limit_workdays, "所在列表": newest.list_url}
+            if age > limit_workdays:
+                findings.append(META.finding(
+                    Severity.FAIL,
+                    f"行政执法公示栏目最新的行政许可、行政处罚信息发布于{cn_date(newest.date)}，"  # type: ignore[arg-type]
+                    f"距检查日已{age}个工作日，超过{limit_workdays}个工作日未更新（应于{cn_date(due)}前更新）。",
+                    url=newest.list_url or column_url, evidence=evidence, points=points_stale,
+                ))
+            else:
+                findings.append(META.finding(
+                    Severity.INFO, f"行政执法公示栏目最新的行政许可、行政处罚信息发布于{cn_date(newest.date)}"  # type: ignore[arg-type]
+                    f"（{age}个工作日前）。", url=newest.list_url or column_url, evidence=evidence,
+                ))
+        else:
+            targets = lists or [column_url]
+            states = [content_of(site, u, as_of=as_of, subcolumns=True) for u in targets]
+            shells = any(s.state in ("js_shell", "unknown") for s in states) or any(
+                (c := column_for(site, u)) is not None and c.js_shell for u in targets)
+            if shells and not any(s.state == "entries" for s in states):
+                findings.append(META.finding(
+                    Severity.INFO, "行政执法公示栏目的许可、处罚列表未抓取或由脚本生成未能渲染，未核实其更新情况。",
+                    url=column_url, evidence={"栏目": column_url, "列表": targets},
+                ))
+            else:
+                findings.append(META.finding(
+                    Severity.FAIL, "行政执法公示栏目未发布带日期的行政许可、行政处罚信息。", url=column_url,
+                    evidence={"栏目": column_url, "列表": targets,
+                              "子栏目": [squash(lk.anchor) for lk in links_of(site, column_url)][:20]},
+                    points=points_stale,
+                ))
+
+    # 118号 / 大同、广东 制度: 上年度行政执法数据 by 1月31日.
+    year = as_of.year - 1
+    deadline = deadline_of(as_of.year, data_deadline)
+    found = titled(site, _Pattern(data_pattern(year)), as_of=as_of)  # type: ignore[arg-type]
+    verdict, item = judge_yearly(found, deadline=deadline, as_of=as_of)
+    where = column_url or home_url
+    if verdict == "missing":
+        if as_of <= deadline:
+            findings.append(META.finding(
+                Severity.INFO, f"尚未发现{year}年度行政执法统计年报，公开期限为{cn_date(deadline)}，尚未到期。",
+                url=where, evidence={"期限": deadline.isoformat()},
+            ))
+        elif not column_url and not site.crawl_complete:
+            findings.append(META.finding(
+                Severity.INFO, f"本次抓取未完成，未能核实{year}年度行政执法统计年报是否公开。", url=where,
+                evidence={"期限": deadline.isoformat()},
+            ))
+        else:
+            findings.append(META.finding(
+                Severity.FAIL,
+                f"截至{cn_date(as_of)}，网站未公开{year}年度行政执法统计年报（应于{cn_date(deadline)}前公开）。",
+                url=where, evidence={"栏目": column_url or "未找到", "期限": deadline.isoformat()},
+                points=points_data_missing,
+            ))
+    elif item is not None:
+        evidence = {"标题": item.title, "地址": item.url, "发布日期": item.date.isoformat() if item.date else "未注明"}
+        if verdict == "late":
+            findings.append(META.finding(
+                Severity.WARN, f"{year}年度行政执法统计年报于{cn_date(item.date)}公开，晚于{cn_date(deadline)}的期限。",  # type: ignore[arg-type]
+                url=item.url, evidence={**evidence, "期限": deadline.isoformat()}, points=points_data_late,
+            ))
+        else:
+            findings.append(META.finding(
+                Severity.INFO, f"已公开{year}年度行政执法统计年报。", url=item.url, evidence=evidence,
+            ))
+    yield from findings
