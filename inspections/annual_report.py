@@ -42,7 +42,14 @@ META = Meta(
     task="（二十六）",
 )
 
-COLUMN_NAMES: tuple[str, ...] = ("政府信息公开年报", "政府信息公开工作年度报告", "信息公开年报", "年度报告", "工作年报", "年报")
+COLUMN_NAMES: tuple[str, ...] = (
+    "政府信息公开年报",
+    "政府信息公开工作年度报告",
+    "信息公开年报",
+    "年度报告",
+    "工作年报",
+    "年报",
+)
 
 _CN_DIGITS = str.maketrans("〇零○Ｏ一二三四五六七八九", "000012345678" + "9")
 _CN_YEAR = re.compile(r"[〇零○Ｏ一二三四五六七八九]{4}(?=年)")
@@ -76,9 +83,7 @@ def deadline_of(year: int, mmdd: str) -> dt.date:
     return dt.date(year, month, day)
 
 
-def judge_yearly(
-    found: Sequence[Titled], *, deadline: dt.date, as_of: dt.date
-) -> tuple[str, Titled | None]:
+def judge_yearly(found: Sequence[Titled], *, deadline: dt.date, as_of: dt.date) -> tuple[str, Titled | None]:
     """``on_time`` | ``late`` | ``undated`` | ``missing`` for documents due by `deadline`, with the one judged.
 
     The first publication counts: the earliest dated copy. Copies dated after the as-of date are typing errors
@@ -94,8 +99,12 @@ def judge_yearly(
 
 
 def _evidence(item: Titled) -> dict[str, object]:
-    return {"标题": item.title, "地址": item.url, "发布日期": item.date.isoformat() if item.date else "未注明",
-            "所在页面": item.list_url}
+    return {
+        "标题": item.title,
+        "地址": item.url,
+        "发布日期": item.date.isoformat() if item.date else "未注明",
+        "所在页面": item.list_url,
+    }
 
 
 @register(META)
@@ -135,14 +144,19 @@ def check(
             yield META.finding(
                 Severity.INFO,
                 f"尚未发现{year}年度政府信息公开工作年度报告，{who}公布期限为{cn_date(deadline)}，尚未到期。",
-                url=where, evidence={"年报栏目": column_url or "未找到", "期限": deadline.isoformat()},
+                url=where,
+                evidence={"年报栏目": column_url or "未找到", "期限": deadline.isoformat()},
             )
             return
         yield META.finding(
             Severity.FAIL,
             f"截至{cn_date(as_of)}，网站未公布{year}年度政府信息公开工作年度报告（{who}应于{cn_date(deadline)}前公布）。",
             url=where,
-            evidence={"年报栏目": column_url or "未找到", "期限": deadline.isoformat(), "检查日期": as_of.isoformat()},
+            evidence={
+                "年报栏目": column_url or "未找到",
+                "期限": deadline.isoformat(),
+                "检查日期": as_of.isoformat(),
+            },
             points=points_missing,
         )
         return
@@ -152,15 +166,21 @@ def check(
         yield META.finding(
             Severity.WARN,
             f"{year}年度政府信息公开工作年度报告于{cn_date(item.date)}发布，晚于{cn_date(deadline)}的法定期限。",  # type: ignore[arg-type]
-            url=item.url, evidence={**_evidence(item), "期限": deadline.isoformat()}, points=points_late,
+            url=item.url,
+            evidence={**_evidence(item), "期限": deadline.isoformat()},
+            points=points_late,
         )
     elif verdict == "undated":
         yield META.finding(
-            Severity.INFO, f"已公布{year}年度政府信息公开工作年度报告，但未注明发布日期，无法核对是否按期发布。",
-            url=item.url, evidence=_evidence(item),
+            Severity.INFO,
+            f"已公布{year}年度政府信息公开工作年度报告，但未注明发布日期，无法核对是否按期发布。",
+            url=item.url,
+            evidence=_evidence(item),
         )
     else:
         yield META.finding(
-            Severity.INFO, f"已于{cn_date(item.date)}公布{year}年度政府信息公开工作年度报告。",  # type: ignore[arg-type]
-            url=item.url, evidence=_evidence(item),
+            Severity.INFO,
+            f"已于{cn_date(item.date)}公布{year}年度政府信息公开工作年度报告。",  # type: ignore[arg-type]
+            url=item.url,
+            evidence=_evidence(item),
         )

@@ -60,9 +60,22 @@ PARTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "政府信息公开指南": ("政府信息公开指南", "信息公开指南", "公开指南"),
         "政府信息公开制度": ("政府信息公开制度", "信息公开制度", "公开制度"),
-        "法定主动公开内容": ("法定主动公开内容", "政府信息公开目录", "信息公开目录", "主动公开目录", "主动公开内容",
-                      "目录"),
-        "政府信息公开年报": ("政府信息公开年报", "政府信息公开工作年度报告", "信息公开年报", "年度报告", "工作年报", "年报"),
+        "法定主动公开内容": (
+            "法定主动公开内容",
+            "政府信息公开目录",
+            "信息公开目录",
+            "主动公开目录",
+            "主动公开内容",
+            "目录",
+        ),
+        "政府信息公开年报": (
+            "政府信息公开年报",
+            "政府信息公开工作年度报告",
+            "信息公开年报",
+            "年度报告",
+            "工作年报",
+            "年报",
+        ),
     }
 )
 
@@ -83,8 +96,12 @@ class Located:
     shared: Mapping[str, str]  # part → the earlier part whose URL it reuses
 
 
-def locate(site: SiteArtifacts, *, column_names: Sequence[str] = COLUMN_NAMES,
-           parts: Mapping[str, Sequence[str]] = PARTS) -> Located:
+def locate(
+    site: SiteArtifacts,
+    *,
+    column_names: Sequence[str] = COLUMN_NAMES,
+    parts: Mapping[str, Sequence[str]] = PARTS,
+) -> Located:
     """Find the 政府信息公开 column on the home page and its parts on the column page or the home page."""
     home_url = site.home.url if site.home is not None else site.home_url
     part_words = tuple(w for names in parts.values() for w in names) + _PART_EXCLUDE
@@ -103,8 +120,11 @@ def locate(site: SiteArtifacts, *, column_names: Sequence[str] = COLUMN_NAMES,
         exclude = tuple(w for w in others if not any(w in n for n in names) and len(w) > 2) + _PART_EXCLUDE
         links: list[LinkArtifact] = []
         for source in sources:
-            links += [lk for lk in find_links(site, source, names, exclude=exclude, max_len=_PART_MAX)
-                      if canonical(lk.target_url) not in {canonical(x.target_url) for x in links}]
+            links += [
+                lk
+                for lk in find_links(site, source, names, exclude=exclude, max_len=_PART_MAX)
+                if canonical(lk.target_url) not in {canonical(x.target_url) for x in links}
+            ]
         pick = next((lk for lk in links if canonical(lk.target_url) not in claimed), None)
         if pick is None and links:
             shared[part] = claimed[canonical(links[0].target_url)]
@@ -119,8 +139,13 @@ def _failed(link: LinkArtifact) -> bool:
 
 
 def _link_evidence(link: LinkArtifact) -> dict[str, object]:
-    return {"链接文字": label(link), "链接地址": link.target_url, "所在页面": link.source_url,
-            "状态": link.status if link.status is not None else "无响应", "错误类型": link.error_kind or ""}
+    return {
+        "链接文字": label(link),
+        "链接地址": link.target_url,
+        "所在页面": link.source_url,
+        "状态": link.status if link.status is not None else "无响应",
+        "错误类型": link.error_kind or "",
+    }
 
 
 @register(META)
@@ -168,23 +193,36 @@ def check(
             else:
                 message = f"政府信息公开专栏缺少“{part}”栏目。"
             yield META.finding(
-                Severity.FAIL, message, url=column_page,
+                Severity.FAIL,
+                message,
+                url=column_page,
                 evidence={"栏目页面": column_page, "查找的名称": "、".join(parts[part])},
                 points=points_part_missing,
             )
             continue
         area.append(link.target_url)
         content = content_of(site, link.target_url, min_chars=min_body_chars, as_of=as_of, subcolumns=True)
-        evidence = {"栏目": part, "链接文字": label(link), "链接地址": link.target_url, "所在页面": link.source_url}
+        evidence = {
+            "栏目": part,
+            "链接文字": label(link),
+            "链接地址": link.target_url,
+            "所在页面": link.source_url,
+        }
         if content.judged_empty:
             yield META.finding(
-                Severity.FAIL, f"政府信息公开专栏的“{part}”栏目为空，未发布内容。", url=link.target_url,
-                evidence={**evidence, "说明": content.detail}, points=points_part_empty,
+                Severity.FAIL,
+                f"政府信息公开专栏的“{part}”栏目为空，未发布内容。",
+                url=link.target_url,
+                evidence={**evidence, "说明": content.detail},
+                points=points_part_empty,
             )
         elif content.state == "failed" or (_failed(link) and link.confirmed):
             yield META.finding(
-                Severity.FAIL, f"政府信息公开专栏的“{part}”栏目无法打开。", url=link.source_url,
-                evidence={**evidence, "说明": content.detail or f"HTTP {link.status}"}, points=points_part_empty,
+                Severity.FAIL,
+                f"政府信息公开专栏的“{part}”栏目无法打开。",
+                url=link.source_url,
+                evidence={**evidence, "说明": content.detail or f"HTTP {link.status}"},
+                points=points_part_empty,
             )
         elif not content.has_content:
             unverified.append({**evidence, "说明": content.detail})
@@ -212,12 +250,16 @@ def check(
     if unverified:
         yield META.finding(
             Severity.INFO,
-            "以下栏目页面未抓取或由脚本生成未能渲染，未核实其内容：" + "、".join(u["栏目"] for u in unverified) + "。",
+            "以下栏目页面未抓取或由脚本生成未能渲染，未核实其内容："
+            + "、".join(u["栏目"] for u in unverified)
+            + "。",
             url=column_page,
             evidence={"栏目": unverified},
         )
     if where.column_link is not None and page_of(site, where.column_url) is None:
         yield META.finding(
-            Severity.INFO, "政府信息公开专栏页面未抓取，其子栏目按首页链接核对。", url=where.column_url,
+            Severity.INFO,
+            "政府信息公开专栏页面未抓取，其子栏目按首页链接核对。",
+            url=where.column_url,
             evidence={"栏目页面": where.column_url},
         )

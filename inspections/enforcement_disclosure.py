@@ -34,7 +34,6 @@ from inspections.sitemap import (
     column_for,
     columns_named,
     content_of,
-    entries_of,
     entries_under,
     find_links,
     find_links_anywhere,
@@ -63,7 +62,15 @@ META = Meta(
 
 LEVELS: tuple[str, ...] = ("department", "county")
 COLUMN_NAMES: tuple[str, ...] = ("行政执法公示", "行政执法信息公示", "执法公示", "双公示", "行政执法信息")
-DECISION_NAMES: tuple[str, ...] = ("行政许可", "行政处罚", "许可信息", "处罚信息", "许可公示", "处罚公示", "双公示")
+DECISION_NAMES: tuple[str, ...] = (
+    "行政许可",
+    "行政处罚",
+    "许可信息",
+    "处罚信息",
+    "许可公示",
+    "处罚公示",
+    "双公示",
+)
 
 
 def data_pattern(year: int) -> re.Pattern[str]:
@@ -81,12 +88,16 @@ class _Pattern:
         return self.pattern.search(cn_year_digits(text))
 
 
-def _decision_entries(site: SiteArtifacts, column_url: str, names: Sequence[str]) -> tuple[list[ListEntry], list[str]]:
+def _decision_entries(
+    site: SiteArtifacts, column_url: str, names: Sequence[str]
+) -> tuple[list[ListEntry], list[str]]:
     """Entries of the 许可/处罚 lists of the column, and the URLs of those lists."""
     lists: list[str] = [lk.target_url for lk in find_links(site, column_url, names, max_len=16)]
     for column in site.columns:
         named = name_rank(column.name, names, max_len=16) is not None
-        inside = under(column.url, column_url) or any(name_rank(p, COLUMN_NAMES, max_len=16) for p in column.path)
+        inside = under(column.url, column_url) or any(
+            name_rank(p, COLUMN_NAMES, max_len=16) for p in column.path
+        )
         if named and inside and canonical(column.url) not in {canonical(u) for u in lists}:
             lists.append(column.url)
     entries: dict[tuple[str, str], ListEntry] = {}
@@ -121,16 +132,23 @@ def check(
     home = home_page(site)
     home_url = home.final_url or home.url
 
-    links = find_links(site, home.url, column_names, max_len=16) or find_links_anywhere(site, column_names, max_len=16)
+    links = find_links(site, home.url, column_names, max_len=16) or find_links_anywhere(
+        site, column_names, max_len=16
+    )
     columns = columns_named(site, column_names, max_len=16)
     column_url = links[0].target_url if links else (columns[0].url if columns else "")
     findings: list[Finding] = []
 
     if not column_url:
-        findings.append(META.finding(
-            Severity.FAIL, "网站未设置行政执法公示（双公示）栏目。", url=home_url,
-            evidence={"查找的名称": "、".join(column_names)}, points=points_column,
-        ))
+        findings.append(
+            META.finding(
+                Severity.FAIL,
+                "网站未设置行政执法公示（双公示）栏目。",
+                url=home_url,
+                evidence={"查找的名称": "、".join(column_names)},
+                points=points_column,
+            )
+        )
     else:
         entries, lists = _decision_entries(site, column_url, decision_names)
         dated = [e for e in entries if e.date is not None and e.date <= as_of]
@@ -141,38 +159,65 @@ def check(
                 due = add_working_days(newest.date, limit_workdays)  # type: ignore[arg-type]
             except CalendarUnknown as exc:
                 raise NotTested(f"{exc}，无法判断行政执法信息公示是否及时。") from exc
-            evidence = {"栏目": column_url, "最新条目": newest.title, "条目地址": newest.link,
-                        "发布日期": newest.date.isoformat(), "距检查日工作日数": age,  # type: ignore[union-attr]
-                        "时限（工作日）": limit_workdays, "所在列表": newest.list_url}
+            evidence = {
+                "栏目": column_url,
+                "最新条目": newest.title,
+                "条目地址": newest.link,
+                "发布日期": newest.date.isoformat(),
+                "距检查日工作日数": age,  # type: ignore[union-attr]
+                "时限（工作日）": limit_workdays,
+                "所在列表": newest.list_url,
+            }
             if age > limit_workdays:
-                findings.append(META.finding(
-                    Severity.FAIL,
-                    f"行政执法公示栏目最新的行政许可、行政处罚信息发布于{cn_date(newest.date)}，"  # type: ignore[arg-type]
-                    f"距检查日已{age}个工作日，超过{limit_workdays}个工作日未更新（应于{cn_date(due)}前更新）。",
-                    url=newest.list_url or column_url, evidence=evidence, points=points_stale,
-                ))
+                findings.append(
+                    META.finding(
+                        Severity.FAIL,
+                        f"行政执法公示栏目最新的行政许可、行政处罚信息发布于{cn_date(newest.date)}，"  # type: ignore[arg-type]
+                        f"距检查日已{age}个工作日，超过{limit_workdays}个工作日未更新（应于{cn_date(due)}前更新）。",
+                        url=newest.list_url or column_url,
+                        evidence=evidence,
+                        points=points_stale,
+                    )
+                )
             else:
-                findings.append(META.finding(
-                    Severity.INFO, f"行政执法公示栏目最新的行政许可、行政处罚信息发布于{cn_date(newest.date)}"  # type: ignore[arg-type]
-                    f"（{age}个工作日前）。", url=newest.list_url or column_url, evidence=evidence,
-                ))
+                findings.append(
+                    META.finding(
+                        Severity.INFO,
+                        f"行政执法公示栏目最新的行政许可、行政处罚信息发布于{cn_date(newest.date)}"  # type: ignore[arg-type]
+                        f"（{age}个工作日前）。",
+                        url=newest.list_url or column_url,
+                        evidence=evidence,
+                    )
+                )
         else:
             targets = lists or [column_url]
             states = [content_of(site, u, as_of=as_of, subcolumns=True) for u in targets]
             shells = any(s.state in ("js_shell", "unknown") for s in states) or any(
-                (c := column_for(site, u)) is not None and c.js_shell for u in targets)
+                (c := column_for(site, u)) is not None and c.js_shell for u in targets
+            )
             if shells and not any(s.state == "entries" for s in states):
-                findings.append(META.finding(
-                    Severity.INFO, "行政执法公示栏目的许可、处罚列表未抓取或由脚本生成未能渲染，未核实其更新情况。",
-                    url=column_url, evidence={"栏目": column_url, "列表": targets},
-                ))
+                findings.append(
+                    META.finding(
+                        Severity.INFO,
+                        "行政执法公示栏目的许可、处罚列表未抓取或由脚本生成未能渲染，未核实其更新情况。",
+                        url=column_url,
+                        evidence={"栏目": column_url, "列表": targets},
+                    )
+                )
             else:
-                findings.append(META.finding(
-                    Severity.FAIL, "行政执法公示栏目未发布带日期的行政许可、行政处罚信息。", url=column_url,
-                    evidence={"栏目": column_url, "列表": targets,
-                              "子栏目": [squash(lk.anchor) for lk in links_of(site, column_url)][:20]},
-                    points=points_stale,
-                ))
+                findings.append(
+                    META.finding(
+                        Severity.FAIL,
+                        "行政执法公示栏目未发布带日期的行政许可、行政处罚信息。",
+                        url=column_url,
+                        evidence={
+                            "栏目": column_url,
+                            "列表": targets,
+                            "子栏目": [squash(lk.anchor) for lk in links_of(site, column_url)][:20],
+                        },
+                        points=points_stale,
+                    )
+                )
 
     # 118号 / 大同、广东 制度: 上年度行政执法数据 by 1月31日.
     year = as_of.year - 1
@@ -182,31 +227,56 @@ def check(
     where = column_url or home_url
     if verdict == "missing":
         if as_of <= deadline:
-            findings.append(META.finding(
-                Severity.INFO, f"尚未发现{year}年度行政执法统计年报，公开期限为{cn_date(deadline)}，尚未到期。",
-                url=where, evidence={"期限": deadline.isoformat()},
-            ))
+            findings.append(
+                META.finding(
+                    Severity.INFO,
+                    f"尚未发现{year}年度行政执法统计年报，公开期限为{cn_date(deadline)}，尚未到期。",
+                    url=where,
+                    evidence={"期限": deadline.isoformat()},
+                )
+            )
         elif not column_url and not site.crawl_complete:
-            findings.append(META.finding(
-                Severity.INFO, f"本次抓取未完成，未能核实{year}年度行政执法统计年报是否公开。", url=where,
-                evidence={"期限": deadline.isoformat()},
-            ))
+            findings.append(
+                META.finding(
+                    Severity.INFO,
+                    f"本次抓取未完成，未能核实{year}年度行政执法统计年报是否公开。",
+                    url=where,
+                    evidence={"期限": deadline.isoformat()},
+                )
+            )
         else:
-            findings.append(META.finding(
-                Severity.FAIL,
-                f"截至{cn_date(as_of)}，网站未公开{year}年度行政执法统计年报（应于{cn_date(deadline)}前公开）。",
-                url=where, evidence={"栏目": column_url or "未找到", "期限": deadline.isoformat()},
-                points=points_data_missing,
-            ))
+            findings.append(
+                META.finding(
+                    Severity.FAIL,
+                    f"截至{cn_date(as_of)}，网站未公开{year}年度行政执法统计年报（应于{cn_date(deadline)}前公开）。",
+                    url=where,
+                    evidence={"栏目": column_url or "未找到", "期限": deadline.isoformat()},
+                    points=points_data_missing,
+                )
+            )
     elif item is not None:
-        evidence = {"标题": item.title, "地址": item.url, "发布日期": item.date.isoformat() if item.date else "未注明"}
+        evidence = {
+            "标题": item.title,
+            "地址": item.url,
+            "发布日期": item.date.isoformat() if item.date else "未注明",
+        }
         if verdict == "late":
-            findings.append(META.finding(
-                Severity.WARN, f"{year}年度行政执法统计年报于{cn_date(item.date)}公开，晚于{cn_date(deadline)}的期限。",  # type: ignore[arg-type]
-                url=item.url, evidence={**evidence, "期限": deadline.isoformat()}, points=points_data_late,
-            ))
+            findings.append(
+                META.finding(
+                    Severity.WARN,
+                    f"{year}年度行政执法统计年报于{cn_date(item.date)}公开，晚于{cn_date(deadline)}的期限。",  # type: ignore[arg-type]
+                    url=item.url,
+                    evidence={**evidence, "期限": deadline.isoformat()},
+                    points=points_data_late,
+                )
+            )
         else:
-            findings.append(META.finding(
-                Severity.INFO, f"已公开{year}年度行政执法统计年报。", url=item.url, evidence=evidence,
-            ))
+            findings.append(
+                META.finding(
+                    Severity.INFO,
+                    f"已公开{year}年度行政执法统计年报。",
+                    url=item.url,
+                    evidence=evidence,
+                )
+            )
     yield from findings

@@ -50,8 +50,15 @@ META = Meta(
 COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "执行公开": ("执行公开",),
-        "重要部署落实情况": ("重要部署落实", "重要部署执行", "重要部署", "重点工作落实", "重点工作分解", "重点工作进展",
-                     "重点工作"),
+        "重要部署落实情况": (
+            "重要部署落实",
+            "重要部署执行",
+            "重要部署",
+            "重点工作落实",
+            "重点工作分解",
+            "重点工作进展",
+            "重点工作",
+        ),
         "政策执行情况": ("政策执行", "政策落实"),
         "民生实事推进": ("民生实事", "为民办实事", "民生工程"),
         "督查督办": ("督查督办", "督查结果", "督查情况", "督办"),
@@ -84,15 +91,26 @@ class _Row:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "栏目": self.name, "类别": self.kind, "地址": self.url, "链接文字": self.link_text,
+            "栏目": self.name,
+            "类别": self.kind,
+            "地址": self.url,
+            "链接文字": self.link_text,
             "最新日期": self.content.newest.isoformat() if self.content.newest else "",
             "距今天数": self.age if self.age is not None else "",
-            "期限（天）": self.window, "条目数": self.content.entries, "状态": _STATE.get(self.content.state, ""),
+            "期限（天）": self.window,
+            "条目数": self.content.entries,
+            "状态": _STATE.get(self.content.state, ""),
         }
 
 
-_STATE = {"entries": "有内容", "text": "无列表条目", "empty": "空白", "js_shell": "脚本生成未渲染",
-          "unknown": "未抓取", "failed": "无法打开"}
+_STATE = {
+    "entries": "有内容",
+    "text": "无列表条目",
+    "empty": "空白",
+    "js_shell": "脚本生成未渲染",
+    "unknown": "未抓取",
+    "failed": "无法打开",
+}
 
 
 def _locate(site: SiteArtifacts, names: Sequence[str]) -> tuple[str, str]:
@@ -141,27 +159,38 @@ def check(
 
     findings: list[Finding] = []
     if not any(r.kind == "栏目" for r in rows):
-        findings.append(META.finding(
-            Severity.FAIL,
-            "网站未设置执行公开类栏目（重要部署落实情况、政策执行情况、民生实事推进、督查督办、建议提案办理等）。",
-            url=home_url, evidence={"查找的栏目": {n: "、".join(ns) for n, ns in columns.items()}},
-            points=points_missing,
-        ))
+        findings.append(
+            META.finding(
+                Severity.FAIL,
+                "网站未设置执行公开类栏目（重要部署落实情况、政策执行情况、民生实事推进、督查督办、建议提案办理等）。",
+                url=home_url,
+                evidence={"查找的栏目": {n: "、".join(ns) for n, ns in columns.items()}},
+                points=points_missing,
+            )
+        )
     for kind, name in missing:
         if kind == "栏目":
             if name in required_columns:
-                findings.append(META.finding(
-                    Severity.FAIL, f"网站未设置“{name}”栏目。", url=home_url,
-                    evidence={"查找的名称": "、".join(columns[name])}, points=points_missing,
-                ))
+                findings.append(
+                    META.finding(
+                        Severity.FAIL,
+                        f"网站未设置“{name}”栏目。",
+                        url=home_url,
+                        evidence={"查找的名称": "、".join(columns[name])},
+                        points=points_missing,
+                    )
+                )
             continue
         required = name in required_tasks
-        findings.append(META.finding(
-            Severity.FAIL if required else Severity.WARN,
-            f"未发现公开“{name.split('）')[-1]}”落实举措和落实情况的栏目。",
-            url=home_url, evidence={"任务": name, "查找的名称": "、".join(tasks[name])},
-            points=points_task_missing if required else 0.0,
-        ))
+        findings.append(
+            META.finding(
+                Severity.FAIL if required else Severity.WARN,
+                f"未发现公开“{name.split('）')[-1]}”落实举措和落实情况的栏目。",
+                url=home_url,
+                evidence={"任务": name, "查找的名称": "、".join(tasks[name])},
+                points=points_task_missing if required else 0.0,
+            )
+        )
 
     warn_band = max(0, window_days - warn_days)  # 德安县: 即将超期 from day 160 of 180
     for row in rows:
@@ -170,32 +199,48 @@ def check(
         if row.age is not None:
             warn_from = row.window - warn_band
             if row.age > row.window:
-                findings.append(META.finding(
-                    Severity.FAIL,
-                    f"“{row.link_text or row.name}”栏目最新信息发布于{cn_date(row.content.newest)}，"
-                    f"已{row.age}天未更新（期限{row.window}天）。",
-                    url=row.url, evidence=evidence, points=points_stale,
-                ))
+                findings.append(
+                    META.finding(
+                        Severity.FAIL,
+                        f"“{row.link_text or row.name}”栏目最新信息发布于{cn_date(row.content.newest)}，"
+                        f"已{row.age}天未更新（期限{row.window}天）。",
+                        url=row.url,
+                        evidence=evidence,
+                        points=points_stale,
+                    )
+                )
             elif row.age >= warn_from:
-                findings.append(META.finding(
-                    Severity.WARN,
-                    f"“{row.link_text or row.name}”栏目已{row.age}天未更新，即将超过{row.window}天期限。",
-                    url=row.url, evidence=evidence,
-                ))
+                findings.append(
+                    META.finding(
+                        Severity.WARN,
+                        f"“{row.link_text or row.name}”栏目已{row.age}天未更新，即将超过{row.window}天期限。",
+                        url=row.url,
+                        evidence=evidence,
+                    )
+                )
         elif state in ("empty", "text", "failed") or (state == "entries" and row.content.newest is None):
             what = "无法打开" if state == "failed" else "未发布带日期的信息"
-            findings.append(META.finding(
-                Severity.FAIL, f"“{row.link_text or row.name}”栏目{what}。", url=row.url, evidence=evidence,
-                points=points_empty,
-            ))
+            findings.append(
+                META.finding(
+                    Severity.FAIL,
+                    f"“{row.link_text or row.name}”栏目{what}。",
+                    url=row.url,
+                    evidence=evidence,
+                    points=points_empty,
+                )
+            )
     if rows:
-        findings.append(META.finding(
-            Severity.INFO,
-            "执行公开类栏目：" + "；".join(
-                f"{r.link_text or r.name}（{cn_date(r.content.newest) if r.content.newest else _STATE[r.content.state]}）"
-                for r in rows) + "。",
-            url=home_url,
-            evidence={"栏目": [r.as_dict() for r in rows],
-                      "未设置": [f"{k}：{n}" for k, n in missing]},
-        ))
+        findings.append(
+            META.finding(
+                Severity.INFO,
+                "执行公开类栏目："
+                + "；".join(
+                    f"{r.link_text or r.name}（{cn_date(r.content.newest) if r.content.newest else _STATE[r.content.state]}）"
+                    for r in rows
+                )
+                + "。",
+                url=home_url,
+                evidence={"栏目": [r.as_dict() for r in rows], "未设置": [f"{k}：{n}" for k, n in missing]},
+            )
+        )
     yield from findings

@@ -63,8 +63,9 @@ LISTING_EXCLUDE: tuple[str, ...] = ("解读", "备案", "清理", "征求意见"
 MARKS: tuple[str, ...] = ("文号", "日期", "有效性")
 
 
-def _within_column(site: SiteArtifacts, names: Sequence[str], exclude: Sequence[str]) -> tuple[
-        LinkArtifact | None, str]:
+def _within_column(
+    site: SiteArtifacts, names: Sequence[str], exclude: Sequence[str]
+) -> tuple[LinkArtifact | None, str]:
     """The listing's link inside the 政府信息公开 column, and the column's URL ("" when there is none)."""
     where = locate(site)
     column_url = where.column_url
@@ -83,8 +84,11 @@ def _within_column(site: SiteArtifacts, names: Sequence[str], exclude: Sequence[
 def _marks(site: SiteArtifacts, entry: ListEntry, *, as_of: dt.date) -> tuple[dict[str, str], bool]:
     """文号 / 日期 / 有效性 of one entry (empty string when not stated), and whether its page was read."""
     text = f"{entry.title} {entry.date_text}"
-    marks = {"文号": wenhao_in(entry.title) or "", "日期": entry.date.isoformat() if entry.date else "",
-             "有效性": validity_in(text) or ""}
+    marks = {
+        "文号": wenhao_in(entry.title) or "",
+        "日期": entry.date.isoformat() if entry.date else "",
+        "有效性": validity_in(text) or "",
+    }
     page = page_of(site, entry.link)
     read = page is not None and bool(page.html) and (page.status or 0) < 400
     if read:
@@ -122,7 +126,8 @@ def check(
         # A listing column whose breadcrumb passes 政府信息公开 counts as inside the column.
         for column in site.columns:
             if name_rank(column.name, listing_names, exclude=listing_exclude, max_len=16) and any(
-                    name_rank(p, COLUMN_NAMES, max_len=12) for p in column.path):
+                name_rank(p, COLUMN_NAMES, max_len=12) for p in column.path
+            ):
                 listing_url = column.url
                 break
     if not listing_url:
@@ -133,9 +138,14 @@ def check(
         else:
             message = "网站政府信息公开专栏内未集中公开行政规范性文件。"
         yield META.finding(
-            Severity.FAIL, message, url=column_url or home_url,
-            evidence={"政府信息公开专栏": column_url or "未找到", "专栏外的规范性文件栏目": outside or "无",
-                      "查找的名称": "、".join(listing_names)},
+            Severity.FAIL,
+            message,
+            url=column_url or home_url,
+            evidence={
+                "政府信息公开专栏": column_url or "未找到",
+                "专栏外的规范性文件栏目": outside or "无",
+                "查找的名称": "、".join(listing_names),
+            },
             points=points_listing,
         )
         if not outside:
@@ -151,8 +161,11 @@ def check(
         if content.state == "unknown":
             raise NotTested(f"规范性文件栏目页面（{listing_url}）未抓取，无法核对文件标注。")
         yield META.finding(
-            Severity.FAIL, "规范性文件栏目没有发布任何文件。", url=listing_url,
-            evidence={"栏目": listing_url, "说明": content.detail}, points=points_listing,
+            Severity.FAIL,
+            "规范性文件栏目没有发布任何文件。",
+            url=listing_url,
+            evidence={"栏目": listing_url, "说明": content.detail},
+            points=points_listing,
         )
         return
 
@@ -168,7 +181,12 @@ def check(
         missing = [m for m in MARKS if not marks[m]]
         if not missing:
             continue
-        row = {"标题": entry.title, "地址": entry.link, "缺少": "、".join(missing), "所在列表": entry.list_url}
+        row = {
+            "标题": entry.title,
+            "地址": entry.link,
+            "缺少": "、".join(missing),
+            "所在列表": entry.list_url,
+        }
         if not read:
             unverified.append(row)
             continue
@@ -183,10 +201,13 @@ def check(
         yield META.finding(
             Severity.INFO,
             f"{len(unverified)}件规范性文件的页面未抓取，列表中未显示文号、日期或有效性，未能核实。",
-            url=listing_url, evidence={"文件": unverified},
+            url=listing_url,
+            evidence={"文件": unverified},
         )
     summary = "、".join(f"{k}{n}件" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     yield META.finding(
-        Severity.INFO, f"规范性文件栏目共{sum(counts.values())}件：{summary}。", url=listing_url,
+        Severity.INFO,
+        f"规范性文件栏目共{sum(counts.values())}件：{summary}。",
+        url=listing_url,
         evidence={"栏目": listing_url, "按有效性统计": dict(counts)},
     )

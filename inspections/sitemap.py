@@ -27,6 +27,7 @@ from inspections.artifacts import ColumnArtifact, LinkArtifact, ListEntry, PageA
 
 __all__ = [
     "Content",
+    "Titled",
     "body_chars",
     "canonical",
     "column_for",
@@ -40,18 +41,17 @@ __all__ = [
     "label",
     "links_of",
     "name_rank",
+    "page_date",
     "page_of",
     "reachable_from_home",
     "same_url",
     "squash",
-    "Titled",
-    "page_date",
     "titled",
     "under",
 ]
 
 _WS = re.compile(r"[\s\u00a0\u3000\u200b]+")
-_INDEX_FILE = re.compile(r"/(?:index|default)\.(?:s?html?|jhtml|jsp|php|aspx?)$", re.I)
+_INDEX_FILE = re.compile(r"/(?:index|default)\.(?:s?html?|jhtml|jsp|php|aspx?)$", re.IGNORECASE)
 
 
 def squash(text: str | None) -> str:
@@ -88,13 +88,14 @@ def under(url: str, prefix: str) -> bool:
     if not base:
         return False
     # A page URL (``/a/b.html``) stands for its folder.
-    if re.search(r"\.[a-z]{2,6}$", base, re.I):
+    if re.search(r"\.[a-z]{2,6}$", base, re.IGNORECASE):
         base = base.rsplit("/", 1)[0]
     return key == base or key.startswith(base + "/")
 
 
-def name_rank(text: str, names: Sequence[str], *, exclude: Iterable[str] = (), max_len: int | None = 30) -> (
-        tuple[int, int, int] | None):
+def name_rank(
+    text: str, names: Sequence[str], *, exclude: Iterable[str] = (), max_len: int | None = 30
+) -> tuple[int, int, int] | None:
     """How well `text` names one of `names` (lower is better), or None when it does not.
 
     (0: exactly a name, 1: a name with a few characters around it, 2: a name inside a longer text), then the
@@ -145,8 +146,13 @@ def links_of(site: SiteArtifacts, page_url: str) -> tuple[LinkArtifact, ...]:
     return tuple(link for link in site.links if canonical(link.source_url) in keys)
 
 
-def _ranked(links: Iterable[LinkArtifact], names: Sequence[str], exclude: Iterable[str], max_len: int | None,
-            href_words: Sequence[str] = ()) -> list[LinkArtifact]:
+def _ranked(
+    links: Iterable[LinkArtifact],
+    names: Sequence[str],
+    exclude: Iterable[str],
+    max_len: int | None,
+    href_words: Sequence[str] = (),
+) -> list[LinkArtifact]:
     exclude = tuple(exclude)
     scored: list[tuple[tuple[int, int, int], int, LinkArtifact]] = []
     seen: set[str] = set()
@@ -155,10 +161,14 @@ def _ranked(links: Iterable[LinkArtifact], names: Sequence[str], exclude: Iterab
         alt_rank = name_rank(link.image_alt, names, exclude=exclude, max_len=max_len)
         if alt_rank is not None and (rank is None or alt_rank < rank):
             rank = alt_rank
-        if rank is None and href_words and not squash(link.anchor):
-            # Image-only links whose image says nothing: the URL slug may (…/jczwgk/…).
-            if any(word.lower() in link.target_url.lower() for word in href_words):
-                rank = (3, 0, 0)
+        # Image-only links whose image says nothing: the URL slug may (…/jczwgk/…).
+        if (
+            rank is None
+            and href_words
+            and not squash(link.anchor)
+            and any(word.lower() in link.target_url.lower() for word in href_words)
+        ):
+            rank = (3, 0, 0)
         if rank is None:
             continue
         key = canonical(link.target_url)
@@ -170,8 +180,15 @@ def _ranked(links: Iterable[LinkArtifact], names: Sequence[str], exclude: Iterab
     return [link for _, _, link in scored]
 
 
-def find_links(site: SiteArtifacts, page_url: str, names: Sequence[str], *, exclude: Iterable[str] = (),
-               max_len: int | None = 30, href_words: Sequence[str] = ()) -> list[LinkArtifact]:
+def find_links(
+    site: SiteArtifacts,
+    page_url: str,
+    names: Sequence[str],
+    *,
+    exclude: Iterable[str] = (),
+    max_len: int | None = 30,
+    href_words: Sequence[str] = (),
+) -> list[LinkArtifact]:
     """Links on the page at `page_url` whose label names one of `names`, best match first, one per target.
 
     `exclude`: words that disqualify a label (looking for 信息公开 but not 信息公开指南). `href_words`: for links
@@ -180,13 +197,21 @@ def find_links(site: SiteArtifacts, page_url: str, names: Sequence[str], *, excl
     return _ranked(links_of(site, page_url), names, exclude, max_len, href_words)
 
 
-def find_link(site: SiteArtifacts, page_url: str, names: Sequence[str], **kwargs: object) -> LinkArtifact | None:
+def find_link(
+    site: SiteArtifacts, page_url: str, names: Sequence[str], **kwargs: object
+) -> LinkArtifact | None:
     found = find_links(site, page_url, names, **kwargs)  # type: ignore[arg-type]
     return found[0] if found else None
 
 
-def find_links_anywhere(site: SiteArtifacts, names: Sequence[str], *, exclude: Iterable[str] = (),
-                        max_len: int | None = 30, internal_only: bool = True) -> list[LinkArtifact]:
+def find_links_anywhere(
+    site: SiteArtifacts,
+    names: Sequence[str],
+    *,
+    exclude: Iterable[str] = (),
+    max_len: int | None = 30,
+    internal_only: bool = True,
+) -> list[LinkArtifact]:
     """Links anywhere in the crawl whose label names one of `names`, best match first, one per target."""
     links = (link for link in site.links if link.internal or not internal_only)
     return _ranked(links, names, exclude, max_len)
@@ -204,8 +229,9 @@ def column_for(site: SiteArtifacts, url: str) -> ColumnArtifact | None:
     return None
 
 
-def columns_named(site: SiteArtifacts, names: Sequence[str], *, exclude: Iterable[str] = (),
-                  max_len: int | None = 30) -> list[ColumnArtifact]:
+def columns_named(
+    site: SiteArtifacts, names: Sequence[str], *, exclude: Iterable[str] = (), max_len: int | None = 30
+) -> list[ColumnArtifact]:
     """Columns whose name (or, failing that, innermost breadcrumb) names one of `names`, best first."""
     exclude = tuple(exclude)
     scored = []
@@ -339,8 +365,14 @@ class Content:
         return self.state == "empty"
 
 
-def content_of(site: SiteArtifacts, url: str, *, min_chars: int = 60, as_of: dt.date | None = None,
-               subcolumns: bool = False) -> Content:
+def content_of(
+    site: SiteArtifacts,
+    url: str,
+    *,
+    min_chars: int = 60,
+    as_of: dt.date | None = None,
+    subcolumns: bool = False,
+) -> Content:
     """Whether the page at `url` has content of its own: list entries, or body text beyond the template.
 
     A list drawn by script that was not rendered is ``js_shell`` (never judged empty); a page that was never

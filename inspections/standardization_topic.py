@@ -114,8 +114,9 @@ def has_directory(html: str, headings: Sequence[str]) -> bool:
     return False
 
 
-def topic_links(site: SiteArtifacts, home_url: str, names: Sequence[str], href_words: Sequence[str]) -> list[
-        LinkArtifact]:
+def topic_links(
+    site: SiteArtifacts, home_url: str, names: Sequence[str], href_words: Sequence[str]
+) -> list[LinkArtifact]:
     return find_links(site, home_url, names, max_len=30, href_words=href_words)
 
 
@@ -143,8 +144,14 @@ def _area_links(site: SiteArtifacts, topic_url: str) -> list[LinkArtifact]:
 def _best(links: Sequence[LinkArtifact], names: Sequence[str]) -> LinkArtifact | None:
     scored = []
     for order, link in enumerate(links):
-        ranks = [r for r in (name_rank(link.anchor, names, max_len=_FIELD_MAX),
-                             name_rank(link.image_alt, names, max_len=_FIELD_MAX)) if r is not None]
+        ranks = [
+            r
+            for r in (
+                name_rank(link.anchor, names, max_len=_FIELD_MAX),
+                name_rank(link.image_alt, names, max_len=_FIELD_MAX),
+            )
+            if r is not None
+        ]
         if ranks:
             scored.append((min(ranks), order, link))
     return min(scored, key=lambda s: (s[0], s[1]))[2] if scored else None
@@ -192,7 +199,11 @@ def check(
             Severity.FAIL,
             "网站首页未设置“基层政务公开标准化规范化”专题入口。",
             url=home_url,
-            evidence={"首页": home_url, "查找的名称": "、".join(topic_names), "链接地址关键词": "、".join(topic_href_words)},
+            evidence={
+                "首页": home_url,
+                "查找的名称": "、".join(topic_names),
+                "链接地址关键词": "、".join(topic_href_words),
+            },
             points=points_topic,
         )
         return
@@ -202,8 +213,11 @@ def check(
         raise NotTested(f"基层政务公开标准化规范化专题页面（{topic_url}）未抓取，无法核对其领域设置。")
 
     area = _area_links(site, topic_url)
-    topic_columns = [c for c in site.columns if under(c.url, topic_url)
-                     or any(name_rank(p, topic_names, max_len=30) for p in c.path)]
+    topic_columns = [
+        c
+        for c in site.columns
+        if under(c.url, topic_url) or any(name_rank(p, topic_names, max_len=30) for p in c.path)
+    ]
     unverified: list[dict[str, str]] = []
     covered = 0
     for field_name, names in fields.items():
@@ -241,8 +255,11 @@ def check(
                 Severity.FAIL,
                 f"基层政务公开标准化规范化专题“{field_name}”领域未公布政务公开事项标准目录。",
                 url=url,
-                evidence={**evidence, "应有表头": "、".join(directory_headings),
-                          "查看的页面": [p.final_url or p.url for p in pages]},
+                evidence={
+                    **evidence,
+                    "应有表头": "、".join(directory_headings),
+                    "查看的页面": [p.final_url or p.url for p in pages],
+                },
                 points=points_no_directory,
             )
         if content.state in ("empty", "text", "failed"):
@@ -257,11 +274,19 @@ def check(
         yield META.finding(
             Severity.INFO,
             "以下领域页面未抓取或由脚本生成未能渲染，未核实其标准目录和公开内容："
-            + "、".join(u["领域"] for u in unverified) + "。",
+            + "、".join(u["领域"] for u in unverified)
+            + "。",
             url=topic_url,
             evidence={"领域": unverified},
         )
     yield META.finding(
-        Severity.INFO, f"专题覆盖{covered}/{len(fields)}个试点领域。", url=topic_url,
-        evidence={"专题": topic_url, "入口链接文字": label(topic), "覆盖领域数": covered, "领域总数": len(fields)},
+        Severity.INFO,
+        f"专题覆盖{covered}/{len(fields)}个试点领域。",
+        url=topic_url,
+        evidence={
+            "专题": topic_url,
+            "入口链接文字": label(topic),
+            "覆盖领域数": covered,
+            "领域总数": len(fields),
+        },
     )

@@ -21,13 +21,15 @@ __all__ = ["CalendarUnknown", "add_working_days", "is_workday", "supported_years
 _ONE = dt.timedelta(days=1)
 
 
-class CalendarUnknown(ValueError):  # noqa: N818 - named for what it says, like NotTested
+class CalendarUnknown(ValueError):
     """The official holiday calendar of a year is not known (not yet published, or before the package's range)."""
 
     def __init__(self, year: int) -> None:
         self.year = year
         first, last = supported_years()[0], supported_years()[-1]
-        super().__init__(f"节假日安排未知：{year}年不在已知的法定节假日日历（{first}—{last}年）内，无法计算工作日")
+        super().__init__(
+            f"节假日安排未知：{year}年不在已知的法定节假日日历（{first}—{last}年）内，无法计算工作日"
+        )
 
 
 def supported_years() -> range:

@@ -29,7 +29,9 @@ from inspections.workdays import supported_years
 AS_OF = dt.date(2021, 12, 20)
 H = "http://www.xx.jj.test/"
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realpages"
-LONG = "本机关依据《中华人民共和国政府信息公开条例》主动公开政府信息，公开方式包括政府网站、公开查阅点等。" * 2
+LONG = (
+    "本机关依据《中华人民共和国政府信息公开条例》主动公开政府信息，公开方式包括政府网站、公开查阅点等。" * 2
+)
 
 
 def html(body: str, title: str = "") -> str:
@@ -42,32 +44,78 @@ def links(*pairs: tuple[str, str]) -> str:
 
 def listing(*rows: tuple[str, str, str]) -> str:
     """A dated list: (title, url, date)."""
-    return '<ul class="list">' + "".join(f'<li><a href="{u}">{t}</a><span>{d}</span></li>' for t, u, d in rows) + "</ul>"
+    return (
+        '<ul class="list">'
+        + "".join(f'<li><a href="{u}">{t}</a><span>{d}</span></li>' for t, u, d in rows)
+        + "</ul>"
+    )
 
 
-def make_site(pages: dict[str, str], *, level: str = "county", home: str = H, status: dict[str, int] | None = None,
-              extra_links: tuple[LinkArtifact, ...] = (), js_shell: tuple[str, ...] = (),
-              crawl_complete: bool = True) -> SiteArtifacts:
+def make_site(
+    pages: dict[str, str],
+    *,
+    level: str = "county",
+    home: str = H,
+    status: dict[str, int] | None = None,
+    extra_links: tuple[LinkArtifact, ...] = (),
+    js_shell: tuple[str, ...] = (),
+    crawl_complete: bool = True,
+) -> SiteArtifacts:
     status = status or {}
     page_arts, link_arts, entries, columns = [], [], [], []
     for url, text in pages.items():
         parsed = parse_page(text, url, as_of=AS_OF)
-        page_arts.append(PageArtifact(url=url, final_url=url, status=status.get(url, 200), title=parsed.title,
-                                      html=text, js_shell=url in js_shell, meta=parsed.meta))
+        page_arts.append(
+            PageArtifact(
+                url=url,
+                final_url=url,
+                status=status.get(url, 200),
+                title=parsed.title,
+                html=text,
+                js_shell=url in js_shell,
+                meta=parsed.meta,
+            )
+        )
         for lk in parsed.links:
             code = status.get(lk.url, 200 if lk.url in pages else None)
-            link_arts.append(LinkArtifact(url, lk.url, anchor=lk.anchor, region=lk.region, image_alt=lk.image_alt,
-                                          status=code, error_kind="http" if code and code >= 400 else None,
-                                          confirmed=bool(code and code >= 400)))
-        col_entries = tuple(ListEntry(url, url, parsed.title, e.title, e.url, e.date_text, e.date)
-                            for e in parsed.entries)
+            link_arts.append(
+                LinkArtifact(
+                    url,
+                    lk.url,
+                    anchor=lk.anchor,
+                    region=lk.region,
+                    image_alt=lk.image_alt,
+                    status=code,
+                    error_kind="http" if code and code >= 400 else None,
+                    confirmed=bool(code and code >= 400),
+                )
+            )
+        col_entries = tuple(
+            ListEntry(url, url, parsed.title, e.title, e.url, e.date_text, e.date) for e in parsed.entries
+        )
         if col_entries or url in js_shell:
             entries += col_entries
-            columns.append(ColumnArtifact(url=url, name=parsed.title, entries=col_entries, pages=(url,),
-                                          path=parsed.breadcrumb, js_shell=url in js_shell))
-    return SiteArtifacts(site_id="xx", name="某县人民政府", home_url=home, level=level, pages=tuple(page_arts),
-                         links=tuple(link_arts) + extra_links, entries=tuple(entries), columns=tuple(columns),
-                         crawl_complete=crawl_complete)
+            columns.append(
+                ColumnArtifact(
+                    url=url,
+                    name=parsed.title,
+                    entries=col_entries,
+                    pages=(url,),
+                    path=parsed.breadcrumb,
+                    js_shell=url in js_shell,
+                )
+            )
+    return SiteArtifacts(
+        site_id="xx",
+        name="某县人民政府",
+        home_url=home,
+        level=level,
+        pages=tuple(page_arts),
+        links=tuple(link_arts) + extra_links,
+        entries=tuple(entries),
+        columns=tuple(columns),
+        crawl_complete=crawl_complete,
+    )
 
 
 def run(module, site: SiteArtifacts, **options):
@@ -89,8 +137,14 @@ def test_canonical_ignores_index_file_and_trailing_slash():
 
 
 def test_find_links_prefers_exact_names_and_image_alt():
-    site = make_site({H: html(links(("政府信息公开指南", H + "zn/"), ("信息公开", H + "xxgk/"))
-                              + f'<a href="{H}zt/"><img src="x.png" alt="基层 政务公开 专题"></a>')})
+    site = make_site(
+        {
+            H: html(
+                links(("政府信息公开指南", H + "zn/"), ("信息公开", H + "xxgk/"))
+                + f'<a href="{H}zt/"><img src="x.png" alt="基层 政务公开 专题"></a>'
+            )
+        }
+    )
     [best, *_] = sitemap.find_links(site, H, ["政府信息公开", "信息公开"], exclude=["指南"])
     assert best.target_url == H + "xxgk/"
     assert sitemap.find_link(site, H, ["基层政务公开"]).target_url == H + "zt/"
@@ -105,8 +159,13 @@ def test_reachable_from_home_follows_stored_links():
 
 def test_content_of_tells_template_from_own_text():
     nav = links(("首页", H), ("政务公开", H + "xxgk/"))
-    site = make_site({H: html(nav + "<p>版权所有 某县人民政府</p>"), H + "zn/": html(nav + f"<p>{LONG}</p>"),
-                      H + "zd/": html(nav + "<p>版权所有 某县人民政府</p>")})
+    site = make_site(
+        {
+            H: html(nav + "<p>版权所有 某县人民政府</p>"),
+            H + "zn/": html(nav + f"<p>{LONG}</p>"),
+            H + "zd/": html(nav + "<p>版权所有 某县人民政府</p>"),
+        }
+    )
     assert sitemap.content_of(site, H + "zn/").state == "text"
     assert sitemap.content_of(site, H + "zd/").state == "empty"
     assert sitemap.content_of(site, H + "never/").state == "unknown"
@@ -116,12 +175,20 @@ def test_content_of_tells_template_from_own_text():
 
 XXGK = H + "xxgk/"
 PARTS_OK = {
-    XXGK: html(links(("政府信息公开指南", XXGK + "zn/"), ("政府信息公开制度", XXGK + "zd/"),
-                     ("法定主动公开内容", XXGK + "fdzdgknr/"), ("政府信息公开年报", XXGK + "nb/"))),
+    XXGK: html(
+        links(
+            ("政府信息公开指南", XXGK + "zn/"),
+            ("政府信息公开制度", XXGK + "zd/"),
+            ("法定主动公开内容", XXGK + "fdzdgknr/"),
+            ("政府信息公开年报", XXGK + "nb/"),
+        )
+    ),
     XXGK + "zn/": html(f"<p>{LONG}</p>"),
     XXGK + "zd/": html(listing(("某县政府信息公开工作制度", XXGK + "zd/1.html", "2021-03-02"))),
     XXGK + "fdzdgknr/": html(listing(("某县2021年财政预算", XXGK + "fdzdgknr/1.html", "2021-02-02"))),
-    XXGK + "nb/": html(listing(("某县人民政府2020年政府信息公开工作年度报告", XXGK + "nb/1.html", "2021-03-20"))),
+    XXGK + "nb/": html(
+        listing(("某县人民政府2020年政府信息公开工作年度报告", XXGK + "nb/1.html", "2021-03-20"))
+    ),
 }
 
 
@@ -137,15 +204,20 @@ def test_disclosure_column_passes_with_four_parts():
 
 
 def test_disclosure_column_fails_without_home_link():
-    outcome = run(disclosure_column, disclosure_site(**{H: html(links(("首页", H), ("工作动态", H + "gzdt/")))}))
+    outcome = run(
+        disclosure_column, disclosure_site(**{H: html(links(("首页", H), ("工作动态", H + "gzdt/")))})
+    )
     assert outcome.status is Status.FAIL
     assert any("首页未设置“政府信息公开”专栏入口" in m for m in fails(outcome))
 
 
 def test_disclosure_column_flags_empty_part_and_broken_document():
     site = disclosure_site(**{XXGK + "zn/": html("<p>暂无</p>")})
-    site = make_site({p.url: p.html for p in site.pages} | {XXGK + "zd/": html(
-        listing(("某县政府信息公开工作制度", XXGK + "zd/gone.pdf", "2021-03-02")))}, status={XXGK + "zd/gone.pdf": 404})
+    site = make_site(
+        {p.url: p.html for p in site.pages}
+        | {XXGK + "zd/": html(listing(("某县政府信息公开工作制度", XXGK + "zd/gone.pdf", "2021-03-02")))},
+        status={XXGK + "zd/gone.pdf": 404},
+    )
     messages = fails(run(disclosure_column, site))
     assert any("“政府信息公开指南”栏目为空" in m for m in messages)
     assert any("无法打开" in m and "404" in m for m in messages)
@@ -164,7 +236,9 @@ def test_disclosure_column_part_pointing_at_another_part_counts_missing():
     assert not any("缺少“政府信息公开制度”" in m for m in messages)
 
 
-@pytest.mark.parametrize("path", ["www.fcgs.gov.cn/zxzx/zdxm/t18993630.shtml", "www.yichun.gov.cn/index.html"])
+@pytest.mark.parametrize(
+    "path", ["www.fcgs.gov.cn/zxzx/zdxm/t18993630.shtml", "www.yichun.gov.cn/index.html"]
+)
 def test_disclosure_column_finds_all_parts_on_real_pages(path):
     url = "http://" + path
     site = make_site({url: (REAL / path).read_text(encoding="utf-8")}, home=url)
@@ -175,8 +249,10 @@ def test_disclosure_column_finds_all_parts_on_real_pages(path):
 
 def test_disclosure_column_never_calls_unrendered_part_empty():
     site = disclosure_site()
-    site = make_site({p.url: p.html for p in site.pages} | {XXGK + "fdzdgknr/": html('<ul class="list"></ul>')},
-                     js_shell=(XXGK + "fdzdgknr/",))
+    site = make_site(
+        {p.url: p.html for p in site.pages} | {XXGK + "fdzdgknr/": html('<ul class="list"></ul>')},
+        js_shell=(XXGK + "fdzdgknr/",),
+    )
     outcome = run(disclosure_column, site)
     assert outcome.status is Status.PASS
     assert any("未核实" in f.message for f in outcome.findings)
@@ -193,8 +269,14 @@ def test_disclosure_column_not_tested_without_home():
 
 def report_site(title: str, date: str, *, level: str = "county", complete: bool = True) -> SiteArtifacts:
     rows = listing((title, XXGK + "nb/2021.html", date)) if title else "<p>栏目</p>"
-    return make_site({H: html(links(("政府信息公开", XXGK), ("政府信息公开年报", XXGK + "nb/"))),
-                      XXGK + "nb/": html(rows, "政府信息公开年报")}, level=level, crawl_complete=complete)
+    return make_site(
+        {
+            H: html(links(("政府信息公开", XXGK), ("政府信息公开年报", XXGK + "nb/"))),
+            XXGK + "nb/": html(rows, "政府信息公开年报"),
+        },
+        level=level,
+        crawl_complete=complete,
+    )
 
 
 def test_annual_report_passes_when_published_on_time():
@@ -216,7 +298,9 @@ def test_annual_report_fails_when_missing_after_deadline():
 
 
 def test_annual_report_department_deadline_is_january_and_late_is_warn():
-    outcome = run(annual_report, report_site("某局2020年政府信息公开工作年度报告", "2021-02-20", level="department"))
+    outcome = run(
+        annual_report, report_site("某局2020年政府信息公开工作年度报告", "2021-02-20", level="department")
+    )
     assert outcome.status is Status.WARN
     assert "晚于2021年1月31日" in outcome.findings[0].message
 
@@ -236,15 +320,20 @@ def test_annual_report_not_tested_without_column_on_incomplete_crawl():
 # ------------------------------------------------------------------------------------------------- standardization-topic
 
 ZT = H + "ztzl/jczwgk/"
-DIRECTORY = ("<table><tr><th>序号</th><th>公开事项</th><th>公开内容（要素）</th><th>公开依据</th><th>公开时限</th>"
-             "<th>公开主体</th><th>公开渠道和载体</th></tr><tr><td>1</td><td>项目审批</td><td>批复</td><td>条例</td>"
-             "<td>20个工作日</td><td>县发改委</td><td>政府网站</td></tr></table>")
+DIRECTORY = (
+    "<table><tr><th>序号</th><th>公开事项</th><th>公开内容（要素）</th><th>公开依据</th><th>公开时限</th>"
+    "<th>公开主体</th><th>公开渠道和载体</th></tr><tr><td>1</td><td>项目审批</td><td>批复</td><td>条例</td>"
+    "<td>20个工作日</td><td>县发改委</td><td>政府网站</td></tr></table>"
+)
 
 
-def topic_site(fields: dict[str, str], *, directory: bool = True, empty: tuple[str, ...] = (),
-               level: str = "county") -> SiteArtifacts:
-    pages = {H: html(f'<a href="{ZT}"><img src="/img/zt.png"></a>'),
-             ZT: html(links(*((name, ZT + slug + "/") for name, slug in fields.items())))}
+def topic_site(
+    fields: dict[str, str], *, directory: bool = True, empty: tuple[str, ...] = (), level: str = "county"
+) -> SiteArtifacts:
+    pages = {
+        H: html(f'<a href="{ZT}"><img src="/img/zt.png"></a>'),
+        ZT: html(links(*((name, ZT + slug + "/") for name, slug in fields.items()))),
+    }
     for name, slug in fields.items():
         url = ZT + slug + "/"
         rows = "" if name in empty else listing((f"{name}信息", url + "1.html", "2021-11-02"))
@@ -296,41 +385,56 @@ GF = XXGK + "fdzdgknr/gfxwj/"
 
 
 def normative_site(rows: list[tuple[str, str, str]], articles: dict[str, str] | None = None) -> SiteArtifacts:
-    pages = {H: html(links(("政府信息公开", XXGK))),
-             XXGK: html(links(("法定主动公开内容", XXGK + "fdzdgknr/"))),
-             XXGK + "fdzdgknr/": html(links(("行政规范性文件", GF), ("规范性文件解读", XXGK + "jd/"))),
-             GF: html(listing(*rows), "行政规范性文件")}
+    pages = {
+        H: html(links(("政府信息公开", XXGK))),
+        XXGK: html(links(("法定主动公开内容", XXGK + "fdzdgknr/"))),
+        XXGK + "fdzdgknr/": html(links(("行政规范性文件", GF), ("规范性文件解读", XXGK + "jd/"))),
+        GF: html(listing(*rows), "行政规范性文件"),
+    }
     pages.update(articles or {})
     return make_site(pages)
 
 
 def test_normative_documents_pass_when_every_entry_is_marked():
-    article = html("<table><tr><td>文号：</td><td>某府发〔2021〕3号</td></tr><tr><td>有效性：</td><td>有效</td></tr>"
-                   "</table><p>正文</p>")
-    site = normative_site([("关于加强管理的通知【现行有效】（某府办发〔2021〕5号）", GF + "a.html", "2021-05-06"),
-                           ("关于印发办法的通知", GF + "b.html", "2021-06-07")], {GF + "b.html": article})
+    article = html(
+        "<table><tr><td>文号：</td><td>某府发〔2021〕3号</td></tr><tr><td>有效性：</td><td>有效</td></tr>"
+        "</table><p>正文</p>"
+    )
+    site = normative_site(
+        [
+            ("关于加强管理的通知【现行有效】（某府办发〔2021〕5号）", GF + "a.html", "2021-05-06"),
+            ("关于印发办法的通知", GF + "b.html", "2021-06-07"),
+        ],
+        {GF + "b.html": article},
+    )
     outcome = run(normative_documents, site)
     assert outcome.status is Status.PASS, fails(outcome)
     assert outcome.findings[-1].evidence["按有效性统计"] == {"有效": 2}
 
 
 def test_normative_documents_fail_per_unmarked_entry():
-    site = normative_site([("关于印发办法的通知", GF + "c.html", "2021-06-07")],
-                          {GF + "c.html": html("<p>索引号：001</p><p>正文</p>")})
+    site = normative_site(
+        [("关于印发办法的通知", GF + "c.html", "2021-06-07")],
+        {GF + "c.html": html("<p>索引号：001</p><p>正文</p>")},
+    )
     outcome = run(normative_documents, site)
     [fail] = [f for f in outcome.findings if f.severity is Severity.FAIL]
     assert fail.url == GF + "c.html" and "未标注文号、有效性" in fail.message
 
 
 def test_normative_documents_fail_when_listing_absent():
-    site = make_site({H: html(links(("政府信息公开", XXGK))), XXGK: html(links(("政府信息公开指南", XXGK + "zn/")))})
+    site = make_site(
+        {H: html(links(("政府信息公开", XXGK))), XXGK: html(links(("政府信息公开指南", XXGK + "zn/")))}
+    )
     outcome = run(normative_documents, site)
     assert fails(outcome) == ["网站政府信息公开专栏内未集中公开行政规范性文件。"]
 
 
 def test_normative_documents_not_tested_when_listing_not_rendered():
     site = normative_site([])
-    site = make_site({p.url: p.html for p in site.pages} | {GF: html('<ul class="list"></ul>')}, js_shell=(GF,))
+    site = make_site(
+        {p.url: p.html for p in site.pages} | {GF: html('<ul class="list"></ul>')}, js_shell=(GF,)
+    )
     assert run(normative_documents, site).status is Status.NOT_TESTED
 
 
@@ -339,13 +443,18 @@ def test_normative_documents_not_tested_when_listing_not_rendered():
 ZF = H + "zfgs/"
 
 
-def enforcement_site(newest: str, data: tuple[str, str] | None = ("某局2020年度行政执法统计年报", "2021-01-20"),
-                     level: str = "department") -> SiteArtifacts:
+def enforcement_site(
+    newest: str,
+    data: tuple[str, str] | None = ("某局2020年度行政执法统计年报", "2021-01-20"),
+    level: str = "department",
+) -> SiteArtifacts:
     rows = [("行政处罚决定书（某市监罚〔2021〕12号）", ZF + "cf/1.html", newest)]
-    pages = {H: html(links(("行政执法公示", ZF))),
-             ZF: html(links(("行政处罚", ZF + "cf/"), ("执法统计年报", ZF + "nb/"))),
-             ZF + "cf/": html(listing(*rows), "行政处罚"),
-             ZF + "nb/": html(listing((data[0], ZF + "nb/1.html", data[1])) if data else "<p>x</p>", "年报")}
+    pages = {
+        H: html(links(("行政执法公示", ZF))),
+        ZF: html(links(("行政处罚", ZF + "cf/"), ("执法统计年报", ZF + "nb/"))),
+        ZF + "cf/": html(listing(*rows), "行政处罚"),
+        ZF + "nb/": html(listing((data[0], ZF + "nb/1.html", data[1])) if data else "<p>x</p>", "年报"),
+    }
     return make_site(pages, level=level)
 
 
@@ -364,8 +473,12 @@ def test_enforcement_fails_when_newest_decision_is_older():
 def test_enforcement_counts_national_day_as_holiday():
     # 2021-09-30 → 2021-10-11: 10-08, 10-09 (make-up Saturday), 10-11 = 3 working days.
     site = enforcement_site("2021-09-30")
-    assert run(enforcement_disclosure, site, as_of=dt.date(2021, 10, 11), limit_workdays=3).status is Status.PASS
-    assert run(enforcement_disclosure, site, as_of=dt.date(2021, 10, 11), limit_workdays=2).status is Status.FAIL
+    assert (
+        run(enforcement_disclosure, site, as_of=dt.date(2021, 10, 11), limit_workdays=3).status is Status.PASS
+    )
+    assert (
+        run(enforcement_disclosure, site, as_of=dt.date(2021, 10, 11), limit_workdays=2).status is Status.FAIL
+    )
 
 
 def test_enforcement_fails_without_column_and_without_data():
@@ -376,7 +489,9 @@ def test_enforcement_fails_without_column_and_without_data():
 
 
 def test_enforcement_late_data_is_warn():
-    outcome = run(enforcement_disclosure, enforcement_site("2021-12-17", data=("2020年行政执法数据", "2021-02-08")))
+    outcome = run(
+        enforcement_disclosure, enforcement_site("2021-12-17", data=("2020年行政执法数据", "2021-02-08"))
+    )
     assert outcome.status is Status.WARN
 
 
@@ -387,7 +502,9 @@ def test_enforcement_not_applicable_to_municipal_portal():
 
 def test_enforcement_not_tested_for_unknown_calendar_year():
     year = supported_years()[-1] + 1
-    outcome = run(enforcement_disclosure, enforcement_site(f"{year}-01-05", data=None), as_of=dt.date(year, 1, 20))
+    outcome = run(
+        enforcement_disclosure, enforcement_site(f"{year}-01-05", data=None), as_of=dt.date(year, 1, 20)
+    )
     assert outcome.status is Status.NOT_TESTED and "节假日" in outcome.reason
 
 
@@ -402,17 +519,31 @@ def execution_site(columns: dict[str, str]) -> SiteArtifacts:
 
 
 def test_execution_passes_and_tabulates_columns():
-    outcome = run(execution_disclosure, execution_site({
-        "重点工作落实情况": "2021-11-30", "政策执行情况": "2021-10-01", "河长制工作": "2021-12-01",
-        "高标准市场体系建设": "2021-09-01", "直达资金公开": "2021-08-01"}))
+    outcome = run(
+        execution_disclosure,
+        execution_site(
+            {
+                "重点工作落实情况": "2021-11-30",
+                "政策执行情况": "2021-10-01",
+                "河长制工作": "2021-12-01",
+                "高标准市场体系建设": "2021-09-01",
+                "直达资金公开": "2021-08-01",
+            }
+        ),
+    )
     assert outcome.status is Status.PASS, outcome.findings
     [table] = [f for f in outcome.findings if f.severity is Severity.INFO]
-    assert {row["栏目"] for row in table.evidence["栏目"]} >= {"重要部署落实情况", "政策执行情况", "（十五）河湖长制"}
+    assert {row["栏目"] for row in table.evidence["栏目"]} >= {
+        "重要部署落实情况",
+        "政策执行情况",
+        "（十五）河湖长制",
+    }
 
 
 def test_execution_stale_column_fails_and_warning_band_warns():
-    outcome = run(execution_disclosure, execution_site({
-        "督查督办": "2021-05-01", "建议提案办理": "2021-07-10"}))
+    outcome = run(
+        execution_disclosure, execution_site({"督查督办": "2021-05-01", "建议提案办理": "2021-07-10"})
+    )
     messages = [(f.severity, f.message) for f in outcome.findings]
     assert any(s is Severity.FAIL and "督查督办" in m and "233天" in m for s, m in messages)
     assert any(s is Severity.WARN and "建议提案办理" in m and "163天" in m for s, m in messages)
@@ -426,8 +557,11 @@ def test_execution_fails_without_any_execution_column():
 
 
 def test_execution_required_task_fails():
-    outcome = run(execution_disclosure, execution_site({"重点工作落实情况": "2021-11-30"}),
-                  required_tasks=["（十六）直达资金"])
+    outcome = run(
+        execution_disclosure,
+        execution_site({"重点工作落实情况": "2021-11-30"}),
+        required_tasks=["（十六）直达资金"],
+    )
     assert any("直达资金" in m for m in fails(outcome))
 
 
@@ -438,8 +572,17 @@ def test_execution_not_tested_without_home():
 # ------------------------------------------------------------------------------------------------- all of them
 
 
-@pytest.mark.parametrize("module", [disclosure_column, annual_report, standardization_topic, normative_documents,
-                                    enforcement_disclosure, execution_disclosure])
+@pytest.mark.parametrize(
+    "module",
+    [
+        disclosure_column,
+        annual_report,
+        standardization_topic,
+        normative_documents,
+        enforcement_disclosure,
+        execution_disclosure,
+    ],
+)
 def test_meta_names_rule_task_and_category(module):
     meta = module.META
     assert meta.rule and meta.task and meta.category == "政务公开"

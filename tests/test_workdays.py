@@ -20,7 +20,9 @@ def test_national_day_week_is_not_working(day):
     assert not is_workday(day)
 
 
-@pytest.mark.parametrize("day", [D(2021, 9, 26), D(2021, 10, 9), D(2021, 9, 18), D(2021, 2, 7), D(2021, 2, 20)])
+@pytest.mark.parametrize(
+    "day", [D(2021, 9, 26), D(2021, 10, 9), D(2021, 9, 18), D(2021, 2, 7), D(2021, 2, 20)]
+)
 def test_make_up_sundays_and_saturdays_are_working(day):
     # 2021: 中秋 调休 9月18日(六); 国庆 调休 9月26日(日)、10月9日(六); 春节 调休 2月7日(日)、2月20日(六)
     assert is_workday(day)
@@ -50,7 +52,7 @@ def test_event_day_itself_does_not_count_and_order_matters():
 
 def test_add_and_between_agree():
     start = D(2021, 1, 29)
-    for n in range(0, 40):
+    for n in range(40):
         assert working_days_between(start, add_working_days(start, n)) == n
 
 
