@@ -6,8 +6,16 @@ from .html import EntryInfo, LinkInfo, ParsedPage, parse_page
 from .markings import Markings, footer_markings
 
 __all__ = [
-    "parse_date", "find_dates", "date_from_url",
-    "parse_page", "ParsedPage", "LinkInfo", "EntryInfo",
-    "footer_markings", "Markings",
-    "doc_metadata", "wenhao_in", "validity_in",
+    "EntryInfo",
+    "LinkInfo",
+    "Markings",
+    "ParsedPage",
+    "date_from_url",
+    "doc_metadata",
+    "find_dates",
+    "footer_markings",
+    "parse_date",
+    "parse_page",
+    "validity_in",
+    "wenhao_in",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-__all__ = ["parse_date", "find_dates", "date_from_url", "normalize"]
+__all__ = ["date_from_url", "find_dates", "normalize", "parse_date"]
 
 # Full-width digits and separators -> ASCII, one character for one character (so offsets are kept and
 # ``find_dates`` can return the text as printed).
@@ -43,15 +43,15 @@ def normalize(text: str) -> str:
 
 _YEAR = r"(?:19|20)\d\d"
 _DATE_RE = re.compile(
-    r"""
-    (?<![\d])(?P<y>{year})\s?(?:
+    rf"""
+    (?<![\d])(?P<y>{_YEAR})\s?(?:
         年\s?(?P<m1>\d{{1,2}})\s?月\s?(?P<d1>\d{{1,2}})\s?日
       | (?P<sep>[-/.])(?P<m2>\d{{1,2}})(?P=sep)(?P<d2>\d{{1,2}})(?!\d|\.\d)
     )
     | \[\s?(?P<m3>\d{{1,2}})-(?P<d3>\d{{1,2}})\s?\]
     | (?<![\d\-/.年])(?<!\d:)(?P<m4>\d{{2}})-(?P<d4>\d{{2}})(?![\d\-/.]|:\d)
     | (?<![\d年])(?P<m5>\d{{1,2}})\s?月\s?(?P<d5>\d{{1,2}})\s?日
-    """.format(year=_YEAR),
+    """,
     re.VERBOSE,
 )
 

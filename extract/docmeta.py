@@ -10,7 +10,7 @@ import re
 
 from .html import parse_tree, text_chunks
 
-__all__ = ["doc_metadata", "wenhao_in", "validity_in", "normalize_validity"]
+__all__ = ["doc_metadata", "normalize_validity", "validity_in", "wenhao_in"]
 
 
 def _spaced(label: str) -> str:
@@ -38,7 +38,7 @@ _LABELS: dict[str, tuple[str, ...]] = {
 _VARIANT_TO_KEY = {v: k for k, vs in _LABELS.items() for v in vs}
 _ALL_VARIANTS = sorted(_VARIANT_TO_KEY, key=len, reverse=True)
 _LABEL_ALT = "|".join(f"(?:{_spaced(v)})" for v in _ALL_VARIANTS)
-_LABEL_AT_START = re.compile(rf"^[【\[]?\s*({_LABEL_ALT})\s*[】\]]?\s*([:：])?\s*(.*)$", re.S)
+_LABEL_AT_START = re.compile(rf"^[【\[]?\s*({_LABEL_ALT})\s*[】\]]?\s*([:：])?\s*(.*)$", re.DOTALL)
 _LABEL_ANYWHERE = re.compile(rf"(?:{_LABEL_ALT})\s*[:：]")
 _LABEL_COLON = re.compile(rf"(?:^|(?<=[\s,，;；|]))[【\[]?\s*({_LABEL_ALT})\s*[】\]]?\s*[:：]")
 _LABEL_BARE = re.compile(rf"^[【\[]?\s*({_LABEL_ALT})\s*[】\]]?\s*[:：]?$")
@@ -120,11 +120,17 @@ def _doc_metadata(html: str) -> dict[str, str]:
             continue
         for k, m in enumerate(found):
             stop = found[k + 1].start() if k + 1 < len(found) else len(chunk)
-            value = chunk[m.end():stop].strip()
-            if not value and k + 1 == len(found):
-                if i < n and not _LABEL_BARE.match(chunks[i]) and not _LABEL_AT_START.match(chunks[i]):
-                    value = chunks[i]
-                    i += 1
+            value = chunk[m.end() : stop].strip()
+            last = k + 1 == len(found)
+            if (
+                not value
+                and last
+                and i < n
+                and not _LABEL_BARE.match(chunks[i])
+                and not _LABEL_AT_START.match(chunks[i])
+            ):
+                value = chunks[i]
+                i += 1
             put(m.group(1), value)
     if "发布日期" not in out:
         for el in root.iter("publishtime"):
@@ -138,8 +144,32 @@ def _doc_metadata(html: str) -> dict[str, str]:
 _WENHAO_RE = re.compile(
     r"([\u4e00-\u9fa5]{1,12})\s*[〔\[［(（【]\s*((?:19|20)\d\d)\s*[〕\]］)）】]\s*(?:第\s*)?(\d{1,5})\s*号"
 )
-_STOP = ("印发", "关于", "根据", "依据", "按照", "转发", "文件", "通知", "意见", "办法", "的", "以", "和", "及", "与",
-         "据", "经", "见", "按", "依", "即", "为", "是", "号")
+_STOP = (
+    "印发",
+    "关于",
+    "根据",
+    "依据",
+    "按照",
+    "转发",
+    "文件",
+    "通知",
+    "意见",
+    "办法",
+    "的",
+    "以",
+    "和",
+    "及",
+    "与",
+    "据",
+    "经",
+    "见",
+    "按",
+    "依",
+    "即",
+    "为",
+    "是",
+    "号",
+)
 
 
 def wenhao_in(text: str) -> str | None:
@@ -164,8 +194,10 @@ def wenhao_in(text: str) -> str | None:
 
 
 _VALIDITY_LABEL_RE = re.compile(r"(?:有\s*效\s*性|效力状态|时效性)\s*[:：]?\s*([\u4e00-\u9fa5]{1,6})")
-_VALIDITY_MARK_RE = re.compile(r"[\[【(（]\s*(现行有效|有效|失效|已失效|废止|已废止|已修改|修改|部分失效)\s*[\]】)）]"
-                               r"|(现行有效|已失效|已废止|已修改)")
+_VALIDITY_MARK_RE = re.compile(
+    r"[\[【(（]\s*(现行有效|有效|失效|已失效|废止|已废止|已修改|修改|部分失效)\s*[\]】)）]"
+    r"|(现行有效|已失效|已废止|已修改)"
+)
 
 
 def validity_in(text: str) -> str | None:

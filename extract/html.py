@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-import lxml.etree as etree
+from lxml import etree
 
 from .dates import find_dates, normalize
 
-__all__ = ["LinkInfo", "EntryInfo", "ParsedPage", "parse_page", "parse_tree", "visible_text", "text_chunks"]
+__all__ = ["EntryInfo", "LinkInfo", "ParsedPage", "parse_page", "parse_tree", "text_chunks", "visible_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +141,9 @@ def _idclass(el) -> str:
 
 _FOOT_WORDS = ("foot", "bottom", "copyright", "_ideconac", "banquan")
 _NAV_WORDS = ("nav", "menu", "daohang", "header")
-_NAV_PART_RE = re.compile(r"^(?:top(?:\d*|nav|bar|menu|links?|head(?:er)?|box|wrap)|dh(?:\d*|nav|box|wrap|menu)?)$")
+_NAV_PART_RE = re.compile(
+    r"^(?:top(?:\d*|nav|bar|menu|links?|head(?:er)?|box|wrap)|dh(?:\d*|nav|box|wrap|menu)?)$"
+)
 _SPLIT_RE = re.compile(r"[\s\-_]+")
 
 
@@ -305,9 +307,39 @@ def _row_date(row, anchor, as_of):
     return None
 
 
-_NOT_ENTRY_TEXTS = {"首页", "网站首页", "返回首页", "更多", "更多>>", "更多>", "more", "MORE", "More", "查看更多", ">>"}
+_NOT_ENTRY_TEXTS = {
+    "首页",
+    "网站首页",
+    "返回首页",
+    "更多",
+    "更多>>",
+    "更多>",
+    "more",
+    "MORE",
+    "More",
+    "查看更多",
+    ">>",
+}
 _ROW_STOP = {"body", "html", "ul", "ol", "table", "tbody", "thead", "dl", "form", "nav", "header", "footer"}
-_ROW_TAGS = {"li", "tr", "dd", "dt", "p", "div", "span", "h1", "h2", "h3", "h4", "h5", "h6", "td", "a", "em", "font"}
+_ROW_TAGS = {
+    "li",
+    "tr",
+    "dd",
+    "dt",
+    "p",
+    "div",
+    "span",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "td",
+    "a",
+    "em",
+    "font",
+}
 
 
 # ----------------------------------------------------------------------------------------------- breadcrumb
@@ -353,7 +385,7 @@ def _breadcrumb(root) -> tuple[str, ...]:
         return ()
     m = _BC_LABEL_RE.search(text)
     if m:
-        text = text[m.end():]
+        text = text[m.end() :]
     parts = [p.strip(" :：") for p in _BC_SPLIT_RE.split(text)]
     parts = [p for p in parts if p and len(p) <= 40]
     if len(parts) <= 1:
@@ -367,8 +399,8 @@ def _breadcrumb(root) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------------------------- pagination
 
 _NEXT_TEXTS = {"下一页", "下页", ">", "›", "后一页", "下一頁", ">>", "»"}
-_PAGE_FILE_RE = re.compile(r"^(?:index|list|default)_(\d+)\.[a-z]+$", re.I)
-_PAGE_QS_RE = re.compile(r"(?:^|[?&])(?:page|pageno|pagenum|pageindex|curpage|p)=\d+", re.I)
+_PAGE_FILE_RE = re.compile(r"^(?:index|list|default)_(\d+)\.[a-z]+$", re.IGNORECASE)
+_PAGE_QS_RE = re.compile(r"(?:^|[?&])(?:page|pageno|pagenum|pageindex|curpage|p)=\d+", re.IGNORECASE)
 _CREATE_PAGE_RE = re.compile(r"createPageHTML\s*\(([^)]{0,200})\)")
 
 
@@ -386,7 +418,7 @@ def _create_page_urls(script: str, base: str) -> list[str]:
         if not ints:
             continue
         count = int(args[ints[0]])
-        strs = [a for a in args[ints[0] + 1:] if a and not a.isdigit()]
+        strs = [a for a in args[ints[0] + 1 :] if a and not a.isdigit()]
         prefix, ext = (strs + ["index", "html"])[:2] if len(strs) >= 2 else ("index", "html")
         if not re.fullmatch(r"[\w.-]{1,40}", prefix) or not re.fullmatch(r"\w{1,10}", ext):
             continue
@@ -405,9 +437,11 @@ _JS_FILL_RE = re.compile(
     r"document\.write|innerHTML|\.html\(|\.append\(|\$\.(?:ajax|get|getJSON|post)\(|fetch\(|XMLHttpRequest"
     r"|\.load\(|template\(|render\(",
 )
-_JSON_ROWS_RE = re.compile(r"\[\s*\{\s*[\"']?(?:title|url|name|link|docTitle|DOCTITLE|pubDate|date)[\"']?\s*:")
+_JSON_ROWS_RE = re.compile(
+    r"\[\s*\{\s*[\"']?(?:title|url|name|link|docTitle|DOCTITLE|pubDate|date)[\"']?\s*:"
+)
 _NOT_LIST_RE = re.compile(r"comment|pinglun|liuyan|reply|share|annex|fujian|attach|author")
-_TRS_DYNAMIC_RE = re.compile(r"动态|dynamic|\bTRS_|trs_|getDocList|docList|pageData|listData", re.I)
+_TRS_DYNAMIC_RE = re.compile(r"动态|dynamic|\bTRS_|trs_|getDocList|docList|pageData|listData", re.IGNORECASE)
 
 
 def _js_shell(root, scripts: list[str], n_entries: int) -> bool:
@@ -435,14 +469,12 @@ def _js_shell(root, scripts: list[str], n_entries: int) -> bool:
             return True
     if n_entries == 0 and _JSON_ROWS_RE.search(fill_text):
         return True
-    if n_entries == 0 and re.search(r"document\.write\s*\(\s*[\"'][^\"']*<(?:li|tr)\b", fill_text):
-        return True
-    return False
+    return n_entries == 0 and bool(re.search(r"document\.write\s*\(\s*[\"'][^\"']*<(?:li|tr)\b", fill_text))
 
 
 # ----------------------------------------------------------------------------------------------- main
 
-_LIST_URL_RE = re.compile(r"(?:/|/index\.\w+|/index_\d+\.\w+|[?&]page=\d+)$", re.I)
+_LIST_URL_RE = re.compile(r"(?:/|/index\.\w+|/index_\d+\.\w+|[?&]page=\d+)$", re.IGNORECASE)
 
 
 def parse_page(html: str, url: str, *, as_of: dt.date | None = None) -> ParsedPage:
@@ -495,8 +527,9 @@ def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
                 src = _abs(base, img.get("src")) or ""
             elif el.get("title"):
                 alt = _collapse(el.get("title"))
-        links.append(LinkInfo(url=target, anchor=anchor, region=regions.of(el), image_alt=alt, image_src=src,
-                              tag=tag))
+        links.append(
+            LinkInfo(url=target, anchor=anchor, region=regions.of(el), image_alt=alt, image_src=src, tag=tag)
+        )
         if tag == "a":
             anchors.append((el, target))
 
@@ -541,8 +574,12 @@ def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
         if date_text and date_text in text:
             text = _collapse(text.replace(date_text, " "))
         attr = _collapse(el.get("title"))
-        if attr and (not text or text.endswith(("...", "…", "..")) or len(attr) > len(text) and attr.startswith(
-                text.rstrip(".…"))):
+        if attr and (
+            not text
+            or text.endswith(("...", "…", ".."))
+            or len(attr) > len(text)
+            and attr.startswith(text.rstrip(".…"))
+        ):
             text = attr
         if not text:
             continue
@@ -563,8 +600,12 @@ def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
             next_pages.append(link.url)
             continue
         name = link.url.rsplit("/", 1)[-1].split("?", 1)[0]
-        if page_dir and _PAGE_FILE_RE.match(name) and link.url.startswith(page_dir) \
-                and "/" not in link.url[len(page_dir):]:
+        if (
+            page_dir
+            and _PAGE_FILE_RE.match(name)
+            and link.url.startswith(page_dir)
+            and "/" not in link.url[len(page_dir) :]
+        ):
             next_pages.append(link.url)
             continue
         if page_path is not None and "?" in link.url:

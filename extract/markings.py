@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from .html import _classify, _collapse, _iter_text, parse_tree, visible_text
 
-__all__ = ["Markings", "footer_markings", "SITE_CODE_RE", "ICP_RE", "POLICE_RE"]
+__all__ = ["ICP_RE", "POLICE_RE", "SITE_CODE_RE", "Markings", "footer_markings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,14 +21,18 @@ class Markings:
     evidence: dict = field(default_factory=dict)
 
 
-SITE_CODE_RE = re.compile(r"(?:政府网站标识码|网站标识码|网站识别码|政府网站识别码|标识码)\s*[:：]?\s*([A-Za-z0-9]{10})(?![A-Za-z0-9])")
-ICP_RE = re.compile(r"([\u4e00-\u9fa5])\s*ICP\s*([备证])\s*[:：]?\s*(\d{4,12})\s*号?(?:\s*[-－]\s*(\d{1,3}))?")
+SITE_CODE_RE = re.compile(
+    r"(?:政府网站标识码|网站标识码|网站识别码|政府网站识别码|标识码)\s*[:：]?\s*([A-Za-z0-9]{10})(?![A-Za-z0-9])"
+)
+ICP_RE = re.compile(
+    r"([\u4e00-\u9fa5])\s*ICP\s*([备证])\s*[:：]?\s*(\d{4,12})\s*号?(?:\s*[-－]\s*(\d{1,3}))?"
+)
 POLICE_RE = re.compile(
     r"([\u4e00-\u9fa5])\s*公网安备\s*[:：]?\s*(\d{6,20})\s*号?"
     r"|(公安(?:机关)?备案号)\s*[:：]?\s*(?:[\u4e00-\u9fa5]\s*公网安备\s*)?(\d{6,20})\s*号?"
 )
-_CONAC_SRC_RE = re.compile(r"conac|dzjg", re.I)
-_FOOT_SCRIPT_RE = re.compile(r"foot|bottom|copyright|footer|dibu", re.I)
+_CONAC_SRC_RE = re.compile(r"conac|dzjg", re.IGNORECASE)
+_FOOT_SCRIPT_RE = re.compile(r"foot|bottom|copyright|footer|dibu", re.IGNORECASE)
 
 
 def _site_code(text: str):
@@ -134,7 +138,9 @@ def _footer_markings(html: str) -> Markings:
     if not (site_code or icp or police or conac):
         reasons = []
         for f in footers:
-            if not _collapse(" ".join(_iter_text(f))) and (f.find(".//script") is not None or f.find(".//iframe") is not None):
+            if not _collapse(" ".join(_iter_text(f))) and (
+                f.find(".//script") is not None or f.find(".//iframe") is not None
+            ):
                 reasons.append("empty footer container with script")
                 break
         for s in root.iter("script"):
@@ -149,5 +155,6 @@ def _footer_markings(html: str) -> Markings:
         if reasons:
             scripted = True
             evidence["scripted_footer"] = reasons
-    return Markings(site_code=site_code, icp=icp, police=police, conac=conac, scripted_footer=scripted,
-                    evidence=evidence)
+    return Markings(
+        site_code=site_code, icp=icp, police=police, conac=conac, scripted_footer=scripted, evidence=evidence
+    )

@@ -156,8 +156,10 @@ def test_gbk_decoded_text():
 
 
 def test_xml_declaration_and_base_href():
-    html = ('<?xml version="1.0" encoding="gb2312"?><html><head><base href="http://b.test/dir/"></head>'
-            '<body><a href="x.html">x</a></body></html>')
+    html = (
+        '<?xml version="1.0" encoding="gb2312"?><html><head><base href="http://b.test/dir/"></head>'
+        '<body><a href="x.html">x</a></body></html>'
+    )
     p = parse_page(html, "http://a.test/")
     assert [link.url for link in p.links] == ["http://b.test/dir/x.html"]
 
@@ -171,14 +173,21 @@ def test_markings_snippet():
 
 
 def test_markings_variants():
-    m = footer_markings('<div class="bottom">政府网站标识码 ：bm01000001 京ICP备05070218号 公安备案号：11010502030143'
-                        ' <img src="/images/dzjg.png"></div>')
-    assert (m.site_code, m.icp, m.police, m.conac) == ("bm01000001", "京ICP备05070218号",
-                                                       "公安备案号：11010502030143", True)
+    m = footer_markings(
+        '<div class="bottom">政府网站标识码 ：bm01000001 京ICP备05070218号 公安备案号：11010502030143'
+        ' <img src="/images/dzjg.png"></div>'
+    )
+    assert (m.site_code, m.icp, m.police, m.conac) == (
+        "bm01000001",
+        "京ICP备05070218号",
+        "公安备案号：11010502030143",
+        True,
+    )
     m = footer_markings('<p>网站识别码:3604000001</p><img alt="党政机关" src="x.png">')  # no footer element
     assert m.site_code == "3604000001" and m.conac
-    m = footer_markings('<script src="http://dcs.conac.cn/js/33/000/0000/40672082/CA330000000406720820003.js">'
-                        '</script>')
+    m = footer_markings(
+        '<script src="http://dcs.conac.cn/js/33/000/0000/40672082/CA330000000406720820003.js"></script>'
+    )
     assert m.conac
 
 
@@ -188,7 +197,9 @@ def test_scripted_footer():
     assert m.scripted_footer and m.site_code is None
     html = "<html><body><script>document.write('<div>版权所有 网站标识码：3604000001</div>')</script></body></html>"
     assert footer_markings(html).scripted_footer
-    assert not footer_markings("<html><body><div class='footer'>主办：某某</div></body></html>").scripted_footer
+    assert not footer_markings(
+        "<html><body><div class='footer'>主办：某某</div></body></html>"
+    ).scripted_footer
 
 
 def test_doc_metadata_table_and_spaced_labels():
@@ -210,7 +221,7 @@ def test_doc_metadata_table_and_spaced_labels():
 
 
 def test_doc_metadata_inline_pairs_and_publishtime():
-    html = ('<div><span>发文日期：2020-01-02</span><p>有效性：已废止</p><p>发布机构：某局 索引号：X/2020-1</p></div>')
+    html = "<div><span>发文日期：2020-01-02</span><p>有效性：已废止</p><p>发布机构：某局 索引号：X/2020-1</p></div>"
     meta = doc_metadata(html)
     assert meta["发布日期"] == "2020-01-02" and meta["有效性"] == "废止"
     assert meta["发布机构"] == "某局" and meta["索引号"] == "X/2020-1"
@@ -232,8 +243,10 @@ def test_wenhao_and_validity():
 
 
 def test_speed_100kb():
-    rows = "".join(f'<li><a href="/a/{i}.html">第{i}条新闻标题文字</a><span>2021-06-{i % 28 + 1:02d}</span></li>'
-                   for i in range(1500))
+    rows = "".join(
+        f'<li><a href="/a/{i}.html">第{i}条新闻标题文字</a><span>2021-06-{i % 28 + 1:02d}</span></li>'
+        for i in range(1500)
+    )
     html = f"<html><body><ul class='list'>{rows}</ul></body></html>"
     assert len(html) > 100_000
     parse_page(html, BASE, as_of=AS_OF)
@@ -244,9 +257,19 @@ def test_speed_100kb():
 
 
 def test_robust_on_hostile_input():
-    for html in ["", " ", "\x00\x01", "<", "<html", "<a href='http://[::1'>x</a>", "<a href='http://a:99999/'>x</a>",
-                 "<div>" * 50_000 + "<a href='x'>1</a><span>2021-01-01</span>",
-                 "<li><a href='x'>" * 3000, bytes(range(256)).decode("latin-1"), "\ud800<a href='\udfff'>x</a>"]:
+    for html in [
+        "",
+        " ",
+        "\x00\x01",
+        "<",
+        "<html",
+        "<a href='http://[::1'>x</a>",
+        "<a href='http://a:99999/'>x</a>",
+        "<div>" * 50_000 + "<a href='x'>1</a><span>2021-01-01</span>",
+        "<li><a href='x'>" * 3000,
+        bytes(range(256)).decode("latin-1"),
+        "\ud800<a href='\udfff'>x</a>",
+    ]:
         p = parse_page(html, "http://x.test/", as_of=AS_OF)
         assert p.url == "http://x.test/"
         footer_markings(html)
@@ -262,10 +285,30 @@ def test_parse_page_never_raises(text, url):
     doc_metadata(text)
 
 
-tags = st.sampled_from(["<a href='/x'>", "</a>", "<li>", "</li>", "<ul class='list'>", "<div class='footer'>",
-                        "<nav>", "<img alt='党政机关'>", "[06-29]", "2021-02-30", "<script>document.write(",
-                        "createPageHTML(99999999,0,'index','html')", "网站标识码：", "1234567890", "<table><tr><td>",
-                        "索 引 号：", "<publishtime>", "&gt;", "当前位置：", "<iframe src='//x'>"])
+tags = st.sampled_from(
+    [
+        "<a href='/x'>",
+        "</a>",
+        "<li>",
+        "</li>",
+        "<ul class='list'>",
+        "<div class='footer'>",
+        "<nav>",
+        "<img alt='党政机关'>",
+        "[06-29]",
+        "2021-02-30",
+        "<script>document.write(",
+        "createPageHTML(99999999,0,'index','html')",
+        "网站标识码：",
+        "1234567890",
+        "<table><tr><td>",
+        "索 引 号：",
+        "<publishtime>",
+        "&gt;",
+        "当前位置：",
+        "<iframe src='//x'>",
+    ]
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

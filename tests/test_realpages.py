@@ -47,8 +47,13 @@ def test_yichun_xxgk_block_links(yichun):
     assert anchors["政府信息公开"] == "http://www.yichun.gov.cn/ycsrmzf/xxgk/redirect_firstChannel.shtml"
     assert anchors["政府信息公开指南"] == "http://www.yichun.gov.cn/ycsrmzf/zfxxgkzn/xxgk_tt.shtml"
     assert anchors["政府信息公开制度"] == "http://www.yichun.gov.cn/ycsrmzf/zfxxgkzd/xxgk_list.shtml"
-    assert anchors["政府信息公开目录"] == "http://www.yichun.gov.cn/ycsrmzf/fdzdgknr/redirect_firstChannel.shtml"
-    assert anchors["政府信息公开年度报告"] == "http://www.yichun.gov.cn/ycsrmzf/zfxxgknb/redirect_firstChannel.shtml"
+    assert (
+        anchors["政府信息公开目录"] == "http://www.yichun.gov.cn/ycsrmzf/fdzdgknr/redirect_firstChannel.shtml"
+    )
+    assert (
+        anchors["政府信息公开年度报告"]
+        == "http://www.yichun.gov.cn/ycsrmzf/zfxxgknb/redirect_firstChannel.shtml"
+    )
 
 
 def test_yichun_image_only_zhuanti_link(yichun):
@@ -66,7 +71,11 @@ def test_yichun_yearless_list_dates(yichun):
     assert page.is_list and len(page.entries) >= 30
     by_url = {e.url: e for e in page.entries}
     e = by_url["http://www.yichun.gov.cn/ycsrmzf/zwyw/202310/34e1d41233c34c52a652e278c5529a33.shtml"]
-    assert (e.title, e.date_text, e.date) == ("2023年度全市综合考核工作分析部署会召开", "10-11", dt.date(2023, 10, 11))
+    assert (e.title, e.date_text, e.date) == (
+        "2023年度全市综合考核工作分析部署会召开",
+        "10-11",
+        dt.date(2023, 10, 11),
+    )
     e = by_url["http://www.yichun.gov.cn/ycsrmzf/yfbza9du/202308/12e7b12b182e4c31abf736998f84de17.shtml"]
     assert (e.date_text, e.date) == ("08-21", dt.date(2023, 8, 21))
     e = by_url["http://www.yichun.gov.cn/ycsrmzf/guowuyuan/202309/3f87f47a73d64595a30b3ea88a43b27e.shtml"]
@@ -116,7 +125,7 @@ def test_xiangtan_gb2312_article():
     assert page.meta["PubDate"] == "2024-09-30 09:24"
     assert parse_date(page.meta["PubDate"]) == dt.date(2024, 9, 30)
     assert "发布时间：2024-09-30 09:24" in page.text
-    assert parse_date(page.text[page.text.index("发布时间"):]) == dt.date(2024, 9, 30)
+    assert parse_date(page.text[page.text.index("发布时间") :]) == dt.date(2024, 9, 30)
     assert doc_metadata(html)["发布日期"] == "2024-09-30 09:24"
     assert page.breadcrumb == ("首页", "政务公开", "工作动态", "部门动态")
     m = footer_markings(html)
@@ -151,8 +160,11 @@ def test_gxzf_site_code_with_space_before_colon():
     page = parse_page(html, "http://www.gxzf.gov.cn/zzqzyxx/t19107548.shtml")
     nav = {link.anchor: link.url for link in page.links if link.region == "nav"}
     # 法定主动公开内容 and 年报 point at the 指南 page on this site
-    assert nav["法定主动公开内容"] == nav["政府信息公开年报"] == \
-        "http://www.gxzf.gov.cn/zwgk/zfxxgkzl_84988/zfxxgkzn/index.shtml"
+    assert (
+        nav["法定主动公开内容"]
+        == nav["政府信息公开年报"]
+        == "http://www.gxzf.gov.cn/zwgk/zfxxgkzl_84988/zfxxgkzn/index.shtml"
+    )
 
 
 def test_fcgs_four_xxgk_parts_in_nav():
@@ -169,7 +181,9 @@ def test_fcgs_four_xxgk_parts_in_nav():
 
 
 def test_trs_and_hanweb_urls():
-    assert date_from_url("http://www.hongshan.gov.cn/hsyw/202306/t20230608_2213652.shtml") == dt.date(2023, 6, 8)
+    assert date_from_url("http://www.hongshan.gov.cn/hsyw/202306/t20230608_2213652.shtml") == dt.date(
+        2023, 6, 8
+    )
     rel = _one("www.sc.gov.cn/10462/*/*/*/2025/6/3/*.shtml")
     assert date_from_url("http://" + rel) == dt.date(2025, 6, 3)
 
