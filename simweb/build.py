@@ -79,6 +79,7 @@ class GenSite:
     iframe_path: str | None = None
     broken: list[dict] = field(default_factory=list)  # {source, target, status}
     status_overrides: dict[str, int] = field(default_factory=dict)
+    crawled: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"http://{self.site.host}{path}"
@@ -496,6 +497,13 @@ def _links(html: str) -> list[str]:
 
 def crawl(g: GenSite, *, render: bool) -> dict[str, int]:
     """What a crawler following a/area/iframe/frame links inside the host stores: {path: depth}."""
+    key = "render" if render else "static"
+    if key not in g.crawled:
+        g.crawled[key] = _crawl(g, render)
+    return g.crawled[key]
+
+
+def _crawl(g: GenSite, render: bool) -> dict[str, int]:
     host = g.site.host
     depth = {"/": 0}
     queue = ["/"]
@@ -504,11 +512,13 @@ def crawl(g: GenSite, *, render: bool) -> dict[str, int]:
         base = f"http://{host}{path}"
         hrefs = _links(g.pages[path]) + (g.js_links.get(path, []) if render else [])
         for href in hrefs:
-            url = urljoin(base, href)
-            parts = urlsplit(url)
-            if parts.hostname != host:
-                continue
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            if href.startswith("/") and not href.startswith("//"):
+                target = href.split("#", 1)[0]
+            else:
+                parts = urlsplit(urljoin(base, href))
+                if parts.hostname != host:
+                    continue
+                target = parts.path + (f"?{parts.query}" if parts.query else "")
             if target in depth or target not in g.pages:
                 continue
             depth[target] = depth[path] + 1

@@ -8,13 +8,14 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 PATH = Path(__file__).with_name("ground_truth.yaml")
+BROKEN_HOSTS = {"gone.jj.test"}  # linked as http://gone.jj.test/ (no port): the name does not resolve
 _URL_KEYS = {"urls", "targets", "list_url", "url", "js_list_urls"}
 
 
 def with_port(url: str, port: int) -> str:
     """Add the simulated web's HTTP port to a ``*.jj.test`` URL (other URLs, e.g. gone.jj.test, too)."""
     parts = urlsplit(url)
-    if parts.port or not parts.hostname:
+    if parts.port or not parts.hostname or parts.hostname in BROKEN_HOSTS:
         return url
     return urlunsplit((parts.scheme, f"{parts.hostname}:{port}", parts.path, parts.query, parts.fragment))
 

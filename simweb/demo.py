@@ -1,0 +1,97 @@
+"""`make demo`: build the simulated Jiujiang web, serve it on loopback, inspect it with govaudit, report.
+
+    python -m simweb.demo --out out --as-of 2021-12-20
+
+Builds into var/simweb/ (skipped when the build stamp matches the generator's sources), writes
+var/demo-sites.yaml, runs `govaudit inspect` and then `govaudit report` (when that subcommand exists) as
+subprocesses, stops the servers and exits with the CLI's exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .build import BUILD_VERSION, build
+from .server import serve
+
+STAMP = ".simweb-stamp"
+
+
+def _source_hash() -> str:
+    h = hashlib.sha256(BUILD_VERSION.encode())
+    for f in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def ensure_built(dest: Path) -> bool:
+    """Build the web into ``dest`` unless it is up to date. True when it was (re)built."""
+    stamp = dest / STAMP
+    want = _source_hash()
+    if stamp.is_file() and stamp.read_text().strip() == want and (dest / "simweb.json").is_file():
+        return False
+    dest.mkdir(parents=True, exist_ok=True)
+    build(dest)
+    stamp.write_text(want + "\n")
+    return True
+
+
+def _govaudit() -> str | None:
+    sibling = Path(sys.executable).with_name("govaudit")
+    if sibling.is_file():
+        return str(sibling)
+    return shutil.which("govaudit")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m simweb.demo", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default="out", help="output directory for results and reports")
+    ap.add_argument("--as-of", default="2021-12-20", help="the inspection date (the web is built for 2021-12-20)")
+    ap.add_argument("--var", default="var", help="working directory (web, config, database)")
+    ap.add_argument("--db", default=None, help="database URL (default sqlite:///<var>/demo.db)")
+    ap.add_argument("--http-port", type=int, default=0)
+    ap.add_argument("--dns-port", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    var = Path(args.var)
+    web_dir = var / "simweb"
+    config = var / "demo-sites.yaml"
+    db = args.db or f"sqlite:///{var / 'demo.db'}"
+    cli = _govaudit()
+    if cli is None:
+        print("simweb.demo: the govaudit command was not found next to this Python; run `make install` first",
+              file=sys.stderr)
+        return 2
+
+    print(("built" if ensure_built(web_dir) else "reusing") + f" the simulated web in {web_dir}/", flush=True)
+    with serve(web_dir, http_port=args.http_port, dns_port=args.dns_port) as web:
+        config.write_text(web.config_yaml(), encoding="utf-8")
+        print(f"serving {len(web.sites)} sites: HTTP port {web.http_port} (127.0.0.1 and ::1), "
+              f"DNS port {web.dns_port}; config {config}", flush=True)
+        cmd = [cli, "inspect", "--config", str(config), "--db", db, "--as-of", args.as_of, "--out", args.out]
+        print("$ " + " ".join(cmd), flush=True)
+        rc = subprocess.run(cmd).returncode
+        if rc != 0:
+            print(f"simweb.demo: govaudit inspect failed (exit code {rc})", file=sys.stderr)
+            return rc
+        has_report = subprocess.run([cli, "report", "--help"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL).returncode == 0
+        if not has_report:
+            print("simweb.demo: this govaudit has no `report` subcommand; skipped the report step", file=sys.stderr)
+            return rc
+        cmd = [cli, "report", "--run", "latest", "--db", db, "--out", args.out]
+        print("$ " + " ".join(cmd), flush=True)
+        rc = subprocess.run(cmd).returncode
+        if rc != 0:
+            print(f"simweb.demo: govaudit report failed (exit code {rc})", file=sys.stderr)
+    return rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
