@@ -1,4 +1,4 @@
-"""Reports rendered from the scored results (results.json dicts) only: HTML, PDF, CSV and the re-check diff."""
+"""Reports rendered from the scored results (results.json dicts) only: HTML, PDF, CSV, re-check diff."""
 
 from reports.recheck import diff
 from reports.render import add_weekdays, write_reports

@@ -77,7 +77,7 @@ def finding_key(check_id: str, finding: Mapping[str, Any]) -> tuple[str, str, st
 
 def _match(check_id: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Pair findings by key (as multisets); return (fixed, unfixed, new). Unfixed carry the current finding."""
+    """Pair findings by key (as multisets); return (fixed, unfixed, new); unfixed carry the current one."""
     waiting: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for f in before:
         waiting.setdefault(finding_key(check_id, f), []).append(f)

@@ -47,7 +47,8 @@ STATUS_NAMES = {"pass": "通过", "fail": "不通过", "warn": "预警", "not_te
                 "missing": "无结果"}
 VERDICT_ORDER = {"合格": 0, "不合格": 1, "未检测": 2}
 VERDICT_CLASS = {"合格": "ok", "不合格": "bad", "未检测": "na"}
-STATUS_CLASS = {"pass": "ok", "fail": "bad", "warn": "warn", "not_tested": "na", "error": "err", "missing": "na"}
+STATUS_CLASS = {"pass": "ok", "fail": "bad", "warn": "warn", "not_tested": "na", "error": "err",
+                "missing": "na"}
 KIND_CLASS = {KIND_VETO: "veto", KIND_FAIL: "bad", KIND_WARN: "warn", KIND_INFO: "info"}
 OUTCOME_CLASS = {"已整改": "ok", "未整改": "bad", "新发现": "warn", "无法复查": "na", "无问题": "plain"}
 
@@ -80,7 +81,8 @@ EVIDENCE_LABELS = {
     "ratio": "比例", "rate": "成功率", "threshold": "阈值", "host": "主机", "ns": "权威DNS", "aaaa": "AAAA记录",
     "ipv4": "IPv4", "ipv6": "IPv6", "footer": "页脚", "required_year": "应公开年度", "deadline": "截止日期",
     "found_years": "已公开年度", "fields_found": "已有领域数", "fields_required": "应有领域数",
-    "probes": "探测次数", "failures": "失败次数", "failed": "失败次数", "timeout_s": "超时（秒）",
+    "listed": "目录条数", "with_validity": "标注有效性条数", "entries": "信息条数", "menu": "导航栏目",
+    "superseded_by": "替代文件", "ok": "成功数", "ipv6_reachable": "IPv6可达", "probes": "探测次数", "failures": "失败次数", "failed": "失败次数", "timeout_s": "超时（秒）",
 }
 
 
@@ -174,7 +176,8 @@ def evidence_brief(value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, Mapping):
-        return "；".join(f"{EVIDENCE_LABELS.get(str(k), str(k))}：{evidence_brief(v) or '—'}" for k, v in value.items())
+        return "；".join(f"{EVIDENCE_LABELS.get(str(k), str(k))}：{evidence_brief(v) or '—'}"
+                        for k, v in value.items())
     if isinstance(value, list | tuple):
         if _all_mappings(value):
             return "；".join("，".join(evidence_brief(x) for x in row.values()) for row in value)
@@ -225,7 +228,8 @@ def _check_view(check: Mapping[str, Any]) -> dict[str, Any]:
     status = str(check.get("status") or "error")
     title = str(check.get("title") or "")
     failure_title = str(check.get("failure_title") or "")
-    name = (failure_title if status in ("fail", "warn") and failure_title else title) or failure_title or check["id"]
+    failing = status in ("fail", "warn")
+    name = (failure_title if failing and failure_title else title) or failure_title or check["id"]
     findings = []
     for f in check.get("findings") or []:
         if is_reason_finding(check, f):
@@ -282,7 +286,7 @@ def _site_view(site: Mapping[str, Any], site_diff: Mapping[str, Any] | None) -> 
     if verdict == "未检测":
         reasons = list(dict.fromkeys(c["reason"] for c in untested if c["reason"]))
         untested_reason = str(site.get("reason") or "；".join(reasons[:3]) or "未取得检测所需的数据")
-        notice_note = f"未下发：网站未检测（{untested_reason}），待检测后再行处理"
+        notice_note = "未下发（网站未检测，原因见“未检测网站”）"
     else:
         untested_reason = ""
         notice_note = "" if has_fail else "无须整改（无扣分或单项否决问题）"
@@ -321,7 +325,10 @@ def _recheck_view(site_diff: Mapping[str, Any]) -> dict[str, Any]:
                "current_status_name": STATUS_NAMES.get(c["current_status"], c["current_status"])}
               for c in site_diff["checks"]]
     return {**site_diff, "checks": checks,
-            "relevant": [c for c in checks if c["outcome"] != "无问题"],
+            # a check untested both times says nothing about rectification: left out of the tables
+            "relevant": [c for c in checks if c["outcome"] != "无问题" and not (
+                c["outcome"] == "无法复查" and not c["unverified"]
+                and c["previous_status"] in ("not_tested", "error", "missing"))],
             "previous_verdict_class": VERDICT_CLASS.get(site_diff.get("previous_verdict") or "", "na"),
             "verdict_class": VERDICT_CLASS.get(site_diff.get("verdict") or "", "na")}
 
@@ -477,7 +484,8 @@ def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None,
 
     sites = _rank([_site_view(s, recheck_sites.get(s["id"])) for s in results.get("sites") or []])
     summary = _summary(sites)
-    notices = {s["id"]: _notice_view(s, issued=issued, deadline=deadline, deadline_days=deadline_days, run=run)
+    notices = {s["id"]: _notice_view(s, issued=issued, deadline=deadline, deadline_days=deadline_days,
+                                     run=run)
                for s in sites if s["has_notice"]}
     recheck_view = None
     if recheck:

@@ -83,12 +83,14 @@ def test_writes_every_output_file(rendered, sample):
     assert (rendered / "ranking.csv").is_file()
     for site in sample["sites"]:
         assert (rendered / "sites" / f"{site['id']}.html").is_file()
-    assert sorted(p.name for p in (rendered / "notices").iterdir()) == ["fgw.html", "wuning.html", "xunyang.html"]
+    notices = sorted(p.name for p in (rendered / "notices").iterdir())
+    assert notices == ["fgw.html", "wuning.html", "xunyang.html"]
     assert not (rendered / "recheck.html").exists()
 
 
 def test_pages_are_chinese_documents(rendered):
-    for page in [rendered / "index.html", rendered / "sites" / "xunyang.html", rendered / "notices" / "xunyang.html"]:
+    for page in [rendered / "index.html", rendered / "sites" / "xunyang.html",
+                 rendered / "notices" / "xunyang.html"]:
         html = text(page)
         assert '<html lang="zh-CN">' in html
         assert '"Noto Sans CJK SC"' in html  # stylesheet inlined, not escaped
@@ -281,13 +283,14 @@ def test_diff_classifies_each_check(sample, recheck_results):
 
 
 def test_diff_matches_the_same_problem_despite_changed_numbers(sample, recheck_results):
-    stale = next(c for c in diff(sample, recheck_results)["sites"]["xunyang"]["checks"] if c["id"] == "stale-columns")
+    checks = {c["id"]: c for c in diff(sample, recheck_results)["sites"]["xunyang"]["checks"]}
+    stale = checks["stale-columns"]
     assert [f["evidence"]["column"] for f in stale["unfixed"]] == ["工作动态"]
     assert "已51天未更新" in stale["unfixed"][0]["message"]
     assert "已30天未更新" in stale["unfixed"][0]["previous_message"]
     assert sorted(f["evidence"]["column"] for f in stale["fixed"]) == ["政策解读", "通知公告"]
     assert stale["new"] == []
-    links = next(c for c in diff(sample, recheck_results)["sites"]["xunyang"]["checks"] if c["id"] == "broken-links")
+    links = checks["broken-links"]
     assert (len(links["fixed"]), len(links["unfixed"]), len(links["new"])) == (3, 1, 1)
     assert message_key("已41天未更新") == message_key("已 52 天未更新")
 
@@ -351,7 +354,8 @@ def test_report_pdf_embeds_a_cjk_font(tmp_path, sample):
     reason = pdf_writer.pdf_unavailable_reason()
     if reason:
         pytest.skip(f"no PDF on this machine: {reason}")
-    small = {**sample, "sites": [s for s in sample["sites"] if s["id"] in ("xunyang", "lushan")]}  # keeps it fast
+    # two sites (one notice) keep it fast
+    small = {**sample, "sites": [s for s in sample["sites"] if s["id"] in ("xunyang", "lushan")]}
     written = write_reports(small, tmp_path, issued=ISSUED)
     report = tmp_path / "report.pdf"
     assert report in written
