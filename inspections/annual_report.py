@@ -125,7 +125,7 @@ def check(
     deadline = deadline_of(as_of.year, department_deadline if is_department else government_deadline)
     who = "政府部门" if is_department else "本级人民政府"
 
-    column_links = find_links_anywhere(site, column_names, max_len=16)
+    column_links = find_links_anywhere(site, column_names, max_len=16, columns_only=True)
     columns = columns_named(site, column_names, max_len=16)
     column_url = (column_links[0].target_url if column_links else "") or (columns[0].url if columns else "")
     found = titled(site, _Pattern(report_pattern(year)), as_of=as_of)  # type: ignore[arg-type]

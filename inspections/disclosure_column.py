@@ -12,7 +12,8 @@ A part whose link points at the same page as an earlier part counts as missing (
 法定主动公开内容 and 年报 at its 指南). A part drawn by script that was not rendered, or never fetched, is listed
 as not verified, never as empty.
 
-Not tested when the home page could not be fetched.
+Not tested when the home page could not be fetched, or when the column's page was not fetched and none of
+its parts is linked from the home page (parts are then unknown, not missing).
 
 Options: column_names, parts (part → accepted names, best first), min_body_chars, points_column,
 points_part_missing, points_part_empty, points_broken_link.
@@ -25,14 +26,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from inspections.artifacts import LinkArtifact, SiteArtifacts
-from inspections.base import Finding, Meta, Severity, register
+from inspections.artifacts import LinkArtifact, PageArtifact, SiteArtifacts
+from inspections.base import Finding, Meta, NotTested, Severity, register
 from inspections.homepage_stale import home_page
 from inspections.sitemap import (
     canonical,
     content_of,
     find_links,
     label,
+    links_of,
     page_of,
     same_url,
     under,
@@ -84,6 +86,7 @@ _PART_EXCLUDE = ("标准目录", "依申请", "申请公开")
 # Longest label taken as the column's or a part's link: a document title (2020年政府信息公开工作年度报告) is not.
 _COLUMN_MAX = 12
 _PART_MAX = 16
+_NO_PAGE = PageArtifact(url="", final_url="", status=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,18 @@ def check(
     home_url = home.final_url or home.url
     where = locate(site, column_names=column_names, parts=parts)
 
+    # The column page was not fetched: its parts cannot be said to be missing, only not found on the home page.
+    column_seen = where.column_link is None or bool(
+        links_of(site, where.column_url) or (page_of(site, where.column_url) or _NO_PAGE).html
+    )
+    column_broken = (
+        where.column_link is not None and _failed(where.column_link) and where.column_link.confirmed
+    )
+    if not column_seen and not column_broken and not any(where.parts.values()) and not where.shared:
+        raise NotTested(
+            f"政府信息公开专栏页面（{where.column_url}）未抓取，无法核对其指南、制度、目录、年报等组成部分。"
+        )
+
     if where.column_link is None:
         yield META.finding(
             Severity.FAIL,
@@ -174,7 +189,7 @@ def check(
             evidence={"首页": home_url, "查找的栏目名称": "、".join(column_names)},
             points=points_column,
         )
-    elif _failed(where.column_link) and where.column_link.confirmed:
+    elif column_broken:
         yield META.finding(
             Severity.FAIL,
             f"首页“{label(where.column_link)}”专栏入口无法打开。",
@@ -187,6 +202,9 @@ def check(
     unverified: list[dict[str, str]] = []
     area = [where.column_url] if where.column_url else []
     for part, link in where.parts.items():
+        if link is None and part not in where.shared and not column_seen:
+            unverified.append({"栏目": part, "说明": "专栏页面未抓取，首页未见该栏目链接"})
+            continue
         if link is None:
             if part in where.shared:
                 message = f"政府信息公开专栏的“{part}”链接与“{where.shared[part]}”指向同一页面，实际未设置“{part}”。"

@@ -12,7 +12,8 @@ none were made, which the unit can show). The previous year's data is searched b
 (``sitemap.titled``).
 
 Department sites and county portals only (``levels``; others: 不适用). Not tested when the home page could not be
-fetched, or when the holiday calendar of a year involved is not known.
+fetched, when the holiday calendar of a year involved is not known, or when no column was found and the crawl
+did not finish.
 
 Options: levels, column_names, decision_names, limit_workdays, data_deadline (MM-DD), points_column,
 points_stale, points_data_missing, points_data_late.
@@ -133,12 +134,14 @@ def check(
     home_url = home.final_url or home.url
 
     links = find_links(site, home.url, column_names, max_len=16) or find_links_anywhere(
-        site, column_names, max_len=16
+        site, column_names, max_len=16, columns_only=True
     )
     columns = columns_named(site, column_names, max_len=16)
     column_url = links[0].target_url if links else (columns[0].url if columns else "")
     findings: list[Finding] = []
 
+    if not column_url and not site.crawl_complete:
+        raise NotTested("本次抓取未完成，且未找到行政执法公示栏目，无法判断是否设置。")
     if not column_url:
         findings.append(
             META.finding(

@@ -13,7 +13,8 @@ band from ``warn_days``. An INFO finding tabulates every execution column with i
 Findings: no execution column at all → FAIL; a column over its window → FAIL; in the warning band → WARN; a
 column with nothing published → FAIL; a task of the notice without a column → WARN (FAIL when listed in
 ``required_tasks``); a missing column listed in ``required_columns`` → FAIL. Lists drawn by script and not
-rendered, or never fetched, are reported as not verified. Not tested when the home page could not be fetched.
+rendered, or never fetched, are reported as not verified. Not tested when the home page could not be fetched,
+or when no execution column was found and the crawl did not finish.
 
 Options: columns, tasks (name → accepted names), window_days, warn_days, column_windows (per column days),
 required_columns, required_tasks, points_missing, points_stale, points_empty, points_task_missing.
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from inspections.artifacts import SiteArtifacts
-from inspections.base import Finding, Meta, Severity, register
+from inspections.base import Finding, Meta, NotTested, Severity, register
 from inspections.columns import cn_date
 from inspections.homepage_stale import home_page
 from inspections.sitemap import Content, canonical, columns_named, content_of, find_links_anywhere, label
@@ -76,7 +77,8 @@ TASKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 
-_NAME_MAX = 20
+# A column's name, not a headline that happens to say 督办 (宜春: “…督办市政协重点提案”).
+_NAME_MAX = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,7 @@ _STATE = {
 
 def _locate(site: SiteArtifacts, names: Sequence[str]) -> tuple[str, str]:
     """URL and link text of the best column for `names` ("" when there is none)."""
-    links = find_links_anywhere(site, names, max_len=_NAME_MAX)
+    links = find_links_anywhere(site, names, max_len=_NAME_MAX, columns_only=True)
     if links:
         return links[0].target_url, label(links[0])
     cols = columns_named(site, names, max_len=_NAME_MAX)
@@ -159,6 +161,8 @@ def check(
 
     findings: list[Finding] = []
     if not any(r.kind == "栏目" for r in rows):
+        if not site.crawl_complete:
+            raise NotTested("本次抓取未完成，且未找到执行公开类栏目，无法判断是否设置。")
         findings.append(
             META.finding(
                 Severity.FAIL,

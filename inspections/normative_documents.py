@@ -13,7 +13,7 @@ title and printed date, then from the 索引号 box of its stored page (``extrac
 Findings: listing absent (or kept outside the column) → FAIL; per entry missing a marking → FAIL; an INFO with
 the counts by validity. Entries whose page was not fetched and whose row shows nothing are listed as not
 verified. Not tested when the home page could not be fetched, or when the listing was drawn by script and not
-rendered, or not fetched at all.
+rendered, or not fetched at all, or when no listing was found and the crawl did not finish.
 
 Options: listing_names, listing_exclude, points_listing, points_each.
 """
@@ -130,6 +130,8 @@ def check(
             ):
                 listing_url = column.url
                 break
+    if not listing_url and not site.crawl_complete:
+        raise NotTested("本次抓取未完成，且未找到规范性文件栏目，无法判断是否集中公开。")
     if not listing_url:
         elsewhere = find_links_anywhere(site, listing_names, exclude=listing_exclude, max_len=16)
         outside = elsewhere[0].target_url if elsewhere else ""

@@ -211,9 +211,20 @@ def find_links_anywhere(
     exclude: Iterable[str] = (),
     max_len: int | None = 30,
     internal_only: bool = True,
+    columns_only: bool = False,
 ) -> list[LinkArtifact]:
-    """Links anywhere in the crawl whose label names one of `names`, best match first, one per target."""
-    links = (link for link in site.links if link.internal or not internal_only)
+    """Links anywhere in the crawl whose label names one of `names`, best match first, one per target.
+
+    `columns_only`: leave out links to articles seen as list entries (a headline 督办市政协重点提案 is no column).
+    """
+    articles = {canonical(e.link) for e in site.entries} if columns_only else set()
+    if columns_only:
+        articles |= {canonical(e.link) for c in site.columns for e in c.entries}
+    links = (
+        link
+        for link in site.links
+        if (link.internal or not internal_only) and canonical(link.target_url) not in articles
+    )
     return _ranked(links, names, exclude, max_len)
 
 

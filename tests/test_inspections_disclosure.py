@@ -258,6 +258,15 @@ def test_disclosure_column_never_calls_unrendered_part_empty():
     assert any("未核实" in f.message for f in outcome.findings)
 
 
+def test_disclosure_column_not_tested_when_column_page_was_not_fetched():
+    # 西城区 home page: 政务公开 → /xxgk.html, the parts live on that page only.
+    url = "http://www.bjxch.gov.cn/"
+    page = (REAL / "www.bjxch.gov.cn/modified-copy/index.html").read_text(encoding="utf-8")
+    outcome = run(disclosure_column, make_site({url: page}, home=url))
+    assert outcome.status is Status.NOT_TESTED
+    assert "未抓取" in outcome.reason
+
+
 def test_disclosure_column_not_tested_without_home():
     site = make_site({H + "other/": html("x")})
     outcome = run(disclosure_column, site)
@@ -563,6 +572,14 @@ def test_execution_required_task_fails():
         required_tasks=["（十六）直达资金"],
     )
     assert any("直达资金" in m for m in fails(outcome))
+
+
+def test_incomplete_crawl_without_the_column_is_not_tested():
+    site = make_site({H: html(links(("工作动态", H + "gzdt/")))}, crawl_complete=False)
+    for module in (execution_disclosure, enforcement_disclosure, normative_documents):
+        outcome = run(module, site)
+        assert outcome.status is Status.NOT_TESTED, module
+        assert "抓取未完成" in outcome.reason
 
 
 def test_execution_not_tested_without_home():
