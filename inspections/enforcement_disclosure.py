@@ -6,7 +6,7 @@ sets the same 7 working days for 许可/处罚 credit information.
 
 Reads links and columns named 行政执法公示 / 双公示 / 执法公示 …; inside that column (its folder, the columns it
 links to, columns whose breadcrumb passes it) the 行政许可 / 行政处罚 lists and their newest dated entry, whose age is
-counted in working days (``inspections.workdays``, the official holiday calendar). The published decisions are the
+counted in working days (``inspections.workdays``, the official holiday calendar), each kind (许可, 处罚) on its own. The published decisions are the
 only dates we see: a newest entry older than the limit means decisions are not being published within it (or
 none were made, which the unit can show). The previous year's data is searched by title everywhere
 (``sitemap.titled``).
@@ -15,15 +15,16 @@ Department sites and county portals only (``levels``; others: 不适用). Not te
 fetched, when the holiday calendar of a year involved is not known, or when no column was found and the crawl
 did not finish.
 
-Options: levels, column_names, decision_names, limit_workdays, data_deadline (MM-DD), points_column,
-points_stale, points_data_missing, points_data_late.
+Options: levels, column_names, decisions (kind → list names), data_names, limit_workdays, data_deadline (MM-DD),
+points_column, points_stale, points_data_missing, points_data_late.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 
 from inspections.annual_report import cn_year_digits, deadline_of, judge_yearly
 from inspections.artifacts import ListEntry, SiteArtifacts
@@ -32,7 +33,6 @@ from inspections.columns import cn_date
 from inspections.homepage_stale import home_page
 from inspections.sitemap import (
     canonical,
-    column_for,
     columns_named,
     content_of,
     entries_under,
@@ -63,14 +63,22 @@ META = Meta(
 
 LEVELS: tuple[str, ...] = ("department", "county")
 COLUMN_NAMES: tuple[str, ...] = ("行政执法公示", "行政执法信息公示", "执法公示", "双公示", "行政执法信息")
-DECISION_NAMES: tuple[str, ...] = (
-    "行政许可",
-    "行政处罚",
-    "许可信息",
-    "处罚信息",
-    "许可公示",
-    "处罚公示",
-    "双公示",
+# 118号 / 424号: the two kinds of decisions with the 7-working-day rule; the names their lists carry. An entry of a
+# combined 双公示 list belongs to the kind its title names.
+DECISIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "行政许可": ("行政许可", "许可信息", "许可公示", "许可"),
+        "行政处罚": ("行政处罚", "处罚信息", "处罚公示", "处罚"),
+    }
+)
+# 118号 (大同、广东 制度): the list of the yearly data.
+DATA_NAMES: tuple[str, ...] = (
+    "行政执法统计年报",
+    "执法统计年报",
+    "行政执法数据",
+    "执法数据",
+    "年度数据",
+    "统计年报",
 )
 
 
@@ -89,10 +97,8 @@ class _Pattern:
         return self.pattern.search(cn_year_digits(text))
 
 
-def _decision_entries(
-    site: SiteArtifacts, column_url: str, names: Sequence[str]
-) -> tuple[list[ListEntry], list[str]]:
-    """Entries of the 许可/处罚 lists of the column, and the URLs of those lists."""
+def _decision_lists(site: SiteArtifacts, column_url: str, names: Sequence[str]) -> list[str]:
+    """The lists of one kind of decision inside the column: linked from it, in its folder or under it."""
     lists: list[str] = [lk.target_url for lk in find_links(site, column_url, names, max_len=16)]
     for column in site.columns:
         named = name_rank(column.name, names, max_len=16) is not None
@@ -101,15 +107,132 @@ def _decision_entries(
         )
         if named and inside and canonical(column.url) not in {canonical(u) for u in lists}:
             lists.append(column.url)
+    return lists
+
+
+def _decision_entries(
+    site: SiteArtifacts, column_url: str, lists: Sequence[str], names: Sequence[str]
+) -> list[ListEntry]:
+    """Entries of the kind's lists, and entries of the column whose title names the kind (双公示 lists)."""
     entries: dict[tuple[str, str], ListEntry] = {}
     for url in lists:
         for e in entries_under(site, url):
             entries.setdefault((canonical(e.link), e.title), e)
-    # A 双公示 column listing both kinds in one list: its entries say 许可 or 处罚 in the title.
     for e in entries_under(site, column_url):
-        if "许可" in e.title or "处罚" in e.title or name_rank(e.column_name, names, max_len=16):
+        if any(squash(n) in squash(e.title) for n in names):
             entries.setdefault((canonical(e.link), e.title), e)
-    return list(entries.values()), lists
+    return list(entries.values())
+
+
+def _judge_decisions(
+    site: SiteArtifacts,
+    column_url: str,
+    decisions: Mapping[str, Sequence[str]],
+    *,
+    as_of: dt.date,
+    limit: int,
+    points: float,
+) -> list[Finding]:
+    """Per kind (行政许可, 行政处罚): the newest dated entry against the working-day limit."""
+    out: list[Finding] = []
+    seen_any = False
+    absent: list[str] = []
+    unverified: list[str] = []
+    for kind, names in decisions.items():
+        lists = _decision_lists(site, column_url, names)
+        entries = _decision_entries(site, column_url, lists, names)
+        dated = [(e.date, e) for e in entries if e.date is not None and e.date <= as_of]
+        if not dated:
+            states = [content_of(site, u, as_of=as_of, subcolumns=True) for u in lists]
+            if any(st.state in ("js_shell", "unknown") for st in states):
+                unverified.append(kind)
+            elif lists:
+                seen_any = True
+                out.append(
+                    META.finding(
+                        Severity.FAIL,
+                        f"行政执法公示栏目的“{kind}”列表未发布带日期的{kind}信息。",
+                        url=lists[0],
+                        evidence={"栏目": column_url, "列表": lists},
+                        points=points,
+                    )
+                )
+            else:
+                absent.append(kind)
+            continue
+        seen_any = True
+        newest_day, newest = max(dated, key=lambda pair: pair[0])
+        try:
+            age = working_days_between(newest_day, as_of)
+            due = add_working_days(newest_day, limit)
+        except CalendarUnknown as exc:
+            raise NotTested(f"{exc}，无法判断行政执法信息公示是否及时。") from exc
+        where = newest.column_url or newest.list_url or column_url
+        evidence = {
+            "类别": kind,
+            "栏目": column_url,
+            "列表": where,
+            "最新条目": newest.title,
+            "条目地址": newest.link,
+            "发布日期": newest_day.isoformat(),
+            "距检查日工作日数": age,
+            "时限（工作日）": limit,
+        }
+        if age > limit:
+            out.append(
+                META.finding(
+                    Severity.FAIL,
+                    f"{kind}信息最新一条发布于{cn_date(newest_day)}，距检查日已{age}个工作日，"
+                    f"超过{limit}个工作日未更新（应于{cn_date(due)}前更新）。",
+                    url=where,
+                    evidence=evidence,
+                    points=points,
+                )
+            )
+        else:
+            out.append(
+                META.finding(
+                    Severity.INFO,
+                    f"{kind}信息最新一条发布于{cn_date(newest_day)}（{age}个工作日前）。",
+                    url=where,
+                    evidence=evidence,
+                )
+            )
+    if unverified:
+        out.append(
+            META.finding(
+                Severity.INFO,
+                "行政执法公示栏目的"
+                + "、".join(unverified)
+                + "列表未抓取或由脚本生成未能渲染，未核实其更新情况。",
+                url=column_url,
+                evidence={"栏目": column_url, "类别": unverified},
+            )
+        )
+    if absent and seen_any:
+        # A unit may hold no licensing (or no penalty) power: say so, do not deduct.
+        out.append(
+            META.finding(
+                Severity.INFO,
+                "行政执法公示栏目未见" + "、".join(absent) + "列表。",
+                url=column_url,
+                evidence={"栏目": column_url, "类别": absent},
+            )
+        )
+    elif absent and not unverified:
+        out.append(
+            META.finding(
+                Severity.FAIL,
+                "行政执法公示栏目未发布带日期的行政许可、行政处罚信息。",
+                url=column_url,
+                evidence={
+                    "栏目": column_url,
+                    "子栏目": [squash(lk.anchor) for lk in links_of(site, column_url)][:20],
+                },
+                points=points,
+            )
+        )
+    return out
 
 
 @register(META)
@@ -119,7 +242,8 @@ def check(
     as_of: dt.date,
     levels: Sequence[str] = LEVELS,
     column_names: Sequence[str] = COLUMN_NAMES,
-    decision_names: Sequence[str] = DECISION_NAMES,
+    decisions: Mapping[str, Sequence[str]] = DECISIONS,
+    data_names: Sequence[str] = DATA_NAMES,
     limit_workdays: int = 7,
     data_deadline: str = "01-31",
     points_column: float = 3.0,
@@ -153,81 +277,21 @@ def check(
             )
         )
     else:
-        entries, lists = _decision_entries(site, column_url, decision_names)
-        dated = [e for e in entries if e.date is not None and e.date <= as_of]
-        if dated:
-            newest = max(dated, key=lambda e: e.date)  # type: ignore[arg-type,return-value]
-            try:
-                age = working_days_between(newest.date, as_of)  # type: ignore[arg-type]
-                due = add_working_days(newest.date, limit_workdays)  # type: ignore[arg-type]
-            except CalendarUnknown as exc:
-                raise NotTested(f"{exc}，无法判断行政执法信息公示是否及时。") from exc
-            evidence = {
-                "栏目": column_url,
-                "最新条目": newest.title,
-                "条目地址": newest.link,
-                "发布日期": newest.date.isoformat(),
-                "距检查日工作日数": age,  # type: ignore[union-attr]
-                "时限（工作日）": limit_workdays,
-                "所在列表": newest.list_url,
-            }
-            if age > limit_workdays:
-                findings.append(
-                    META.finding(
-                        Severity.FAIL,
-                        f"行政执法公示栏目最新的行政许可、行政处罚信息发布于{cn_date(newest.date)}，"  # type: ignore[arg-type]
-                        f"距检查日已{age}个工作日，超过{limit_workdays}个工作日未更新（应于{cn_date(due)}前更新）。",
-                        url=newest.list_url or column_url,
-                        evidence=evidence,
-                        points=points_stale,
-                    )
-                )
-            else:
-                findings.append(
-                    META.finding(
-                        Severity.INFO,
-                        f"行政执法公示栏目最新的行政许可、行政处罚信息发布于{cn_date(newest.date)}"  # type: ignore[arg-type]
-                        f"（{age}个工作日前）。",
-                        url=newest.list_url or column_url,
-                        evidence=evidence,
-                    )
-                )
-        else:
-            targets = lists or [column_url]
-            states = [content_of(site, u, as_of=as_of, subcolumns=True) for u in targets]
-            shells = any(s.state in ("js_shell", "unknown") for s in states) or any(
-                (c := column_for(site, u)) is not None and c.js_shell for u in targets
-            )
-            if shells and not any(s.state == "entries" for s in states):
-                findings.append(
-                    META.finding(
-                        Severity.INFO,
-                        "行政执法公示栏目的许可、处罚列表未抓取或由脚本生成未能渲染，未核实其更新情况。",
-                        url=column_url,
-                        evidence={"栏目": column_url, "列表": targets},
-                    )
-                )
-            else:
-                findings.append(
-                    META.finding(
-                        Severity.FAIL,
-                        "行政执法公示栏目未发布带日期的行政许可、行政处罚信息。",
-                        url=column_url,
-                        evidence={
-                            "栏目": column_url,
-                            "列表": targets,
-                            "子栏目": [squash(lk.anchor) for lk in links_of(site, column_url)][:20],
-                        },
-                        points=points_stale,
-                    )
-                )
+        findings += _judge_decisions(
+            site, column_url, decisions, as_of=as_of, limit=limit_workdays, points=points_stale
+        )
 
     # 118号 / 大同、广东 制度: 上年度行政执法数据 by 1月31日.
     year = as_of.year - 1
     deadline = deadline_of(as_of.year, data_deadline)
+    data_links = find_links_anywhere(site, data_names, max_len=16, columns_only=True)
+    data_columns = columns_named(site, data_names, max_len=16)
+    data_url = (data_links[0].target_url if data_links else "") or (
+        data_columns[0].url if data_columns else ""
+    )
     found = titled(site, _Pattern(data_pattern(year)), as_of=as_of)  # type: ignore[arg-type]
     verdict, item = judge_yearly(found, deadline=deadline, as_of=as_of)
-    where = column_url or home_url
+    where = data_url or column_url or home_url
     if verdict == "missing":
         if as_of <= deadline:
             findings.append(

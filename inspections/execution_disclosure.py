@@ -11,13 +11,15 @@ younger than its window (180 days by default: the 德安县 practice for 重点�
 band from ``warn_days``. An INFO finding tabulates every execution column with its newest date and age.
 
 Findings: no execution column at all → FAIL; a column over its window → FAIL; in the warning band → WARN; a
-column with nothing published → FAIL; a task of the notice without a column → WARN (FAIL when listed in
-``required_tasks``); a missing column listed in ``required_columns`` → FAIL. Lists drawn by script and not
-rendered, or never fetched, are reported as not verified. Not tested when the home page could not be fetched,
+column with nothing published → FAIL; on portals (``task_levels``), a task of the notice without a column →
+``task_missing`` (WARN by default; FAIL when listed in ``required_tasks``); a missing column listed in
+``required_columns`` → FAIL. Lists drawn by script and not rendered, or never fetched, are reported as not
+verified. Not tested when the home page could not be fetched,
 or when no execution column was found and the crawl did not finish.
 
 Options: columns, tasks (name → accepted names), window_days, warn_days, column_windows (per column days),
-required_columns, required_tasks, points_missing, points_stale, points_empty, points_task_missing.
+required_columns, required_tasks, task_levels (levels the tasks are judged on), task_missing (info | warn | fail:
+the severity of an absent task column), points_missing, points_stale, points_empty, points_task_missing.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ TASKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 
 # A column's name, not a headline that happens to say 督办 (宜春: “…督办市政协重点提案”).
 _NAME_MAX = 12
+_TASK_SEVERITY = {"info": Severity.INFO, "warn": Severity.WARN, "fail": Severity.FAIL}
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,8 @@ def check(
     column_windows: Mapping[str, int] = MappingProxyType({}),
     required_columns: Sequence[str] = (),
     required_tasks: Sequence[str] = (),
+    task_levels: Sequence[str] = ("municipal", "county"),
+    task_missing: str = "warn",
     points_missing: float = 3.0,
     points_stale: float = 1.0,
     points_empty: float = 1.0,
@@ -147,7 +152,9 @@ def check(
     rows: list[_Row] = []
     seen: set[str] = set()
     missing: list[tuple[str, str]] = []
-    for kind, groups in (("栏目", columns), ("任务", tasks)):
+    # The tasks fall to the governments (and to the one department in charge, which we cannot tell apart).
+    judged_tasks = tasks if site.level in task_levels else {}
+    for kind, groups in (("栏目", columns), ("任务", judged_tasks)):
         for name, names in groups.items():
             url, text = _locate(site, names)
             if not url or canonical(url) in seen:
@@ -186,13 +193,14 @@ def check(
                 )
             continue
         required = name in required_tasks
+        severity = Severity.FAIL if required else _TASK_SEVERITY.get(task_missing, Severity.WARN)
         findings.append(
             META.finding(
-                Severity.FAIL if required else Severity.WARN,
+                severity,
                 f"未发现公开“{name.split('）')[-1]}”落实举措和落实情况的栏目。",
                 url=home_url,
                 evidence={"任务": name, "查找的名称": "、".join(tasks[name])},
-                points=points_task_missing if required else 0.0,
+                points=points_task_missing if severity is Severity.FAIL else 0.0,
             )
         )
 

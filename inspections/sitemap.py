@@ -357,6 +357,21 @@ def body_chars(site: SiteArtifacts, page: PageArtifact) -> int:
     return sum(len(squash(c)) for c in _chunks(page.html) if c not in template)
 
 
+def _sub_columns(site: SiteArtifacts, page: PageArtifact) -> list[ColumnArtifact]:
+    """Columns with entries that the page links to from its body (not the home page, not itself)."""
+    home = {canonical(site.home_url)} | ({canonical(site.home.final_url)} if site.home is not None else set())
+    own = {canonical(page.url), canonical(page.final_url or page.url)}
+    found: dict[str, ColumnArtifact] = {}
+    for link in links_of(site, page.url):
+        key = canonical(link.target_url)
+        if link.region != "body" or key in home or key in own:
+            continue
+        column = column_for(site, link.target_url)
+        if column is not None and column.entries:
+            found.setdefault(canonical(column.url), column)
+    return list(found.values())
+
+
 @dataclass(frozen=True, slots=True)
 class Content:
     """What the crawl shows at a URL: ``entries``, ``text``, ``empty``, ``js_shell``, ``failed`` or ``unknown``."""
@@ -413,6 +428,18 @@ def content_of(
         return Content("entries", entries=len(parsed.entries), newest=max(dates) if dates else None)
     if parsed.js_shell and not page.rendered:
         return Content("js_shell", detail="页面列表由脚本生成，未能渲染")
+    if subcolumns:
+        # A section page (法定主动公开内容, 执行公开 …) that only links to its sub-columns, wherever they live:
+        # its content is theirs. Body links only: a site-wide menu proves nothing.
+        subs = _sub_columns(site, page)
+        if subs:
+            dates = [c.newest for c in subs if c.newest is not None]
+            return Content(
+                "entries",
+                entries=sum(len(c.entries) for c in subs),
+                newest=max(dates) if dates else None,
+                detail=f"{len(subs)}个子栏目",
+            )
     chars = body_chars(site, page)
     if chars >= min_chars:
         return Content("text", chars=chars)

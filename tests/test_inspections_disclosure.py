@@ -267,6 +267,18 @@ def test_disclosure_column_not_tested_when_column_page_was_not_fetched():
     assert "未抓取" in outcome.reason
 
 
+def test_disclosure_column_section_page_counts_its_sub_columns():
+    # 法定主动公开内容 that only links to its lists (simweb/hukou layout) is not empty.
+    fd = XXGK + "fdzdgknr/"
+    site = disclosure_site(
+        **{
+            fd: html('<div class="lanmu">' + links(("规范性文件", H + "gfxwj/")) + "</div>"),
+            H + "gfxwj/": html(listing(("某县规范性文件", H + "gfxwj/1.html", "2021-06-01"))),
+        }
+    )
+    assert run(disclosure_column, site).status is Status.PASS
+
+
 def test_disclosure_column_not_tested_without_home():
     site = make_site({H + "other/": html("x")})
     outcome = run(disclosure_column, site)
@@ -497,6 +509,31 @@ def test_enforcement_fails_without_column_and_without_data():
     assert any("未公开2020年度行政执法统计年报" in m for m in messages)
 
 
+def test_enforcement_judges_licences_and_penalties_apart():
+    pages = {
+        H: html(links(("行政执法公示", ZF))),
+        ZF: html(links(("行政许可", ZF + "xk/"), ("行政处罚", ZF + "cf/"))),
+        ZF + "xk/": html(listing(("准予行政许可决定书", ZF + "xk/1.html", "2021-12-17")), "行政许可"),
+        ZF + "cf/": html(listing(("行政处罚决定书", ZF + "cf/1.html", "2021-11-19")), "行政处罚"),
+        ZF + "nb/": html(listing(("2020年度行政执法统计年报", ZF + "nb/1.html", "2021-01-20")), "年报"),
+    }
+    outcome = run(enforcement_disclosure, make_site(pages))
+    [fail] = [f for f in outcome.findings if f.severity is Severity.FAIL]
+    assert fail.url == ZF + "cf/" and fail.message.startswith("行政处罚信息最新一条发布于2021年11月19日")
+
+
+def test_enforcement_missing_data_names_the_data_list():
+    pages = {
+        H: html(links(("行政执法公示", ZF), ("执法统计年报", ZF + "nb/"))),
+        ZF: html(listing(("行政处罚决定书", ZF + "1.html", "2021-12-17"))),
+        ZF + "nb/": html(listing(("2019年度行政执法统计年报", ZF + "nb/1.html", "2020-01-20")), "年报"),
+    }
+    [fail] = [
+        f for f in run(enforcement_disclosure, make_site(pages)).findings if f.severity is Severity.FAIL
+    ]
+    assert fail.url == ZF + "nb/" and "未公开2020年度行政执法统计年报" in fail.message
+
+
 def test_enforcement_late_data_is_warn():
     outcome = run(
         enforcement_disclosure, enforcement_site("2021-12-17", data=("2020年行政执法数据", "2021-02-08"))
@@ -558,6 +595,22 @@ def test_execution_stale_column_fails_and_warning_band_warns():
     assert any(s is Severity.WARN and "建议提案办理" in m and "163天" in m for s, m in messages)
     # the three tasks of the notice are absent: warnings, not failures
     assert sum(s is Severity.WARN and "落实举措" in m for s, m in messages) == 3
+
+
+def test_execution_section_page_takes_its_sub_columns_content():
+    # 执行公开 is a section page linking to its columns, which live elsewhere.
+    site = execution_site({"重点工作落实情况": "2021-11-30"})
+    pages = {p.url: p.html for p in site.pages}
+    pages[H] = html(links(("执行公开", H + "zxgk/"), ("重点工作落实情况", H + "zxgk/0/")))
+    pages[H + "zxgk/"] = html('<div class="lanmu">' + links(("重点工作落实情况", H + "zxgk/0/")) + "</div>")
+    outcome = run(execution_disclosure, make_site(pages), task_missing="info")
+    assert outcome.status is Status.PASS, fails(outcome)
+
+
+def test_execution_tasks_are_not_asked_of_departments():
+    site = execution_site({"重点工作落实情况": "2021-11-30"})
+    site = make_site({p.url: p.html for p in site.pages}, level="department")
+    assert run(execution_disclosure, site).status is Status.PASS
 
 
 def test_execution_fails_without_any_execution_column():
