@@ -1,0 +1,38 @@
+# govaudit: set-up, demo and tests on a fresh Debian machine (run as root).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+APT_PACKAGES := chromium fonts-noto-cjk poppler-utils knot postgresql iproute2 redis-server
+DEMO_AS_OF ?= 2021-12-20
+
+.PHONY: install system-deps demo test bench clean
+
+install: system-deps $(VENV)/.installed
+
+# Debian packages: chromium for JS-rendered lists, a CJK font for PDF reports, knot for the DNS tests,
+# PostgreSQL for the storage tests. Skipped when everything is already there.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+# Serve the simulated Jiujiang web on loopback, inspect it fully, write out/.
+demo: install
+	$(VENV)/bin/python -m simweb.demo --out out --as-of $(DEMO_AS_OF)
+
+test: install
+	$(VENV)/bin/pytest -q
+
+bench: install
+	$(VENV)/bin/python bench/run_all.py
+
+clean:
+	rm -rf out var .pytest_cache

@@ -1,0 +1,210 @@
+"""Crawl the sites of one stored run: `python -m crawler.run --db URL --run ID`.
+
+Runs in its own process (started by govaudit.pipeline): Twisted's reactor starts once per process, a crawler
+crash cannot take the orchestrator down with it, and a crawl killed with SIGKILL leaves a run that
+`govaudit inspect --resume` picks up. Progress goes to stdout as one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+from sqlalchemy import select
+from twisted.internet import defer, task
+
+from crawler import pipelines
+from crawler import settings as base_settings
+from crawler.resolver import DnsLookup, GovResolver
+from crawler.spiders.site import SiteSpider, canonical
+from govaudit.config import config_from_snapshot
+from store.db import Store
+from store.models import Link, Page, Run, RunSite, utcnow
+
+SITES_AT_ONCE = 4
+
+
+def emit(**event: Any) -> None:
+    sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def site_settings(site: dict[str, Any], render: bool) -> Settings:
+    s = Settings()
+    s.setmodule(base_settings, priority="project")
+    lim = site["limits"]
+    s.set("CONCURRENT_REQUESTS_PER_DOMAIN", max(1, int(lim["concurrency_per_host"])), priority="spider")
+    s.set("DOWNLOAD_DELAY", float(lim["delay_s"]), priority="spider")
+    s.set("AUTOTHROTTLE_ENABLED", float(lim["delay_s"]) > 0, priority="spider")
+    s.set("AUTOTHROTTLE_START_DELAY", max(float(lim["delay_s"]), 0.01), priority="spider")
+    s.set("DOWNLOAD_TIMEOUT", float(lim["timeout_s"]), priority="spider")
+    s.set("ROBOTSTXT_OBEY", bool(lim["obey_robots"]), priority="spider")
+    s.set("DOWNLOAD_MAXSIZE", int(lim["max_page_bytes"]), priority="spider")
+    s.set("CLOSESPIDER_TIMEOUT", float(lim["max_seconds"]), priority="spider")
+    if render:
+        s.set("DOWNLOAD_HANDLERS", {
+            "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+            "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+        }, priority="spider")
+        s.set("PLAYWRIGHT_LAUNCH_OPTIONS", {
+            "executable_path": base_settings.CHROMIUM_PATH, "headless": True,
+            "args": [*base_settings.CHROMIUM_ARGS, host_rules(site)],
+        }, priority="spider")
+        s.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", float(lim["timeout_s"]) * 1000, priority="spider")
+        s.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 4, priority="spider")
+        # Only the page itself: images, fonts and media are not needed to read a list.
+        s.set("PLAYWRIGHT_ABORT_REQUEST", _abort_request, priority="spider")
+    return s
+
+
+def _abort_request(request: Any) -> bool:
+    return request.resource_type in ("image", "media", "font")
+
+
+def host_rules(site: dict[str, Any]) -> str:
+    """Chromium does not use our resolver: map the site's hosts to the addresses our resolver (with its private
+    address guard) gave, and every other name to nothing, so the browser reaches no other host."""
+    rules = []
+    lookup = GovResolver.lookup
+    for host in site.get("hosts") or []:
+        if lookup is None:
+            break
+        res = lookup.lookup(host)
+        if res.addresses:
+            ip = res.addresses[0]
+            rules.append(f"MAP {host} [{ip}]" if ":" in ip else f"MAP {host} {ip}")
+    rules.append("MAP * ~NOTFOUND")
+    return "--host-resolver-rules=" + ", ".join(rules)
+
+
+def resume_state(store: Store, run_id: int, site_id: str, home: str) -> tuple[list[str], list[tuple[str, int]]]:
+    """Pages already stored for a site, and the frontier: internal links of those pages not yet stored."""
+    with store.session() as s:
+        pages = s.execute(select(Page.url, Page.depth).where(Page.run_id == run_id, Page.site_id == site_id)).all()
+        if not pages:
+            return [], []
+        depth_of = {u: d for u, d in pages}
+        links = s.execute(select(Link.source_url, Link.target_url).where(
+            Link.run_id == run_id, Link.site_id == site_id, Link.internal.is_(True))).all()
+    frontier: dict[str, int] = {}
+    for source, target in links:
+        t = canonical(target)
+        if t not in depth_of and t not in frontier:
+            frontier[t] = depth_of.get(source, 0) + 1
+    if home not in depth_of:
+        frontier.setdefault(home, 0)
+    return list(depth_of), sorted(frontier.items(), key=lambda kv: kv[1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="crawler.run")
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--run", type=int, required=True)
+    args = ap.parse_args(argv)
+
+    store = Store(args.db)
+    with store.session() as s:
+        run = s.get(Run, args.run)
+        if run is None:
+            emit(event="error", message=f"没有编号为 {args.run} 的检查")
+            return 2
+        config = config_from_snapshot(run.config)
+        as_of = run.as_of
+        wanted = list(run.site_ids)
+        states = {rs.site_id: rs for rs in s.scalars(select(RunSite).where(RunSite.run_id == args.run))}
+    sites = [site for site in config.sites if site.id in wanted and states.get(site.id) is not None
+             and states[site.id].status != "done"]
+    GovResolver.lookup = DnsLookup(config.network.nameservers, config.network.allow_private)
+    pipelines.STORE, pipelines.RUN_ID = store, args.run
+    chromium = shutil.which(base_settings.CHROMIUM_PATH) is not None or os.path.exists(base_settings.CHROMIUM_PATH)
+
+    # Site crawlers are built here with their own settings, so the asyncio reactor that scrapy-playwright needs
+    # must be installed before any of them.
+    from scrapy.utils.reactor import install_reactor
+
+    install_reactor(base_settings.TWISTED_REACTOR)
+    process_settings = Settings()
+    process_settings.setmodule(base_settings, priority="project")
+    process = CrawlerProcess(process_settings, install_root_handler=False)
+    spiders: dict[str, SiteSpider] = {}
+    sem = defer.DeferredSemaphore(SITES_AT_ONCE)
+
+    def mark(site_id: str, **fields: Any) -> None:
+        with store.session() as s:
+            rs = s.scalar(select(RunSite).where(RunSite.run_id == args.run, RunSite.site_id == site_id))
+            if rs is not None:
+                for k, v in fields.items():
+                    setattr(rs, k, v)
+
+    def crawl_one(site: Any) -> defer.Deferred:
+        d = site.as_dict()
+        d["limits"] = {**d["limits"]}
+        render = d["limits"]["render_js"] != "never" and chromium
+        seen, frontier = resume_state(store, args.run, site.id, canonical(site.url))
+        crawler = Crawler(SiteSpider, site_settings(d, render))
+        mark(site.id, status="crawling", started=utcnow())
+        emit(event="site_start", site=site.id, max=site.limits.max_pages, resumed=len(seen))
+        dfd = process.crawl(crawler, site=d, as_of=as_of, seen=seen, frontier=frontier, render=render)
+        spiders_ref = crawler
+
+        def finished(result: Any) -> Any:
+            spider = spiders_ref.spider
+            n = spider.scheduled if spider is not None else 0
+            with store.session() as s:
+                count = len(s.scalars(select(Page.id).where(Page.run_id == args.run,
+                                                            Page.site_id == site.id)).all())
+            reason = ""
+            if spider is not None and spider.crawler.stats:
+                reason = str(spider.crawler.stats.get_value("finish_reason") or "")
+            mark(site.id, status="done", finished=utcnow(), pages=count, message=reason)
+            emit(event="site_done", site=site.id, pages=count, scheduled=n, reason=reason)
+            return result
+
+        def failed(failure: Any) -> None:
+            mark(site.id, status="failed", finished=utcnow(), message=str(failure.value)[:2000])
+            emit(event="site_failed", site=site.id, message=str(failure.value))
+
+        dfd.addCallbacks(finished, failed)
+        spiders[site.id] = crawler  # type: ignore[assignment]
+        return dfd
+
+    def progress() -> None:
+        for site_id, crawler in list(spiders.items()):
+            spider = getattr(crawler, "spider", None)
+            if spider is not None:
+                emit(event="progress", site=site_id, pages=spider.stored, scheduled=spider.scheduled,
+                     max=spider.max_pages)
+
+    from twisted.internet import reactor
+
+    loop = task.LoopingCall(progress)
+    all_done = defer.DeferredList([sem.run(crawl_one, site) for site in sites], consumeErrors=True)
+
+    def stop(_: Any) -> None:
+        if loop.running:
+            loop.stop()
+        progress()
+        if reactor.running:  # type: ignore[attr-defined]
+            reactor.stop()  # type: ignore[attr-defined]
+
+    all_done.addBoth(stop)
+    if not sites:
+        emit(event="done", sites=0)
+        return 0
+    reactor.callWhenRunning(lambda: loop.start(0.5, now=False))  # type: ignore[attr-defined]
+    started = time.monotonic()
+    process.start(stop_after_crawl=False, install_signal_handlers=True)
+    emit(event="done", sites=len(sites), seconds=round(time.monotonic() - started, 2))
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,61 @@
+"""Scrapy settings shared by every site crawl; per-site limits are applied by crawler.run from sites.yaml."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    TOOL_VERSION = version("govaudit")
+except PackageNotFoundError:  # running from a checkout without install
+    TOOL_VERSION = "0.0.0"
+
+BOT_NAME = "govaudit"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# An identifying User-Agent: a webmaster who sees us in the logs knows who we are and why.
+USER_AGENT = f"govaudit/{TOOL_VERSION} (+政府网站检查; 九江市政务公开办)"
+
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 10
+DOWNLOAD_TIMEOUT = 15
+RETRY_ENABLED = True
+RETRY_TIMES = 1
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+REDIRECT_MAX_TIMES = 10
+METAREFRESH_ENABLED = False
+
+# Breadth first.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# Scrapy 2.19 turns on a remote-control HTTP extension and the telnet console by default; an inspection tool
+# that crawls untrusted sites must not run either.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Cookies are not kept: every request goes out without a session from another site.
+COOKIES_ENABLED = False
+
+TWISTED_DNS_RESOLVER = "crawler.resolver.GovResolver"
+DNS_TIMEOUT = 10
+
+ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.TimingMiddleware": 950}
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = "WARNING"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+HTTPERROR_ALLOW_ALL = True  # the spider stores 4xx/5xx pages as what they are
+
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]

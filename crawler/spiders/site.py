@@ -1,0 +1,340 @@
+"""SiteSpider: crawls one site inside its own host names, breadth first, within its page budget and depth.
+
+Stores every page it fetched (status, charset, meta, body), every link with its region, every dated list entry,
+and every failed fetch with its kind. Off-site links are recorded and their targets checked once (twice when the
+first try fails), never crawled. Lists drawn by script are rendered through scrapy-playwright only where the site
+entry asks for it (render_js: always) or the crawler sees an empty list shell (render_js: auto).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.http import Response, TextResponse
+from twisted.internet.error import (
+    ConnectionDone,
+    ConnectionLost,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+from crawler.items import EntryItem, FailureItem, LinkCheckItem, LinkItem, PageItem
+from crawler.middlewares import OffsiteHostError
+from extract.html import parse_page
+
+# Targets that are documents or media, not pages: checked as links, never parsed.
+NON_HTML = re.compile(
+    r"\.(pdf|docx?|xlsx?|pptx?|wps|et|zip|rar|7z|gz|tar|jpe?g|png|gif|bmp|svg|webp|ico|mp[34]|avi|wmv|flv|mov|"
+    r"swf|exe|apk|txt|xml|css|js|ofd|csv)$", re.I)
+SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "about:", "sms:")
+MAX_LIST_PAGES = 60  # pages of one paginated list; beyond that a list is a trap or an archive
+TITLE_SUFFIX = re.compile(r"\s*[-_|—–]+\s*[^-_|—–]*(人民政府|政府网|门户网站|网站|局|委员会|办公室|中心).*$")
+
+
+def canonical(url: str) -> str:
+    """Drop the fragment and normalise an empty path to '/'."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+def failure_kind(failure: Any) -> tuple[str, str]:
+    """Classify a download failure: (kind, Chinese message)."""
+    exc = failure.value
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, OffsiteHostError):
+        return "offsite", str(exc)
+    if isinstance(exc, IgnoreRequest):
+        if "robots" in text.lower():
+            return "robots", "robots.txt 禁止抓取"
+        return "ignored", text
+    if isinstance(exc, DNSLookupError) or "CannotResolveHost" in type(exc).__name__ or "DNS lookup failed" in text:
+        return "dns", f"域名解析失败：{text}"
+    if isinstance(exc, (TimeoutError, TCPTimedOutError)):
+        return "timeout", f"请求超时：{text}"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused", "连接被拒绝"
+    if isinstance(exc, (ResponseNeverReceived, ResponseFailed, ConnectionLost, ConnectionDone)):
+        reasons = " ".join(str(r.value) for r in getattr(exc, "reasons", []) or [])
+        if "SSL" in reasons or "certificate" in reasons.lower() or "tls" in reasons.lower():
+            return "tls", f"TLS 握手失败：{reasons}"
+        if "maxsize" in reasons.lower() or "cancelled" in reasons.lower():
+            return "too_large", f"响应超过大小上限或被取消：{reasons or text}"
+        return "reset", f"连接中断，未收到完整响应：{reasons or text}"
+    if "SSL" in type(exc).__name__ or "ssl" in text.lower():
+        return "tls", f"TLS 错误：{text}"
+    if "maxsize" in text.lower() or "exceeded" in text.lower():
+        return "too_large", f"响应超过大小上限：{text}"
+    return "other", f"{type(exc).__name__}: {text}"
+
+
+class SiteSpider(scrapy.Spider):
+    name = "site"
+
+    def __init__(self, site: dict[str, Any], as_of: dt.date | None = None, *,
+                 seen: Iterable[str] = (), frontier: Iterable[tuple[str, int]] = (),
+                 render: bool = False, **kwargs: Any):
+        super().__init__(name="site", **kwargs)
+        self.site = site
+        self.site_id: str = site["id"]
+        self.home = canonical(site["url"])
+        self.hosts = {h.lower() for h in site.get("hosts") or []} | {urlsplit(self.home).hostname or ""}
+        limits = site.get("limits", {})
+        self.max_pages = int(limits.get("max_pages", 500))
+        self.max_depth = int(limits.get("max_depth", 5))
+        self.render_js = limits.get("render_js", "auto") if render else "never"
+        self.link_check = bool(limits.get("link_check", True))
+        self.max_link_checks = int(limits.get("max_link_checks", 300))
+        self.as_of = as_of
+        self.seen: set[str] = {canonical(u) for u in seen}  # pages already stored (a resumed run)
+        self.frontier = list(frontier)
+        self.scheduled = len(self.seen)
+        self.list_pages: dict[str, int] = {}  # column url -> list pages scheduled
+        self.to_check: dict[str, int] = {}  # link target -> attempts made (link-check phase)
+        self.failed_pages: dict[str, tuple[str, str, int | None]] = {}  # crawled url -> (kind, msg, status)
+        self.check_phase = 0
+        self.stored = 0
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):  # type: ignore[no-untyped-def]
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider
+
+    # ------------------------------------------------------------------------------------------ requests
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.frontier:
+            for url, depth in self.frontier:
+                req = self._page_request(url, depth, {})
+                if req is not None:
+                    yield req
+            return
+        req = self._page_request(self.home, 0, {})
+        if req is not None:
+            yield req
+
+    def _in_site(self, url: str) -> bool:
+        return (urlsplit(url).hostname or "").lower() in self.hosts
+
+    def _page_request(self, url: str, depth: int, meta: dict[str, Any], *,
+                      pagination: bool = False) -> scrapy.Request | None:
+        url = canonical(url)
+        if url in self.seen or self.scheduled >= self.max_pages or depth > self.max_depth:
+            return None
+        self.seen.add(url)
+        self.scheduled += 1
+        meta = {**meta, "depth_site": depth}
+        if self.render_js == "always":
+            meta["playwright"] = True
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta,
+                              priority=-depth * 10 + (5 if pagination else 0))
+
+    # ------------------------------------------------------------------------------------------ parsing
+
+    def parse(self, response: Response) -> Iterable[Any]:
+        depth = response.meta.get("depth_site", 0)
+        url = canonical(response.request.url if response.request else response.url)
+        redirects = [canonical(u) for u in response.meta.get("redirect_urls", [])]
+        if redirects:
+            url = redirects[0]
+        rendered = bool(response.meta.get("playwright"))
+        item = PageItem(
+            site_id=self.site_id, url=url, final_url=canonical(response.url), status=response.status,
+            depth=depth, redirects=redirects,
+            content_type=response.headers.get("Content-Type", b"").decode("latin-1")[:120],
+            size=len(response.body), fetch_ms=response.meta.get("govaudit_fetch_ms"), rendered=rendered,
+        )
+        if response.status >= 400:
+            self.failed_pages[url] = ("http", f"HTTP {response.status}", response.status)
+        if not isinstance(response, TextResponse) or not self._looks_html(response):
+            yield item
+            return
+        text = response.text
+        item.charset_used = response.encoding
+        item.charset_declared = self._declared_charset(response)
+        item.body = text
+        parsed = parse_page(text, response.url, as_of=self.as_of)
+        if parsed.js_shell and not rendered and self.render_js == "auto" and response.status < 400:
+            # An empty list shell filled by script: fetch it again through the browser. If that fails the errback
+            # stores this static copy marked js_shell, which the checks report as not tested.
+            self.seen.discard(url)
+            req = scrapy.Request(url, callback=self.parse, errback=self.on_render_error, dont_filter=True,
+                                 meta={**response.meta, "playwright": True, "static_copy": item,
+                                       "static_parsed": parsed})
+            self.seen.add(url)
+            yield req
+            return
+        yield from self._emit(item, parsed, response.meta, depth)
+
+    def _emit(self, item: PageItem, parsed: Any, meta: dict[str, Any], depth: int) -> Iterable[Any]:
+        item.title = parsed.title
+        item.meta = dict(parsed.meta)
+        item.breadcrumb = list(parsed.breadcrumb)
+        item.js_shell = bool(parsed.js_shell and not item.rendered)
+        is_list = bool(parsed.is_list) and depth > 0
+        item.is_list = is_list
+        column_url = meta.get("column_url") or item.url
+        if is_list:
+            item.column_url = column_url
+            item.column_name = self._column_name(parsed)
+        for e in parsed.entries:
+            item.entries.append(EntryItem(e.title, e.url, e.date_text, e.date))
+        follow: list[scrapy.Request] = []
+        # Pagination first, so a "下一页" link is scheduled as a page of its column and not as a new column.
+        if item.status is not None and item.status < 400:
+            for nxt in parsed.next_pages:
+                nxt = canonical(nxt)
+                if not self._in_site(nxt):
+                    continue
+                count = self.list_pages.get(column_url, 1)
+                if count >= MAX_LIST_PAGES:
+                    break
+                req = self._page_request(nxt, depth, {"column_url": column_url}, pagination=True)
+                if req is not None:
+                    self.list_pages[column_url] = count + 1
+                    follow.append(req)
+        for link in parsed.links:
+            target = link.url
+            if not target or target.startswith(SKIP_SCHEMES) or not target.startswith(("http://", "https://")):
+                continue
+            target = canonical(target)
+            internal = self._in_site(target)
+            item.links.append(LinkItem(target, link.anchor, link.region, internal, link.image_alt))
+            if not internal or NON_HTML.search(urlsplit(target).path):
+                self._want_check(target)
+                continue
+            req = self._page_request(target, depth + 1, {})
+            if req is not None:
+                follow.append(req)
+        self.stored += 1
+        yield item
+        yield from follow
+
+    @staticmethod
+    def _looks_html(response: TextResponse) -> bool:
+        ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
+        if "html" in ctype or "xml" in ctype:
+            head = response.body[:2048]
+            # Binary data served as text/html: no markup and many control bytes.
+            controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+            return controls < max(8, len(head) // 20)
+        return not ctype and b"<html" in response.body[:4096].lower()
+
+    @staticmethod
+    def _declared_charset(response: TextResponse) -> str | None:
+        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
+        m = re.search(r"charset=([\w-]+)", ctype, re.I)
+        if m:
+            return m.group(1).lower()
+        m = re.search(rb"<meta[^>]+charset=[\"']?([\w-]+)", response.body[:4096], re.I)
+        return m.group(1).decode("ascii", "replace").lower() if m else None
+
+    @staticmethod
+    def _column_name(parsed: Any) -> str:
+        name = (parsed.meta.get("ColumnName") or "").strip()
+        if name:
+            return name
+        crumbs = [c for c in parsed.breadcrumb if c and c not in ("首页", "当前位置", "您的位置")]
+        if crumbs:
+            return crumbs[-1]
+        return TITLE_SUFFIX.sub("", parsed.title or "").strip()
+
+    # ------------------------------------------------------------------------------------------ failures
+
+    def on_error(self, failure: Any) -> Iterable[Any]:
+        request = failure.request
+        url = canonical(request.url)
+        if request.meta.get("linkcheck"):
+            yield from self._link_checked(url, None, *failure_kind(failure))
+            return
+        kind, message = failure_kind(failure)
+        if kind == "dns":
+            from crawler.resolver import GovResolver
+
+            host = urlsplit(url).hostname or ""
+            if GovResolver.lookup is not None and GovResolver.lookup.lookup(host).kind == "private":
+                kind, message = "private", GovResolver.lookup.lookup(host).message
+        if kind == "offsite":
+            # A redirect out of the site: recorded as a link to the other host, not as a failure of the site.
+            yield FailureItem(self.site_id, url, kind, message)
+            return
+        self.failed_pages[url] = (kind, message, None)
+        yield FailureItem(self.site_id, url, kind, message)
+
+    def on_render_error(self, failure: Any) -> Iterable[Any]:
+        meta = failure.request.meta
+        item: PageItem = meta["static_copy"]
+        yield FailureItem(self.site_id, item.url, "render", f"浏览器渲染失败：{failure.value}")
+        yield from self._emit(item, meta["static_parsed"], meta, meta.get("depth_site", 0))
+
+    # ------------------------------------------------------------------------------------------ link checks
+
+    def _want_check(self, url: str) -> None:
+        if self.link_check and url not in self.to_check and len(self.to_check) < self.max_link_checks:
+            self.to_check[url] = 0
+
+    def on_idle(self, spider: scrapy.Spider) -> None:
+        """When the crawl is done: check link targets the crawl did not fetch, then re-try every failure once.
+
+        A broken link counts only when the second try fails too (confirmed), so a passing hiccup of the site
+        or of our network never becomes a finding.
+        """
+        if spider is not self or not self.link_check:
+            return
+        requests: list[scrapy.Request] = []
+        if self.check_phase == 0:
+            self.check_phase = 1
+            for url in list(self.to_check):
+                requests.append(self._check_request(url, attempt=1))
+            for url in list(self.failed_pages)[: self.max_link_checks]:
+                self.to_check.setdefault(url, 1)
+                requests.append(self._check_request(url, attempt=2))
+        elif self.check_phase == 1:
+            self.check_phase = 2
+            for url, attempts in list(self.to_check.items()):
+                if attempts == -1:  # first try failed: try again
+                    requests.append(self._check_request(url, attempt=2))
+        if requests:
+            for req in requests:
+                self.crawler.engine.crawl(req)
+            raise DontCloseSpider
+
+    def _check_request(self, url: str, attempt: int) -> scrapy.Request:
+        return scrapy.Request(url, method="GET", callback=self.on_checked, errback=self.on_error,
+                              dont_filter=True, priority=-1000,
+                              meta={"linkcheck": True, "attempt": attempt, "dont_obey_robotstxt": True,
+                                    "dont_retry": True, "download_maxsize": 2 * 1024 * 1024,
+                                    "handle_httpstatus_all": True})
+
+    def on_checked(self, response: Response) -> Iterable[Any]:
+        url = canonical(response.request.url if response.request else response.url)
+        status = response.status
+        if status >= 400:
+            yield from self._link_checked(url, status, "http", f"HTTP {status}")
+        else:
+            yield from self._link_checked(url, status, None, "")
+
+    def _link_checked(self, url: str, status: int | None, kind: str | None, message: str) -> Iterable[Any]:
+        attempt = 1
+        # attempt numbers: the request meta is not at hand in every path, so count from our own book.
+        prev = self.to_check.get(url, 0)
+        if prev in (-1, 1):
+            attempt = 2
+        failed = kind is not None
+        if failed and attempt == 1:
+            self.to_check[url] = -1  # re-tried in the next idle phase
+            return
+        self.to_check[url] = 2
+        yield LinkCheckItem(self.site_id, url, status, kind, message, attempts=attempt,
+                            confirmed=failed and attempt == 2)

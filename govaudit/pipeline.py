@@ -1,0 +1,211 @@
+"""The one-way flow: config → crawl + probes → store → inspect → score → results.json (→ reports).
+
+Only `crawl_run` and `probe_run` touch the network; `inspect_run` reads the store alone, so a stored crawl can be
+re-judged offline, for any as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from crawler.settings import TOOL_VERSION
+from govaudit.config import Config, config_from_snapshot
+from store.db import Store
+from store.loader import load_site_artifacts
+from store.models import CheckResult, ProbeRow, Run, RunSite, utcnow
+
+ProgressFn = Callable[[dict[str, Any]], None]
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_interrupted(store: Store) -> list[int]:
+    """Runs left 'running' by a process that no longer exists were interrupted (killed, power cut ...)."""
+    marked = []
+    with store.session() as s:
+        for run in s.scalars(select(Run).where(Run.status == "running")):
+            if not _alive(run.pid):
+                run.status = "interrupted"
+                marked.append(run.id)
+    return marked
+
+
+def start_run(store: Store, config: Config, site_ids: list[str], *, as_of: dt.date, trigger: str) -> int:
+    with store.session() as s:
+        run = Run(trigger=trigger, as_of=as_of, tool_version=TOOL_VERSION, status="running", pid=os.getpid(),
+                  config_path=config.path, config=config.snapshot(), site_ids=list(site_ids))
+        s.add(run)
+        s.flush()
+        for sid in site_ids:
+            s.add(RunSite(run_id=run.id, site_id=sid))
+        return run.id
+
+
+def claim_run(store: Store, run_id: int) -> None:
+    """Take over an interrupted run (resume): it is ours and running again."""
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        assert run is not None
+        run.status, run.pid, run.finished = "running", os.getpid(), None
+        for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id, RunSite.status != "done")):
+            rs.status = "pending"
+
+
+def finish_run(store: Store, run_id: int, status: str) -> None:
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        if run is not None:
+            run.status, run.finished = status, utcnow()
+
+
+def crawl_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) -> int:
+    """Crawl the run's sites in a child process; returns its exit code."""
+    cmd = [sys.executable, "-m", "crawler.run", "--db", store.url, "--run", str(run_id)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    errors: list[str] = []
+
+    def drain_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            errors.append(line)
+            del errors[:-200]
+
+    t = threading.Thread(target=drain_stderr, daemon=True)
+    t.start()
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if progress is not None:
+            progress(event)
+    code = proc.wait()
+    t.join(timeout=5)
+    if code != 0 and progress is not None:
+        progress({"event": "crawler_error", "code": code, "stderr": "".join(errors[-30:])})
+    return code
+
+
+def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) -> None:
+    """Availability, DNS and IPv6 probes for the run's sites; stored as ProbeRows plus the run environment."""
+    try:
+        from probes.runner import run_probes
+    except ImportError as exc:  # probes not installed: checks that need them say not_tested
+        if progress:
+            progress({"event": "probe_error", "message": f"探测模块不可用：{exc}"})
+        return
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        assert run is not None
+        config = config_from_snapshot(run.config)
+        wanted = set(run.site_ids)
+    sites = [{"id": site.id, "url": site.url, "level": site.level, "hosts": list(site.hosts),
+              "limits": site.as_dict()["limits"]} for site in config.sites if site.id in wanted]
+    options = {
+        "probe_count": config.defaults.probe_count, "probe_interval_s": config.defaults.probe_interval_s,
+        "probe_timeout_s": config.defaults.probe_timeout_s,
+    }
+    environment, records = run_probes(sites, nameservers=[f"{ip}:{port}" if ":" not in ip else f"[{ip}]:{port}"
+                                                          for ip, port in config.network.nameservers],
+                                      allow_private=config.network.allow_private, options=options)
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        assert run is not None
+        run.environment = {**(run.environment or {}), **environment}
+        s.execute(delete(ProbeRow).where(ProbeRow.run_id == run_id))
+        for r in records:
+            s.add(ProbeRow(run_id=run_id, site_id=r.site_id, kind=r.kind, target=r.target, at=r.at, ok=r.ok,
+                           duration_ms=r.duration_ms, data=r.data))
+    if progress:
+        progress({"event": "probes_done", "count": len(records)})
+
+
+def crawl_and_probe(store: Store, run_id: int, *, progress: ProgressFn | None = None,
+                    probes: bool = True) -> int:
+    """Crawl (child process) and probe (thread) at the same time; mark the run complete or interrupted."""
+    probe_error: list[BaseException] = []
+
+    def probe_thread() -> None:
+        try:
+            probe_run(store, run_id, progress=progress)
+        except BaseException as exc:  # noqa: BLE001 - reported, the crawl goes on
+            probe_error.append(exc)
+
+    t = threading.Thread(target=probe_thread, daemon=True) if probes else None
+    if t:
+        t.start()
+    code = crawl_run(store, run_id, progress=progress)
+    if t:
+        t.join()
+    if probe_error and progress:
+        progress({"event": "probe_error", "message": f"探测失败：{probe_error[0]!r}"})
+    with store.session() as s:
+        states = [rs.status for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id))]
+    complete = code == 0 and all(st in ("done", "failed") for st in states)
+    finish_run(store, run_id, "complete" if complete else "interrupted")
+    return code
+
+
+def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site_ids: list[str] | None = None,
+                scoring_path: str | None = None, save: bool = True) -> dict[str, Any]:
+    """Judge a stored run (offline) and return the results.json dict."""
+    from inspections.runner import inspect_site, load_scoring
+
+    scoring = load_scoring(scoring_path)
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            raise KeyError(run_id)
+        judge_date = as_of or run.as_of
+        ids = [i for i in run.site_ids if not site_ids or i in site_ids]
+        sites = []
+        for sid in ids:
+            artifacts = load_site_artifacts(s, run_id, sid)
+            sites.append(inspect_site(artifacts, as_of=judge_date, scoring=scoring))
+        if save:
+            s.execute(delete(CheckResult).where(CheckResult.run_id == run_id, CheckResult.site_id.in_(ids),
+                                                CheckResult.as_of == judge_date))
+            for site in sites:
+                for c in site["checks"]:
+                    s.add(CheckResult(run_id=run_id, site_id=site["id"], as_of=judge_date, check_id=c["id"],
+                                      status=c["status"], points_lost=c["points_lost"], veto=c["veto"],
+                                      findings=c["findings"]))
+        info = {
+            "id": run.id, "as_of": judge_date.isoformat(),
+            "started": run.started.isoformat(timespec="seconds") if run.started else None,
+            "finished": run.finished.isoformat(timespec="seconds") if run.finished else None,
+            "tool_version": run.tool_version, "status": run.status, "trigger": run.trigger,
+            "crawl_as_of": run.as_of.isoformat(), "complete": run.status == "complete",
+        }
+    return {"run": info, "sites": sites}
+
+
+def write_results(results: dict[str, Any], out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "results.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    tmp.replace(path)
+    return path
