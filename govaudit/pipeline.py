@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from crawler.settings import TOOL_VERSION
-from govaudit.config import Config, config_from_snapshot
+from govaudit.config import Config, config_from_snapshot, format_nameserver
 from store.db import Store
 from store.loader import load_site_artifacts
 from store.models import CheckResult, ProbeRow, Run, RunSite, utcnow
@@ -123,13 +123,17 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
         wanted = set(run.site_ids)
     sites = [{"id": site.id, "url": site.url, "level": site.level, "hosts": list(site.hosts),
               "limits": site.as_dict()["limits"]} for site in config.sites if site.id in wanted]
-    options = {
-        "probe_count": config.defaults.probe_count, "probe_interval_s": config.defaults.probe_interval_s,
-        "probe_timeout_s": config.defaults.probe_timeout_s,
+    d = config.defaults
+    options: dict[str, Any] = {
+        "availability": {"probe_count": d.probe_count, "probe_interval_s": d.probe_interval_s,
+                         "timeout_s": d.probe_timeout_s},
     }
-    environment, records = run_probes(sites, nameservers=[f"{ip}:{port}" if ":" not in ip else f"[{ip}]:{port}"
-                                                          for ip, port in config.network.nameservers],
-                                      allow_private=config.network.allow_private, options=options)
+    reference = ipv6_reference(config)
+    if reference:
+        options["ipv6_reference"] = reference
+    nameservers = [format_nameserver(ip, port) for ip, port in config.network.nameservers]
+    environment, records = run_probes(sites, nameservers=nameservers, allow_private=config.network.allow_private,
+                                      options=options)
     with store.session() as s:
         run = s.get(Run, run_id)
         assert run is not None
@@ -140,6 +144,19 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
                            duration_ms=r.duration_ms, data=r.data))
     if progress:
         progress({"event": "probes_done", "count": len(records)})
+
+
+def ipv6_reference(config: Config) -> str | None:
+    """Where the self-check tests our own IPv6: the first IPv6 name server; for a test zone served on IPv4
+    loopback, the same port on ::1 (the test and demo DNS servers listen on both), so a test never reaches out.
+    None lets the probes use their public default."""
+    for ip, port in config.network.nameservers:
+        if ":" in ip:
+            return f"dns:[{ip}]:{port}"
+    for ip, port in config.network.nameservers:
+        if ip.startswith("127."):
+            return f"dns:[::1]:{port}"
+    return None
 
 
 def crawl_and_probe(store: Store, run_id: int, *, progress: ProgressFn | None = None,
