@@ -370,10 +370,28 @@ class Resolver:
             return stop.value
 
     def resolve(self, host: str, rdtype: str = "A") -> ResolveResult:
+        literal = self._literal(host, rdtype)
+        if literal is not None:
+            return literal
         return self._run_sync(self._lookup(host, rdtype))  # type: ignore[return-value]
 
     async def aresolve(self, host: str, rdtype: str = "A") -> ResolveResult:
+        literal = self._literal(host, rdtype)
+        if literal is not None:
+            return literal
         return await self._run_async(self._lookup(host, rdtype))  # type: ignore[return-value]
+
+    def _literal(self, host: str, rdtype: str) -> ResolveResult | None:
+        """A URL that names an address needs no DNS: the address itself, under the same private guard."""
+        try:
+            addr = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return None
+        if (addr.version == 6) != (rdtype == "AAAA"):
+            return ResolveResult(host, rdtype, (), "noanswer", 0.0)
+        if not self.allow_private and not addr.is_global:
+            return ResolveResult(host, rdtype, (), "private", 0.0, private=(str(addr),))
+        return ResolveResult(host, rdtype, (str(addr),), "ok", 0.0)
 
     def query(self, qname: str, rdtype: str, servers: list[tuple[str, int]] | None = None,
               timeout: float | None = None) -> list[QueryOutcome]:
