@@ -255,8 +255,19 @@ def _write_reports(results: dict[str, Any], out: Path, previous: str | None) -> 
             prev = json.loads(Path(previous).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise UsageError(f"无法读取上次结果 {previous}：{exc}") from None
-    paths = write_reports(results, out, previous=prev)
+    paths = write_reports(results, out, previous=prev, add_workdays=_notice_workdays)
     print(f"已写出报告 {len(paths)} 个文件到 {out}/", file=sys.stderr)
+
+
+def _notice_workdays(start: dt.date, days: int) -> dt.date:
+    """整改时限 in working days on the official holiday calendar; weekends only where the calendar ends."""
+    from inspections.workdays import CalendarUnknown, add_working_days
+    from reports.render import add_weekdays
+
+    try:
+        return add_working_days(start, days)
+    except CalendarUnknown:
+        return add_weekdays(start, days)
 
 
 def _summary(results: dict[str, Any]) -> None:
