@@ -57,9 +57,10 @@ class StorePipeline:
                 existing = set(session.scalars(
                     select(Page.url).where(Page.run_id == RUN_ID, Page.url.in_(page_urls))))
             check_urls = [i.target_url for i in items if isinstance(i, LinkCheckItem)]
-            checked: dict[str, LinkCheck] = {}
+            # Keyed by site too: two sites of one run often link to the same target (www.gov.cn ...).
+            checked: dict[tuple[str, str], LinkCheck] = {}
             if check_urls:
-                checked = {c.target_url: c for c in session.scalars(select(LinkCheck).where(
+                checked = {(c.site_id, c.target_url): c for c in session.scalars(select(LinkCheck).where(
                     LinkCheck.run_id == RUN_ID, LinkCheck.target_url.in_(check_urls)))}
             for item in items:
                 if isinstance(item, PageItem):
@@ -71,11 +72,11 @@ class StorePipeline:
                     session.add(FetchFailureRow(run_id=RUN_ID, site_id=item.site_id, url=item.url,
                                                 kind=item.kind, status=item.status, message=item.message[:2000]))
                 elif isinstance(item, LinkCheckItem):
-                    row = checked.get(item.target_url)
+                    row = checked.get((item.site_id, item.target_url))
                     if row is None:
                         row = LinkCheck(run_id=RUN_ID, site_id=item.site_id, target_url=item.target_url)
                         session.add(row)
-                        checked[item.target_url] = row
+                        checked[(item.site_id, item.target_url)] = row
                     row.status, row.kind, row.message = item.status, item.kind, item.message[:2000]
                     row.attempts, row.confirmed = item.attempts, item.confirmed
 
