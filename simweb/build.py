@@ -80,6 +80,7 @@ class GenSite:
     broken: list[dict] = field(default_factory=list)  # {source, target, status}
     status_overrides: dict[str, int] = field(default_factory=dict)
     crawled: dict[str, dict[str, int]] = field(default_factory=dict)
+    section_rows: dict[str, list[Entry]] = field(default_factory=dict)  # dated rows shown on section pages
 
     def url(self, path: str) -> str:
         return f"http://{self.site.host}{path}"
@@ -407,19 +408,46 @@ class Generator:
                 out.append((col.spec.name, col.path, None))
         return out
 
+    def _columns_under(self, key: str) -> list[Column]:
+        out = [c for c in self.g.columns.values() if c.spec.section == key]
+        for skey, (spec, _) in self.g.sections.items():
+            if spec.parent == key:
+                out += self._columns_under(skey)
+        return out
+
+    def _preview(self, path: str, n: int) -> list[Entry]:
+        """Newest entries a section page shows for one of its children (a column or a sub-section)."""
+        for col in self.g.columns.values():
+            if col.path == path:
+                return col.entries[:n]
+        for skey, (_, spath) in self.g.sections.items():
+            if spath == path:
+                entries = [en for c in self._columns_under(skey) for en in c.entries]
+                return sorted(entries, key=lambda en: (en.date, en.hhmm), reverse=True)[:n]
+        return []
+
     def _render_section(self, key: str) -> None:
-        spec, path = self.g.sections[key]
+        """A section page previews each child (column or sub-section) with its newest dated rows, as TRS does."""
+        g, lay = self.g, self.g.layout
+        spec, path = g.sections[key]
         trail = self._section_trail(key)
         trail[-1] = (trail[-1][0], None)
-        links = "\n".join(f'<div class="lanmu-item"><a href="{e(p)}">{e(n)}</a></div>'
-                          for n, p, _ in self._section_children(key))
+        n = 1 if key == "jczwgk" else 3
+        boxes, shown = [], []
+        for name, child, _ in self._section_children(key):
+            rows = self._preview(child, n)
+            shown += rows
+            listing = lay.list_rows([(en.title, en.path, en.date) for en in rows]) if rows else ""
+            boxes.append(f'<div class="lanmu-box"><div class="lanmu-title"><a href="{e(child)}">{e(name)}</a>'
+                         f'<a href="{e(child)}" class="more">更多</a></div>{listing}</div>')
+        g.section_rows[key] = shown
         intro = ""
         if key == "jczwgk":
             intro = ("<p>按照国务院办公厅《关于全面推进基层政务公开标准化规范化工作的指导意见》要求，"
                      f"现将{e(self.site.short)}试点领域基层政务公开标准目录及相关信息集中公开。</p>")
-        body = (f'{self.g.layout.crumbs(trail)}\n<div class="column-title"><h2>{e(spec.name)}</h2></div>\n'
-                f'{intro}<div class="lanmu">\n{links}\n</div>')
-        self.g.pages[path] = self._doc(spec.name, self._meta(spec.name, ColumnType=spec.name), body)
+        body = (f'{lay.crumbs(trail)}\n<div class="column-title"><h2>{e(spec.name)}</h2></div>\n'
+                f'{intro}<div class="lanmu">\n' + "\n".join(boxes) + "\n</div>")
+        g.pages[path] = self._doc(spec.name, self._meta(spec.name, ColumnType=spec.name), body)
 
     def _render_guide(self) -> None:
         s, lay = self.site, self.g.layout
@@ -537,7 +565,8 @@ RULES = {
             "simweb.truth.load(http_port=...) to get them with the port.",
     "homepage-stale": "fail when the newest dated item on the home page is older than 14 days (as_of - 14).",
     "stale-columns": "classes by column name: 动态/要闻 14 d, 通知公告/政策文件/规范性文件 180 d, 人事信息/规划计划 365 d; "
-                     "other columns (制度, 年报, 财政预决算, 执行公开, 行政执法, 专题领域) are judged for blankness only. "
+                     "other columns (制度, 年报, 财政预决算, 执行公开, 行政执法, 专题领域) are judged for blankness only; section "
+                     "pages (政务动态, 政府信息公开 ...) preview their children's newest rows and are judged like columns. "
                      "fail (veto) at >=5 stale 动态+通知 columns, >=10 long-unupdated or >=5 blank; below that any "
                      "stale or blank column is a deduction (fail). warn: only columns within 30 days of a limit >=180 d.",
     "annual-report": "the previous year's (2020) 政府信息公开工作年度报告 must be in the 年报 list.",
@@ -551,6 +580,10 @@ RULES = {
     "broken-links": "urls = pages carrying the broken link (targets = the broken targets).",
     "site-markings": "网站标识码, ICP备案号, 公网安备号, 党政机关标识 in the home-page footer; a footer written by script "
                      "is not_tested from static HTML (pass when rendered).",
+    "counts": "pages = distinct HTML URLs answering 200 reachable from the home page through a/area/iframe/frame "
+              "links inside the host, JS-drawn list links included (pages_static: without running scripts); "
+              "list_entries = dated rows on every column list page (pagination included) and section page, "
+              "home page and JS-drawn rows excluded (home_entries, js_entries).",
     "unreachable": "a site that cannot be reached: site-unreachable fail, every other check not_tested.",
 }
 
@@ -573,6 +606,18 @@ def _klass(name: str) -> str | None:
     if any(w in name for w in ("人事", "规划", "计划")):
         return "personnel"
     return None
+
+
+@dataclass
+class _Judged:
+    """A list page judged by stale-columns (a column or a section page)."""
+
+    name: str
+    path: str
+
+    @property
+    def spec(self):  # the same access path as Column.spec.name
+        return self
 
 
 def truth_for(g: GenSite) -> dict:
@@ -608,15 +653,21 @@ def truth_for(g: GenSite) -> dict:
     # stale-columns
     from .model import EARLY_WARNING_DAYS, LIMITS
     stale, blank, warn = [], [], []
+    judged = []  # (name, path, entries, class)
     for col in g.columns.values():
-        if not col.entries:
-            blank.append(col)
-            continue
         klass = _klass(col.spec.name) if col.spec.kind not in ("field", "annual", "stats") and \
             col.spec.klass not in ("execution", "enforcement", "other") else None
+        judged.append((col.spec.name, col.path, col.entries, klass))
+    for key, (spec, path) in g.sections.items():
+        judged.append((spec.name, path, g.section_rows[key], _klass(spec.name)))
+    for name, path, entries, klass in judged:
+        col = _Judged(name, path)
+        if not entries:
+            blank.append(col)
+            continue
         if klass is None:
             continue
-        age = (AS_OF - max(en.date for en in col.entries)).days
+        age = (AS_OF - max(en.date for en in entries)).days
         limit = LIMITS[klass]
         if age > limit:
             stale.append((col, klass, age))
@@ -757,7 +808,8 @@ def site_truth(g: GenSite) -> dict:
             out["pages_static"] = len(static)
         out["max_depth"] = max(rendered.values())
         js_cols = [c for c in g.columns.values() if c.spec.js]
-        out["list_entries"] = sum(len(c.entries) for c in g.columns.values() if not c.spec.js)
+        out["list_entries"] = sum(len(c.entries) for c in g.columns.values() if not c.spec.js) + \
+            sum(len(rows) for rows in g.section_rows.values())
         if js_cols:
             out["js_entries"] = sum(len(c.entries) for c in js_cols)
             out["js_list_urls"] = [g.url(c.path) for c in js_cols]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,26 @@ def _govaudit() -> str | None:
     return shutil.which("govaudit")
 
 
+def _run(cmd: list[str]) -> int:
+    """Run a CLI step; if we are interrupted or terminated, take the child down with us."""
+    print("$ " + " ".join(cmd), flush=True)
+    child = subprocess.Popen(cmd)
+    try:
+        return child.wait()
+    except BaseException:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        raise
+
+
+def _terminate(signum, frame):  # SIGTERM → unwind (stop the servers, end the child) like Ctrl-C
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m simweb.demo", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="out", help="output directory for results and reports")
@@ -69,14 +90,14 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
 
+    signal.signal(signal.SIGTERM, _terminate)
     print(("built" if ensure_built(web_dir) else "reusing") + f" the simulated web in {web_dir}/", flush=True)
     with serve(web_dir, http_port=args.http_port, dns_port=args.dns_port) as web:
         config.write_text(web.config_yaml(), encoding="utf-8")
         print(f"serving {len(web.sites)} sites: HTTP port {web.http_port} (127.0.0.1 and ::1), "
               f"DNS port {web.dns_port}; config {config}", flush=True)
         cmd = [cli, "inspect", "--config", str(config), "--db", db, "--as-of", args.as_of, "--out", args.out]
-        print("$ " + " ".join(cmd), flush=True)
-        rc = subprocess.run(cmd).returncode
+        rc = _run(cmd)
         if rc != 0:
             print(f"simweb.demo: govaudit inspect failed (exit code {rc})", file=sys.stderr)
             return rc
@@ -86,12 +107,15 @@ def main(argv: list[str] | None = None) -> int:
             print("simweb.demo: this govaudit has no `report` subcommand; skipped the report step", file=sys.stderr)
             return rc
         cmd = [cli, "report", "--run", "latest", "--db", db, "--out", args.out]
-        print("$ " + " ".join(cmd), flush=True)
-        rc = subprocess.run(cmd).returncode
+        rc = _run(cmd)
         if rc != 0:
             print(f"simweb.demo: govaudit report failed (exit code {rc})", file=sys.stderr)
     return rc
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("simweb.demo: interrupted; servers stopped", file=sys.stderr)
+        raise SystemExit(130)
