@@ -52,10 +52,10 @@ class StorePipeline:
         assert STORE is not None and RUN_ID is not None
         with STORE.session() as session:
             page_urls = [i.url for i in items if isinstance(i, PageItem)]
-            existing: set[str] = set()
+            existing: set[tuple[str, str]] = set()
             if page_urls:
-                existing = set(session.scalars(
-                    select(Page.url).where(Page.run_id == RUN_ID, Page.url.in_(page_urls))))
+                existing = set(session.execute(
+                    select(Page.site_id, Page.url).where(Page.run_id == RUN_ID, Page.url.in_(page_urls))).tuples())
             check_urls = [i.target_url for i in items if isinstance(i, LinkCheckItem)]
             # Keyed by site too: two sites of one run often link to the same target (www.gov.cn ...).
             checked: dict[tuple[str, str], LinkCheck] = {}
@@ -64,9 +64,9 @@ class StorePipeline:
                     LinkCheck.run_id == RUN_ID, LinkCheck.target_url.in_(check_urls)))}
             for item in items:
                 if isinstance(item, PageItem):
-                    if item.url in existing:
+                    if (item.site_id, item.url) in existing:
                         continue
-                    existing.add(item.url)
+                    existing.add((item.site_id, item.url))
                     self._add_page(session, item)
                 elif isinstance(item, FailureItem):
                     session.add(FetchFailureRow(run_id=RUN_ID, site_id=item.site_id, url=item.url,

@@ -73,7 +73,8 @@ class RunSite(Base):
 
 class Page(Base):
     __tablename__ = "pages"
-    __table_args__ = (UniqueConstraint("run_id", "url"), Index("ix_pages_run_site", "run_id", "site_id"))
+    # A URL belongs to a site: two sites of one run may share a page (a department's column on the portal).
+    __table_args__ = (UniqueConstraint("run_id", "site_id", "url"), Index("ix_pages_run_site", "run_id", "site_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))

@@ -48,6 +48,18 @@ def canonical(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
 
+INDEX_FILE = re.compile(r"/(index|default)\.(html?|shtml|jhtml|jsp|php|aspx?)$", re.I)
+
+
+def page_key(url: str) -> str:
+    """The identity of a page for de-duplication: `/tzgg/index.html` and `/tzgg/` are one column page (a
+    pager's 首页 link must not open the column a second time)."""
+    parts = urlsplit(url)
+    if parts.query:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, INDEX_FILE.sub("/", parts.path), "", ""))
+
+
 def failure_kind(failure: Any) -> tuple[str, str]:
     """Classify a download failure: (kind, Chinese message)."""
     exc = failure.value
@@ -96,7 +108,7 @@ class SiteSpider(scrapy.Spider):
         self.link_check = bool(limits.get("link_check", True))
         self.max_link_checks = int(limits.get("max_link_checks", 300))
         self.as_of = as_of
-        self.seen: set[str] = {canonical(u) for u in seen}  # pages already stored (a resumed run)
+        self.seen: set[str] = {page_key(canonical(u)) for u in seen}  # pages already stored (a resumed run)
         self.frontier = list(frontier)
         self.scheduled = len(self.seen)
         self.list_pages: dict[str, int] = {}  # column url -> list pages scheduled
@@ -130,9 +142,10 @@ class SiteSpider(scrapy.Spider):
     def _page_request(self, url: str, depth: int, meta: dict[str, Any], *,
                       pagination: bool = False) -> scrapy.Request | None:
         url = canonical(url)
-        if url in self.seen or self.scheduled >= self.max_pages or depth > self.max_depth:
+        key = page_key(url)
+        if key in self.seen or self.scheduled >= self.max_pages or depth > self.max_depth:
             return None
-        self.seen.add(url)
+        self.seen.add(key)
         self.scheduled += 1
         meta = {**meta, "depth_site": depth}
         if self.render_js == "always":
@@ -168,11 +181,9 @@ class SiteSpider(scrapy.Spider):
         if parsed.js_shell and not rendered and self.render_js == "auto" and response.status < 400:
             # An empty list shell filled by script: fetch it again through the browser. If that fails the errback
             # stores this static copy marked js_shell, which the checks report as not tested.
-            self.seen.discard(url)
             req = scrapy.Request(url, callback=self.parse, errback=self.on_render_error, dont_filter=True,
                                  meta={**response.meta, "playwright": True, "static_copy": item,
                                        "static_parsed": parsed})
-            self.seen.add(url)
             yield req
             return
         yield from self._emit(item, parsed, response.meta, depth)

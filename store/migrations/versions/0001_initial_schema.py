@@ -135,7 +135,7 @@ def upgrade() -> None:
     sa.Column('body', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['runs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('run_id', 'url')
+    sa.UniqueConstraint('run_id', 'site_id', 'url')
     )
     with op.batch_alter_table('pages', schema=None) as batch_op:
         batch_op.create_index('ix_pages_run_site', ['run_id', 'site_id'], unique=False)
