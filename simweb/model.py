@@ -15,7 +15,7 @@ ZONE = "jj.test"
 GONE_HOST = "gone.jj.test"  # linked from one site, has no DNS record
 
 # Freshness limits the ground truth is judged with (the checks' defaults, 国办秘函〔2019〕19号 + 2015 普查).
-LIMITS = {"news": 14, "notice": 180, "personnel": 365}
+LIMITS = {"news": 14, "notice": 180, "personnel": 365, "other": 365}  # other: 德安 default (应更新长期未更新)
 EARLY_WARNING_DAYS = 30  # a column within 30 days of its limit is in the early-warning band (limits >= 180 only)
 EXECUTION_LIMIT, EXECUTION_WARN_FROM = 180, 160
 HOMEPAGE_LIMIT = 14
@@ -285,6 +285,10 @@ def columns_for(site: Site) -> list[ColumnSpec]:
         cols += [
             ColumnSpec("msss", "民生实事推进", "execution", "zxgk", count=8, newest_age=16, spacing=30),
             ColumnSpec("dcdb", "督查督办", "execution", "zxgk", count=8, newest_age=27, spacing=30),
+            # the three items the 2021 政务公开 notice asks 落实情况 for (standards.md §8)
+            ColumnSpec("gbzsc", "高标准市场体系建设落实情况", "execution", "zxgk", count=5, newest_age=33, spacing=45),
+            ColumnSpec("hhzz", "河湖长制落实情况", "execution", "zxgk", count=6, newest_age=21, spacing=30),
+            ColumnSpec("zdzj", "直达资金落实情况", "execution", "zxgk", count=6, newest_age=45, spacing=30),
         ]
     cols += [
         ColumnSpec("jyta", "建议提案办理", "execution", "zxgk", count=10, newest_age=40, spacing=10),

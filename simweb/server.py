@@ -137,6 +137,7 @@ def _strip_port(host: str) -> str:
 class _Server4(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # the default 5 drops SYNs when a crawler opens ~100 connections at once
 
     def handle_error(self, request, client_address):  # clients that hang up are not our problem
         pass
