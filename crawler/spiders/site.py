@@ -16,20 +16,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
-from twisted.internet.error import (
-    ConnectionDone,
-    ConnectionLost,
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
-)
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawler.failures import failure_kind
 from crawler.items import EntryItem, FailureItem, LinkCheckItem, LinkItem, PageItem
-from crawler.middlewares import OffsiteHostError
 from extract.html import parse_page
 
 # Targets that are documents or media, not pages: checked as links, never parsed.
@@ -58,36 +49,6 @@ def page_key(url: str) -> str:
     if parts.query:
         return url
     return urlunsplit((parts.scheme, parts.netloc, INDEX_FILE.sub("/", parts.path), "", ""))
-
-
-def failure_kind(failure: Any) -> tuple[str, str]:
-    """Classify a download failure: (kind, Chinese message)."""
-    exc = failure.value
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, OffsiteHostError):
-        return "offsite", str(exc)
-    if isinstance(exc, IgnoreRequest):
-        if "robots" in text.lower():
-            return "robots", "robots.txt 禁止抓取"
-        return "ignored", text
-    if isinstance(exc, DNSLookupError) or "CannotResolveHost" in type(exc).__name__ or "DNS lookup failed" in text:
-        return "dns", f"域名解析失败：{text}"
-    if isinstance(exc, (TimeoutError, TCPTimedOutError)):
-        return "timeout", f"请求超时：{text}"
-    if isinstance(exc, ConnectionRefusedError):
-        return "refused", "连接被拒绝"
-    if isinstance(exc, (ResponseNeverReceived, ResponseFailed, ConnectionLost, ConnectionDone)):
-        reasons = " ".join(str(r.value) for r in getattr(exc, "reasons", []) or [])
-        if "SSL" in reasons or "certificate" in reasons.lower() or "tls" in reasons.lower():
-            return "tls", f"TLS 握手失败：{reasons}"
-        if "maxsize" in reasons.lower() or "cancelled" in reasons.lower():
-            return "too_large", f"响应超过大小上限或被取消：{reasons or text}"
-        return "reset", f"连接中断，未收到完整响应：{reasons or text}"
-    if "SSL" in type(exc).__name__ or "ssl" in text.lower():
-        return "tls", f"TLS 错误：{text}"
-    if "maxsize" in text.lower() or "exceeded" in text.lower():
-        return "too_large", f"响应超过大小上限：{text}"
-    return "other", f"{type(exc).__name__}: {text}"
 
 
 class SiteSpider(scrapy.Spider):
