@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +133,13 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
     if reference:
         options["ipv6_reference"] = reference
     nameservers = [format_nameserver(ip, port) for ip, port in config.network.nameservers]
-    environment, records = run_probes(sites, nameservers=nameservers, allow_private=config.network.allow_private,
-                                      options=options)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        # Scrapy does not verify certificates: every https site gets a verifying TLS handshake of its own.
+        tls_checks = [(site["id"], pool.submit(certificate_probe, site["url"], config, d.probe_timeout_s))
+                      for site in sites if site["url"].startswith("https://")]
+        environment, records = run_probes(sites, nameservers=nameservers,
+                                          allow_private=config.network.allow_private, options=options)
+        tls_rows = [(sid, f.result()) for sid, f in tls_checks]
     with store.session() as s:
         run = s.get(Run, run_id)
         assert run is not None
@@ -142,8 +148,24 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
         for r in records:
             s.add(ProbeRow(run_id=run_id, site_id=r.site_id, kind=r.kind, target=r.target, at=r.at, ok=r.ok,
                            duration_ms=r.duration_ms, data=r.data))
+        for sid, data in tls_rows:
+            at = data.pop("at")
+            s.add(ProbeRow(run_id=run_id, site_id=sid, kind="tls", target=data["url"], at=at, ok=data["ok"],
+                           duration_ms=data.get("elapsed_ms"), data=data))
     if progress:
-        progress({"event": "probes_done", "count": len(records)})
+        progress({"event": "probes_done", "count": len(records) + len(tls_rows)})
+
+
+def certificate_probe(url: str, config: Config, timeout: float) -> dict[str, Any]:
+    from crawler.resolver import DnsLookup
+    from crawler.tlscheck import check_certificate
+
+    lookup = DnsLookup(config.network.nameservers, config.network.allow_private, timeout=min(timeout, 5.0))
+    try:
+        return check_certificate(url, lookup, timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - a check of ours that broke is not the site's failure
+        return {"url": url, "ok": False, "error_kind": "ours", "tls_error": None,
+                "error": f"证书检查出错：{type(exc).__name__}: {exc}", "at": utcnow()}
 
 
 def ipv6_reference(config: Config) -> str | None:
