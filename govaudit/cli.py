@@ -201,14 +201,18 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.run is not None and args.resume:
         raise UsageError("--run 与 --resume 不能同时使用")
+    config = sites = None
+    if args.run is None:
+        # A bad sites.yaml is rejected before the database is opened (or created, or migrated).
+        config = load_config(args.config)
+        sites = config.select(args.site)
     store = _open_store(args.db)
     pipeline.mark_interrupted(store)
     if args.run is not None:
         run_id = _resolve_run(store, args.run)
         print(f"重新检查已保存的抓取 {run_id}（不访问网络）", file=sys.stderr)
     else:
-        config = load_config(args.config)
-        sites = config.select(args.site)
+        assert config is not None and sites is not None
         resume_id = None
         with store.session() as s:
             q = select(Run).where(Run.status == "interrupted").order_by(Run.id.desc())
