@@ -226,7 +226,10 @@ class SiteSpider(scrapy.Spider):
 
     def on_error(self, failure: Any) -> Iterable[Any]:
         request = failure.request
-        url = canonical(request.url)
+        # A request that failed after redirects carries the redirected URL: the failure belongs to the URL that
+        # was asked for (the home page, the linked page), as a fetched page does in parse().
+        redirects = request.meta.get("redirect_urls") or []
+        url = canonical(redirects[0] if redirects else request.url)
         if request.meta.get("linkcheck"):
             yield from self._link_checked(url, None, *failure_kind(failure))
             return
