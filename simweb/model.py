@@ -286,7 +286,7 @@ def columns_for(site: Site) -> list[ColumnSpec]:
             ColumnSpec("msss", "民生实事推进", "execution", "zxgk", count=8, newest_age=16, spacing=30),
             ColumnSpec("dcdb", "督查督办", "execution", "zxgk", count=8, newest_age=27, spacing=30),
             # the three items the 2021 政务公开 notice asks 落实情况 for (standards.md §8)
-            ColumnSpec("gbzsc", "高标准市场体系建设落实情况", "execution", "zxgk", count=5, newest_age=33, spacing=45),
+            ColumnSpec("gbzsc", "高标准市场体系建设", "execution", "zxgk", count=5, newest_age=33, spacing=45),
             ColumnSpec("hhzz", "河湖长制落实情况", "execution", "zxgk", count=6, newest_age=21, spacing=30),
             ColumnSpec("zdzj", "直达资金落实情况", "execution", "zxgk", count=6, newest_age=45, spacing=30),
         ]
