@@ -103,11 +103,29 @@ def resume_state(store: Store, run_id: int, site_id: str, home: str) -> tuple[li
     return list(depth_of), sorted(frontier.items(), key=lambda kv: kv[1])
 
 
+def die_with_parent() -> None:
+    """The crawl belongs to the `govaudit` process that started it: when that one is killed, this one goes too,
+    so a resumed run never crawls next to an orphan of the interrupted one (twice-stored pages, lost rows)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the line above
+        os._exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="crawler.run")
     ap.add_argument("--db", required=True)
     ap.add_argument("--run", type=int, required=True)
     args = ap.parse_args(argv)
+    die_with_parent()
 
     store = Store(args.db)
     with store.session() as s:
