@@ -9,6 +9,7 @@ line a person has to fix.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -181,7 +182,12 @@ class _Loader:
     def scalar(self, node: Node, where: str) -> Any:
         if not isinstance(node, ScalarNode):
             raise self.err(node, where, "应为单个值")
-        return self._construct(node)
+        try:
+            return self._construct(node)
+        except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
+            # An implicit timestamp that is no date (2021-02-30), bad !!binary, an int too long to convert ...
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise self.err(node, where, f"无法解析的值 {node.value[:60]!r}：{problem}") from None
 
     @staticmethod
     def _construct(node: ScalarNode) -> Any:
@@ -206,6 +212,8 @@ class _Loader:
         if typ is float:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise self.err(node, where, f"应为数字，而不是 {value!r}")
+            if not math.isfinite(value):
+                raise self.err(node, where, f"应为有限的数字，而不是 {value!r}")
             if value < 0:
                 raise self.err(node, where, "不能为负数")
             return float(value)
