@@ -39,6 +39,18 @@ def canonical(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
 
+def safe_canonical(url: str) -> str | None:
+    """canonical(), or None for a URL that cannot be parsed: one malformed href must not cost the whole page
+    (an exception in the callback drops the page and every other link on it)."""
+    try:
+        out = canonical(url)
+        parts = urlsplit(out)
+        _ = parts.port
+        return out if parts.hostname else None
+    except ValueError:
+        return None
+
+
 INDEX_FILE = re.compile(r"/(index|default)\.(html?|shtml|jhtml|jsp|php|aspx?)$", re.I)
 
 
@@ -166,8 +178,8 @@ class SiteSpider(scrapy.Spider):
         # Pagination first, so a "下一页" link is scheduled as a page of its column and not as a new column.
         if item.status is not None and item.status < 400:
             for nxt in parsed.next_pages:
-                nxt = canonical(nxt)
-                if not self._in_site(nxt):
+                nxt = safe_canonical(nxt)
+                if nxt is None or not self._in_site(nxt):
                     continue
                 count = self.list_pages.get(column_url, 1)
                 if count >= MAX_LIST_PAGES:
@@ -180,7 +192,9 @@ class SiteSpider(scrapy.Spider):
             target = link.url
             if not target or target.startswith(SKIP_SCHEMES) or not target.startswith(("http://", "https://")):
                 continue
-            target = canonical(target)
+            target = safe_canonical(target)
+            if target is None:  # "http://[::1", a port of 99999 ...: no URL, nothing to fetch or check
+                continue
             internal = self._in_site(target)
             item.links.append(LinkItem(target, link.anchor, link.region, internal, link.image_alt))
             if not internal or NON_HTML.search(urlsplit(target).path):
