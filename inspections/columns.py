@@ -69,6 +69,10 @@ def classify(
     if unknown:
         raise ValueError(f"unknown column class(es) in synonyms: {sorted(unknown)}")
     excl = tuple(DEFAULT_EXCLUDE if exclude is None else exclude)
+    if any(word and word in (name or "") for word in excl):
+        # An excluded name (a 年报, a 专题) is excluded whatever its parents are: a 行政执法统计年报 column
+        # under 行政执法公示 is a yearly report, not a 通知公告 column held to 6 months.
+        return "other"
     found = _match(name, syn, excl)
     if found:
         return found

@@ -178,14 +178,14 @@ def check(
             Severity.VETO,
             f"动态、要闻类和通知公告、政策文件类栏目共{len(key_late)}个未按时更新（{_names(key_late)}），"
             f"达到{veto_key_stale}个的单项否决线。",
-            url=site.home_url,
+            url="",  # about the site as a whole; each late column has its own finding with its URL
             evidence={"栏目": [j.row() for j in key_late]},
         )
     if len(late) >= veto_long_unupdated:
         yield META.finding(
             Severity.VETO,
             f"共有{len(late)}个栏目应更新但长期未更新，达到{veto_long_unupdated}个的单项否决线。",
-            url=site.home_url,
+            url="",  # about the site as a whole; each late column has its own finding with its URL
             evidence={"栏目": [j.row() for j in late]},
         )
     elif len(late) >= warn_long_unupdated:
@@ -193,14 +193,14 @@ def check(
         yield META.finding(
             Severity.WARN,
             f"已有{len(late)}个栏目超期未更新，接近{veto_long_unupdated}个的单项否决线。",
-            url=site.home_url,
+            url="",  # about the site as a whole; each late column has its own finding with its URL
             evidence={"栏目": [j.row() for j in late]},
         )
     if len(blank) >= veto_blank:
         yield META.finding(
             Severity.VETO,
             f"共有{len(blank)}个空白栏目（{_names(blank)}），达到{veto_blank}个的单项否决线。",
-            url=site.home_url,
+            url="",  # about the site as a whole; each late column has its own finding with its URL
             evidence={"栏目": [j.row() for j in blank]},
         )
     elif len(blank) >= warn_blank:
@@ -208,7 +208,7 @@ def check(
         yield META.finding(
             Severity.WARN,
             f"已有{len(blank)}个空白栏目（{_names(blank)}），接近{veto_blank}个的单项否决线。",
-            url=site.home_url,
+            url="",  # about the site as a whole; each late column has its own finding with its URL
             evidence={"栏目": [j.row() for j in blank]},
         )
 
