@@ -137,8 +137,8 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
         # Scrapy does not verify certificates: every https site gets a verifying TLS handshake of its own.
         tls_checks = [(site["id"], pool.submit(certificate_probe, site["url"], config, d.probe_timeout_s))
                       for site in sites if site["url"].startswith("https://")]
-        environment, records = run_probes(sites, nameservers=nameservers,
-                                          allow_private=config.network.allow_private, options=options)
+        environment, records = _probe_sites(run_probes, sites, nameservers, config.network.allow_private,
+                                            options, progress)
         tls_rows = [(sid, f.result()) for sid, f in tls_checks]
     with store.session() as s:
         run = s.get(Run, run_id)
@@ -154,6 +154,35 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
                            duration_ms=data.get("elapsed_ms"), data=data))
     if progress:
         progress({"event": "probes_done", "count": len(records) + len(tls_rows)})
+
+
+def _probe_sites(run_probes: Callable[..., Any], sites: list[dict[str, Any]], nameservers: list[str],
+                 allow_private: bool, options: dict[str, Any], progress: ProgressFn | None) -> tuple[dict, list]:
+    """All sites at once; when that fails (a probe broke on one site's page), site by site, so one site's
+    broken probe costs that site's probes only (its availability is then not_tested), never the whole run's."""
+    try:
+        return run_probes(sites, nameservers=nameservers, allow_private=allow_private, options=options)
+    except Exception as exc:  # noqa: BLE001 - our failure: isolate it
+        if progress:
+            progress({"event": "probe_error", "message": f"探测出错，逐个网站重试：{exc!r}"})
+    environment: dict[str, Any] = {}
+    records: list[Any] = []
+
+    def one(site: dict[str, Any]) -> tuple[dict, list]:
+        return run_probes([site], nameservers=nameservers, allow_private=allow_private, options=options)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [(site, pool.submit(one, site)) for site in sites]
+        for site, fut in futures:
+            try:
+                env, recs = fut.result()
+            except Exception as exc:  # noqa: BLE001
+                if progress:
+                    progress({"event": "probe_error", "message": f"{site['id']} 探测出错（不计为网站问题）：{exc!r}"})
+                continue
+            environment = environment or env
+            records.extend(recs)
+    return environment, records
 
 
 def certificate_probe(url: str, config: Config, timeout: float) -> dict[str, Any]:
