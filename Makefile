@@ -32,7 +32,7 @@ test: install
 	$(VENV)/bin/pytest -q
 
 bench: install
-	$(VENV)/bin/python bench/run_all.py
+	$(VENV)/bin/python bench/probes_bench.py
 
 clean:
 	rm -rf out var .pytest_cache
