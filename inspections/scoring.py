@@ -91,9 +91,9 @@ def score_site(outcomes: Sequence[Outcome], *, config: Mapping[str, Any], home_f
         return SiteScore(None, UNTESTED, [], points)
     total = float(config.get("total_points", DEFAULT_TOTAL))
     pass_mark = float(config.get("pass_mark", DEFAULT_PASS_MARK))
-    score = round(max(0.0, total - sum(points.values())), 2)
     if vetoes:
-        verdict = FAIL  # “不再对其他指标进行评分”: the score is still shown, the verdict does not depend on it
-    else:
-        verdict = FAIL if score < pass_mark else PASS
-    return SiteScore(score, verdict, vetoes, points)
+        # 19号: “即判定为不合格网站，不再对其他指标进行评分” — no score, so a site that could not even be opened
+        # never shows 100 points next to its veto. The deductions stay in points_by_check for the report.
+        return SiteScore(None, FAIL, vetoes, points)
+    score = round(max(0.0, total - sum(points.values())), 2)
+    return SiteScore(score, FAIL if score < pass_mark else PASS, vetoes, points)

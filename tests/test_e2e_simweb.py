@@ -121,10 +121,11 @@ def test_findings_equal_the_planted_ground_truth(crawl):
 def test_verdicts_follow_the_vetoes_and_points(crawl):
     for site in crawl["results"]["sites"]:
         vetoed = any(c["veto"] for c in site["checks"])
-        if site["verdict"] == "未检测":
-            assert site["score"] is None
+        if site["verdict"] == "未检测" or vetoed:
+            assert site["score"] is None  # 未检测, or 单项否决: 不再对其他指标进行评分
+            assert site["verdict"] == ("不合格" if vetoed else "未检测"), site["id"]
             continue
-        assert site["verdict"] == ("不合格" if vetoed or site["score"] < 60 else "合格"), site["id"]
+        assert site["verdict"] == ("不合格" if site["score"] < 60 else "合格"), site["id"]
 
 
 def test_offline_reinspection_gives_the_same_results(crawl):

@@ -39,10 +39,11 @@ def test_clean_site_scores_100_and_passes():
     assert result.score == 100 and result.verdict == "合格" and result.vetoes == []
 
 
-def test_veto_fails_the_site_even_at_100_points():
+def test_veto_fails_the_site_even_at_100_points_and_is_not_scored():
+    # 19号: 单项否决 → 不合格, “不再对其他指标进行评分”.
     result = score_site([outcome("homepage-stale", Status.FAIL, veto=True), outcome("broken-links")],
                         config=CONFIG)
-    assert result.verdict == "不合格" and result.vetoes == ["homepage-stale"] and result.score == 100
+    assert result.verdict == "不合格" and result.vetoes == ["homepage-stale"] and result.score is None
 
 
 def test_veto_disabled_in_config_does_not_fail_the_site():
