@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from govaudit.config import ConfigError, load_config
 
 DEFAULT_CONFIG = "config/sites.yaml"
+TRIGGERS = ("manual", "scheduled", "recheck")
 log = logging.getLogger("govaudit")
 
 
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--site", nargs="+", action="extend", default=[], metavar="ID")
     sp.add_argument("--as-of", type=_date, default=None)
     sp.add_argument("--no-probes", action="store_true", help="不做可用性 / IPv6 探测")
+    sp.add_argument("--trigger", choices=TRIGGERS, default="manual", help="检查方式（定时任务用 scheduled）")
 
     sp = sub.add_parser("inspect", help="抓取、检查、评分并写出 results.json 和报告")
     common(sp)
@@ -66,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--scoring", default=None, help="评分配置 scoring.yaml")
     sp.add_argument("--previous", default=None, help="上次的 results.json，用于复查（已整改 / 未整改）")
     sp.add_argument("--no-probes", action="store_true")
+    sp.add_argument("--trigger", choices=TRIGGERS, default="manual",
+                    help="检查方式：manual 人工、scheduled 定时（可用性探测按周累计）、recheck 整改复查")
     sp.add_argument("--no-reports", action="store_true", help="只写 results.json")
 
     sp = sub.add_parser("runs", help="列出已保存的检查")
@@ -187,7 +191,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     store = _open_store(args.db)
     pipeline.mark_interrupted(store)
     run_id = pipeline.start_run(store, config, [s.id for s in sites], as_of=args.as_of or dt.date.today(),
-                                trigger="manual")
+                                trigger=args.trigger)
     print(f"检查编号 {run_id}：抓取 {len(sites)} 个网站", file=sys.stderr)
     code = pipeline.crawl_and_probe(store, run_id, progress=Progress(), probes=not args.no_probes)
     print(run_id)
@@ -231,7 +235,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             print(f"继续中断的检查 {run_id}", file=sys.stderr)
         else:
             run_id = pipeline.start_run(store, config, [s.id for s in sites],
-                                        as_of=args.as_of or dt.date.today(), trigger="manual")
+                                        as_of=args.as_of or dt.date.today(), trigger=args.trigger)
             print(f"检查编号 {run_id}：{len(sites)} 个网站", file=sys.stderr)
         code = pipeline.crawl_and_probe(store, run_id, progress=Progress(), probes=not args.no_probes)
         if code != 0:
@@ -242,23 +246,31 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     path = pipeline.write_results(results, out)
     print(f"已写出 {path}", file=sys.stderr)
     if not args.no_reports:
-        _write_reports(results, out, args.previous)
+        _write_reports(results, out, args.previous, store)
     _summary(results)
     return 0
 
 
-def _write_reports(results: dict[str, Any], out: Path, previous: str | None) -> None:
+def _write_reports(results: dict[str, Any], out: Path, previous: str | None, store: Any) -> None:
+    """Reports of a judged run; compared with the previous judgement of the same sites (a file given with
+    --previous, else the latest earlier one in the store) so a re-check shows 已整改 / 未整改."""
     try:
         from reports.render import write_reports
     except ImportError as exc:
         print(f"报告模块不可用，只写出 results.json：{exc}", file=sys.stderr)
         return
+    from govaudit import pipeline
+
     prev = None
     if previous:
         try:
             prev = json.loads(Path(previous).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise UsageError(f"无法读取上次结果 {previous}：{exc}") from None
+    else:
+        prev = pipeline.previous_results(store, results["run"]["id"], [s["id"] for s in results["sites"]])
+        if prev is not None:
+            print(f"与第 {prev['run']['id']} 次检查的结果对比，生成复查情况（recheck.html）", file=sys.stderr)
     paths = write_reports(results, out, previous=prev, add_workdays=_notice_workdays)
     print(f"已写出报告 {len(paths)} 个文件到 {out}/", file=sys.stderr)
 
@@ -308,7 +320,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     results = pipeline.inspect_run(store, run_id, as_of=args.as_of, scoring_path=args.scoring)
     out = Path(args.out)
     pipeline.write_results(results, out)
-    _write_reports(results, out, args.previous)
+    _write_reports(results, out, args.previous, store)
     return 0
 
 

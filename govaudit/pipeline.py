@@ -23,7 +23,7 @@ from crawler.settings import TOOL_VERSION
 from govaudit.config import Config, config_from_snapshot, format_nameserver
 from store.db import Store
 from store.loader import load_site_artifacts
-from store.models import CheckResult, ProbeRow, Run, RunSite, utcnow
+from store.models import CheckResult, ProbeRow, Run, RunSite, SiteResult, utcnow
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -236,12 +236,25 @@ def crawl_and_probe(store: Store, run_id: int, *, progress: ProgressFn | None = 
     return code
 
 
+def probe_window(session: Any, run: Run, site_id: str, days: int) -> list[int]:
+    """Earlier runs whose probes of this site fall inside the availability window (国办秘函〔2019〕19号 monitors
+    a site for a week): scheduled runs accumulate probes, so the 5 % rule is held over all of them."""
+    since = run.started - dt.timedelta(days=days)
+    ids = []
+    for other in session.scalars(select(Run).where(Run.id != run.id, Run.started >= since,
+                                                   Run.started <= run.started)):
+        if site_id in (other.site_ids or []):
+            ids.append(other.id)
+    return ids
+
+
 def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site_ids: list[str] | None = None,
                 scoring_path: str | None = None, save: bool = True) -> dict[str, Any]:
     """Judge a stored run (offline) and return the results.json dict."""
     from inspections.runner import inspect_site, load_scoring
 
     scoring = load_scoring(scoring_path)
+    window = int(scoring.get("checks", {}).get("site-unreachable", {}).get("options", {}).get("window_days", 7))
     with store.session() as s:
         run = s.get(Run, run_id)
         if run is None:
@@ -250,24 +263,53 @@ def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site
         ids = [i for i in run.site_ids if not site_ids or i in site_ids]
         sites = []
         for sid in ids:
-            artifacts = load_site_artifacts(s, run_id, sid)
+            artifacts = load_site_artifacts(s, run_id, sid, probe_runs=probe_window(s, run, sid, window))
             sites.append(inspect_site(artifacts, as_of=judge_date, scoring=scoring))
         if save:
             s.execute(delete(CheckResult).where(CheckResult.run_id == run_id, CheckResult.site_id.in_(ids),
                                                 CheckResult.as_of == judge_date))
+            s.execute(delete(SiteResult).where(SiteResult.run_id == run_id, SiteResult.site_id.in_(ids),
+                                               SiteResult.as_of == judge_date))
             for site in sites:
+                s.add(SiteResult(run_id=run_id, site_id=site["id"], as_of=judge_date, score=site["score"],
+                                 verdict=site["verdict"], data=json.loads(json.dumps(site, default=str))))
                 for c in site["checks"]:
                     s.add(CheckResult(run_id=run_id, site_id=site["id"], as_of=judge_date, check_id=c["id"],
                                       status=c["status"], points_lost=c["points_lost"], veto=c["veto"],
                                       findings=c["findings"]))
-        info = {
-            "id": run.id, "as_of": judge_date.isoformat(),
-            "started": run.started.isoformat(timespec="seconds") if run.started else None,
-            "finished": run.finished.isoformat(timespec="seconds") if run.finished else None,
-            "tool_version": run.tool_version, "status": run.status, "trigger": run.trigger,
-            "crawl_as_of": run.as_of.isoformat(), "complete": run.status == "complete",
-        }
+        info = run_info(run, judge_date)
     return {"run": info, "sites": sites}
+
+
+def run_info(run: Run, judge_date: dt.date) -> dict[str, Any]:
+    return {
+        "id": run.id, "as_of": judge_date.isoformat(),
+        "started": run.started.isoformat(timespec="seconds") if run.started else None,
+        "finished": run.finished.isoformat(timespec="seconds") if run.finished else None,
+        "tool_version": run.tool_version, "status": run.status, "trigger": run.trigger,
+        "crawl_as_of": run.as_of.isoformat(), "complete": run.status == "complete",
+    }
+
+
+def previous_results(store: Store, run_id: int, site_ids: list[str]) -> dict[str, Any] | None:
+    """The latest earlier judgement of each of these sites (any earlier run), shaped like results.json, for the
+    re-check comparison (已整改 / 未整改). None when no site was judged before."""
+    sites = []
+    latest_run: Run | None = None
+    with store.session() as s:
+        for sid in site_ids:
+            row = s.scalars(select(SiteResult).where(SiteResult.site_id == sid, SiteResult.run_id < run_id)
+                            .order_by(SiteResult.run_id.desc(), SiteResult.judged_at.desc())).first()
+            if row is None:
+                continue
+            sites.append(row.data)
+            run = s.get(Run, row.run_id)
+            if run is not None and (latest_run is None or run.id > latest_run.id):
+                latest_run = run
+                latest_as_of = row.as_of
+        if not sites or latest_run is None:
+            return None
+        return {"run": run_info(latest_run, latest_as_of), "sites": sites}
 
 
 def write_results(results: dict[str, Any], out_dir: Path) -> Path:

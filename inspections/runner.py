@@ -107,7 +107,7 @@ def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, A
     config = site_config(scoring, site.site_id)
     outcomes = run_checks(site, as_of=as_of, config=config)
     home = site.home
-    fetched = home is not None and home.status is not None and home.status < 400
+    fetched = home is not None and home.status is not None and home.status < 400 and bool(home.html)
     result = score_site(outcomes, config=config, home_fetched=fetched)
     checks = []
     for outcome in outcomes:
@@ -130,4 +130,27 @@ def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, A
         "site_code": site.site_code,
         "parent": site.parent,
         "vetoes": list(result.vetoes),
+        "reason": untested_reason(site) if result.verdict == "未检测" else "",
     }
+
+
+FAILURE_WORDS = {
+    "dns": "首页域名无法解析", "timeout": "首页请求超时", "refused": "首页连接被拒绝", "reset": "首页连接中断",
+    "tls": "首页 TLS 握手失败", "too_large": "首页超过下载大小上限，未读取", "robots": "robots.txt 禁止抓取首页",
+    "private": "首页域名解析到内网地址，按配置拒绝连接", "offsite": "首页跳转到站外主机，未跟随",
+    "redirect": "首页重定向过多或循环",
+}
+
+
+def untested_reason(site: SiteArtifacts) -> str:
+    """Why a site could not be judged (shown with 未检测): what happened to its home page."""
+    home = site.home
+    if home is not None and home.status is not None and home.status < 400 and not home.html:
+        return f"首页返回的内容不是网页（{home.content_type or '未知类型'}），无法检查。"
+    kinds = [f for f in site.failures if f.url == site.home_url]
+    if kinds:
+        f = kinds[-1]
+        return f"{FAILURE_WORDS.get(f.kind, '首页未能获取')}：{f.message}"[:300]
+    if site.environment.get("resolvers_ok") is False:
+        return f"检查机的域名解析服务不可用：{site.environment.get('resolvers_reason', '')}"
+    return "首页未能获取，无法检查。"

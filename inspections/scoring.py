@@ -86,8 +86,10 @@ def score_site(outcomes: Sequence[Outcome], *, config: Mapping[str, Any], home_f
     vetoes = [o.check_id for o in outcomes if o.veto and o.status is Status.FAIL and veto_enabled(config, o)]
     fetched = (not home_missing(outcomes)) if home_fetched is None else home_fetched
     unreachable = next((o for o in outcomes if o.check_id == UNREACHABLE_ID), None)
-    if not fetched and (unreachable is None or unreachable.status is Status.NOT_TESTED):
-        # The home page never reached us and nothing shows the site itself is down: our failure, not theirs.
+    if not fetched and (unreachable is None or unreachable.status is not Status.FAIL):
+        # The home page never reached us as a readable page and the probes do not show the site is down (our
+        # network, or a page we could not read: too large, refused by robots.txt, redirected off the site).
+        # Nothing but availability was judged, so the site is 未检测 — never 合格 on checks that did not run.
         return SiteScore(None, UNTESTED, [], points)
     total = float(config.get("total_points", DEFAULT_TOTAL))
     pass_mark = float(config.get("pass_mark", DEFAULT_PASS_MARK))

@@ -40,6 +40,7 @@ KIND_NAMES = {
     "reset": "连接被重置",
     "tls": "安全连接（证书）错误",
     "http": "服务器返回错误",
+    "redirect": "重定向循环或过长",
     "slow": "响应超过{limit:g}秒",
     "other": "其他错误",
 }

@@ -71,7 +71,7 @@ class FetchResult:
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and self.status < 400
+        return self.status is not None and self.status < 400 and self.error_kind is None
 
     def summary(self) -> dict[str, Any]:
         r = lambda v: None if v is None else round(v, 2)  # noqa: E731
@@ -198,7 +198,7 @@ async def _one_request(url: str, address: str, port: int, *, read_body: bool, li
 
 async def fetch(url: str, *, address: str | None = None, family: int | None = None,
                 resolver: Resolver | None = None, timeout: float = 15.0, read_body: bool = True,
-                max_redirects: int = 5, limit: int = MAX_BODY, limiter: Limiter | None = None) -> FetchResult:
+                max_redirects: int = 20, limit: int = MAX_BODY, limiter: Limiter | None = None) -> FetchResult:
     """GET `url` at `address` (or the first address the resolver gives, of `family` 4 or 6 when set).
 
     Redirects are followed (same host: same address; another host: resolved in the same family).
@@ -250,6 +250,10 @@ async def fetch(url: str, *, address: str | None = None, family: int | None = No
         res.final_url = current
         if res.status is not None and res.status >= 400:
             res.error_kind = "http"
+        elif res.status in (301, 302, 303, 307, 308) and res.headers.get("location"):
+            # Still redirecting after max_redirects hops (20, as browsers follow): a loop, the page never opens.
+            res.error_kind = "redirect"
+            res.error = f"重定向超过 {max_redirects} 次（循环或过长的跳转链），首页无法打开"
     except Exception as exc:  # noqa: BLE001 - every failure becomes an error kind
         res.status = None
         res.error_kind = classify(exc)

@@ -26,10 +26,10 @@ import datetime as dt
 import re
 import time
 from collections import Counter
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from extract.html import parse_page
 from probes import ProbeRecord
 from probes.availability import FetchResult, Limiter, fetch, url_port
 from probes.dnsprobe import host_variants
@@ -87,41 +87,26 @@ def similarity(a: str, b: str) -> float:
 
 # ------------------------------------------------------------------------------------------ internal links
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
-        self.base: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        d = dict(attrs)
-        if tag == "base" and d.get("href"):
-            self.base = d["href"]
-        elif tag in ("a", "area") and d.get("href"):
-            self.hrefs.append(d["href"] or "")
-
-
 def internal_links(html: str, page_url: str, hosts: set[str]) -> list[str]:
-    """Internal http(s) links of a page, in document order, without fragments or duplicates."""
-    parser = _Links()
-    try:
-        parser.feed(html)
-    except Exception:  # noqa: BLE001 - a broken page still gives the links seen so far
-        pass
-    base = urljoin(page_url, parser.base) if parser.base else page_url
+    """Internal http(s) links of a page (<a>/<area>), in document order, without fragments or duplicates.
+
+    The one link extractor (extract.html) reads the page: it never raises, so a broken href costs that link only.
+    """
     out: list[str] = []
     seen: set[str] = set()
-    for href in parser.hrefs:
-        href = href.strip()
-        if not href or href.lower().startswith(("javascript:", "mailto:", "tel:", "#", "data:")):
+    for link in parse_page(html, page_url).links:
+        if link.tag not in ("a", "area"):
             continue
-        url = urldefrag(urljoin(base, href))[0]
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or (parts.hostname or "").lower() not in hosts:
+        try:
+            parts = urlsplit(link.url)
+            host = (parts.hostname or "").lower()
+        except ValueError:
             continue
-        if url not in seen:
-            seen.add(url)
-            out.append(url)
+        if parts.scheme not in ("http", "https") or host not in hosts:
+            continue
+        if link.url not in seen:
+            seen.add(link.url)
+            out.append(link.url)
     return out
 
 

@@ -193,3 +193,23 @@ class CheckResult(Base):
     points_lost: Mapped[float] = mapped_column(Float, default=0.0)
     veto: Mapped[bool] = mapped_column(Boolean, default=False)
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class SiteResult(Base):
+    """A site's whole scored result (the results.json site object) for one run and as-of date.
+
+    The next inspection of the same site compares itself with the latest earlier one, so a department that
+    re-runs the checks after a fix sees what is now 已整改 / 未整改 without keeping files.
+    """
+
+    __tablename__ = "site_results"
+    __table_args__ = (UniqueConstraint("run_id", "site_id", "as_of"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    verdict: Mapped[str] = mapped_column(String(8))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    judged_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
