@@ -41,6 +41,7 @@ KIND_NAMES = {
     "tls": "安全连接（证书）错误",
     "http": "服务器返回错误",
     "redirect": "重定向循环或过长",
+    "private": "域名解析到内网地址（按配置拒绝连接）",
     "slow": "响应超过{limit:g}秒",
     "other": "其他错误",
 }
@@ -107,6 +108,9 @@ def check(
     ours = [p for p in probes if not p.ok and (p.data or {}).get("ours")]
     counted = [p for p in probes if not (not p.ok and (p.data or {}).get("ours"))]
     if not counted:
+        if all((p.data or {}).get("error_kind") == "private" for p in ours):
+            raise NotTested(f"{len(ours)}次首页探测均因域名解析到内网地址、按配置（network.allow_private）拒绝连接"
+                            "而未进行，不能归咎于被检网站。")
         raise NotTested(f"{len(ours)}次首页探测均因检查方网络或域名解析服务器无响应而失败，不能归咎于被检网站。")
 
     confirmed: Counter[str] = Counter()

@@ -220,12 +220,14 @@ async def fetch(url: str, *, address: str | None = None, family: int | None = No
                     else:
                         rdtypes = ["A", "AAAA"]
                     rr: ResolveResult | None = None
+                    private = False
                     for rdtype in rdtypes:
                         rr = await resolver.aresolve(host, rdtype)
+                        private = private or rr.kind == "private"
                         if rr.addresses:
                             break
                     if rr is None or not rr.addresses:
-                        res.error_kind = "private" if rr is not None and rr.kind == "private" else "dns"
+                        res.error_kind = "private" if private else "dns"
                         res.dns_kind = rr.kind if rr else None
                         res.error = f"{host}: {rr.kind if rr else 'no resolver'}"
                         return res
@@ -270,7 +272,7 @@ async def our_side_down(resolver: Resolver, timeout: float = 2.0) -> bool:
 
 
 # The availability schema knows dns|timeout|refused|reset|tls|http: the client's finer kinds fold into those.
-_KIND_MAP = {"unreachable": "timeout", "private": "dns", "other": "reset"}
+_KIND_MAP = {"unreachable": "timeout", "other": "reset"}
 
 
 def _now() -> dt.datetime:
@@ -293,7 +295,8 @@ async def probe_availability(site_id: str, url: str, *, resolver: Resolver, prob
         ours = False
         if not first.ok:
             # Whose fault: our resolvers all silent, or no route out of this machine.
-            ours = first.error_kind == "unreachable" or (
+            # A private answer refused by network.allow_private is our policy, not proof the site is down.
+            ours = first.error_kind in ("unreachable", "private") or (
                 first.error_kind in ("dns", "timeout") and await our_side_down(resolver))
         data = {
             "status": first.status,

@@ -605,6 +605,10 @@ def test_private_address_is_refused(small_web):
     # The check results say so: the crawl's refusal is the evidence of the availability check.
     check = o.checks["site-unreachable"]
     assert "内网" in json.dumps(check, ensure_ascii=False)
+    # Our policy refused the address: no veto against the department, the site is 未检测 and says why.
+    assert all(p["ours"] and p["error_kind"] == "private" for p in av), av
+    assert check["status"] == "not_tested" and not check["veto"]
+    assert o.result["verdict"] == "未检测" and "内网" in o.result["reason"]
 
 
 def test_our_dead_resolver_is_not_the_sites_failure(small_web):
