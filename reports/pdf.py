@@ -52,22 +52,79 @@ def pdf_unavailable_reason() -> str | None:
     return None
 
 
-def write_pdf(html: str, out: Path, *, base_url: str | Path | None = None) -> bool:
-    """Render `html` into `out`. Returns True when the PDF was written; logs and returns False otherwise."""
-    reason = pdf_unavailable_reason()
-    if reason:
-        log.error("未生成 PDF %s：%s；HTML 报告不受影响。", out, reason)
-        return False
+def _render(html: str, out: Path, base_url: str | Path | None) -> str | None:
+    """Render `html` into `out`; the error text when WeasyPrint fails (and no partial file is left), else None.
+    Logs nothing, so it can run in a worker process and leave the logging to the parent."""
     try:
         from weasyprint import HTML
 
         out.parent.mkdir(parents=True, exist_ok=True)
         HTML(string=html, base_url=str(base_url) if base_url else None).write_pdf(str(out))
     except Exception as exc:  # noqa: BLE001 - a PDF failure must never lose the HTML output
-        log.error("未生成 PDF %s：WeasyPrint 出错（%s: %s）；HTML 报告不受影响。", out, type(exc).__name__, exc)
         try:
             out.unlink(missing_ok=True)
         except OSError:
             pass
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _log_failure(out: Path, error: str) -> None:
+    log.error("未生成 PDF %s：WeasyPrint 出错（%s）；HTML 报告不受影响。", out, error)
+
+
+def write_pdf(html: str, out: Path, *, base_url: str | Path | None = None) -> bool:
+    """Render `html` into `out`. Returns True when the PDF was written; logs and returns False otherwise."""
+    reason = pdf_unavailable_reason()
+    if reason:
+        log.error("未生成 PDF %s：%s；HTML 报告不受影响。", out, reason)
+        return False
+    error = _render(html, out, base_url)
+    if error:
+        _log_failure(out, error)
         return False
     return True
+
+
+def _pool(workers: int):
+    """A process pool; fork where there is one (workers start at once, with WeasyPrint already imported)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def write_pdfs(jobs: list[tuple[str, Path, str | Path | None]], *, workers: int = 2) -> list[Path]:
+    """Render every (html, out, base_url) job, in up to `workers` processes; return the PDFs written.
+
+    Jobs are started in the order given (put the longest first). When the pool cannot start, or a worker dies,
+    the jobs not done are rendered here one after another. Failures are logged as in write_pdf and never raise.
+    """
+    if not jobs:
+        return []
+    reason = pdf_unavailable_reason()
+    if reason:
+        for _, out, _ in jobs:
+            log.error("未生成 PDF %s：%s；HTML 报告不受影响。", out, reason)
+        return []
+    results: dict[Path, str | None] = {}
+    if workers > 1 and len(jobs) > 1:
+        try:
+            with _pool(min(workers, len(jobs))) as pool:
+                futures = [(out, pool.submit(_render, html, out, base)) for html, out, base in jobs]
+                for out, future in futures:
+                    try:
+                        results[out] = future.result()
+                    except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, pickling ...: redone below
+                        log.warning("PDF 工作进程出错（%s: %s），%s 改为在本进程生成。", type(exc).__name__, exc, out)
+        except Exception as exc:  # noqa: BLE001 - no processes here (sandbox, EAGAIN ...): render serially
+            log.warning("无法启动 PDF 工作进程（%s: %s），改为逐个生成。", type(exc).__name__, exc)
+    written: list[Path] = []
+    for html, out, base in jobs:
+        error = results[out] if out in results else _render(html, out, base)
+        if error:
+            _log_failure(out, error)
+        else:
+            written.append(out)
+    return written

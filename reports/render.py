@@ -41,6 +41,13 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 ISSUER = "九江市人民政府办公室（政务公开办）"
 NOTICE_MAX_ROWS_PER_CHECK = 20  # more findings of one check are summarised; the site report lists them all
+# report.pdf shows this many rows of an INFO finding's evidence table and says how many more the site page has
+# (a crawl lists every column of a site: hundreds of rows that took most of the PDF time and pages)
+PDF_MAX_INFO_EVIDENCE_ROWS = 15
+# nested tables are written as one line of text up to this length; WeasyPrint's cost of sizing a table cell
+# grows with the square of its text (every character is a break opportunity), so longer ones stay tables
+PDF_MAX_BRIEF_CHARS = 300
+PDF_WORKERS = 2
 
 LEVEL_NAMES = {"municipal": "市级门户", "county": "县（市、区）门户", "department": "市直部门"}
 STATUS_NAMES = {"pass": "通过", "fail": "不通过", "warn": "预警", "not_tested": "未检测", "error": "出错",
@@ -167,6 +174,31 @@ def _all_mappings(value: Any) -> bool:
     return isinstance(value, list | tuple) and bool(value) and all(isinstance(v, Mapping) for v in value)
 
 
+class TruncatedRows(list):
+    """The first rows of a longer evidence table; `more` rows left out, all of them on the page at `href`."""
+
+    def __init__(self, rows: Iterable[Any], more: int, href: str) -> None:
+        super().__init__(rows)
+        self.more = more
+        self.href = href
+
+
+def pdf_info_evidence(value: Any, href: str, limit: int = PDF_MAX_INFO_EVIDENCE_ROWS, depth: int = 0) -> Any:
+    """An INFO finding's evidence for report.pdf: every table (list of mappings) longer than `limit` cut to its
+    first `limit` rows (TruncatedRows says how many more), and tables nested two deep written as one line of
+    text (evidence_brief) instead of a table inside a table: same facts, a fraction of the layout work."""
+    if depth >= 2 and (isinstance(value, Mapping) and not _flat_mapping(value) or _all_mappings(value)):
+        brief = evidence_brief(value)
+        if len(brief) <= PDF_MAX_BRIEF_CHARS:
+            return brief
+    if isinstance(value, Mapping):
+        return {k: pdf_info_evidence(v, href, limit, depth + 1) for k, v in value.items()}
+    if _all_mappings(value):
+        rows = [{k: pdf_info_evidence(v, href, limit, depth + 1) for k, v in row.items()} for row in value[:limit]]
+        return TruncatedRows(rows, len(value) - limit, href) if len(value) > limit else rows
+    return value
+
+
 def evidence_brief(value: Any) -> str:
     """Evidence as one compact line for the notice table: 键：值；键：值 (nested lists joined with 、)."""
     if value is None:
@@ -224,7 +256,7 @@ def make_env() -> jinja2.Environment:
 # ---------------------------------------------------------------- view models
 
 
-def _check_view(check: Mapping[str, Any]) -> dict[str, Any]:
+def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, Any]:
     status = str(check.get("status") or "error")
     title = str(check.get("title") or "")
     failure_title = str(check.get("failure_title") or "")
@@ -235,10 +267,14 @@ def _check_view(check: Mapping[str, Any]) -> dict[str, Any]:
         if is_reason_finding(check, f):
             continue
         kind = finding_kind(check, f)
+        evidence = f.get("evidence", "")
         findings.append({
             "message": str(f.get("message") or ""),
             "url": str(f.get("url") or ""),
-            "evidence": f.get("evidence", ""),
+            "evidence": evidence,
+            # report.pdf: an INFO finding's long tables are summarised; the site page keeps every row
+            "evidence_pdf": (pdf_info_evidence(evidence, f"sites/{site_file}.html") if kind == KIND_INFO
+                             else evidence),
             "kind": kind,
             "kind_class": KIND_CLASS[kind],
             "points": f.get("points", 0) or 0,
@@ -275,7 +311,8 @@ def _check_view(check: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _site_view(site: Mapping[str, Any], site_diff: Mapping[str, Any] | None) -> dict[str, Any]:
-    checks = [_check_view(c) for c in site.get("checks") or []]
+    sid = str(site["id"])
+    checks = [_check_view(c, _safe_name(sid)) for c in site.get("checks") or []]
     verdict = str(site.get("verdict") or "未检测")
     veto_ids = list(site.get("vetoes") or [c["id"] for c in checks if c["veto"]])
     by_id = {c["id"]: c for c in checks}
@@ -290,7 +327,6 @@ def _site_view(site: Mapping[str, Any], site_diff: Mapping[str, Any] | None) -> 
     else:
         untested_reason = ""
         notice_note = "" if has_fail else "无须整改（无扣分或单项否决问题）"
-    sid = str(site["id"])
     return {
         "id": sid,
         "file": _safe_name(sid),
@@ -520,12 +556,12 @@ def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None,
             notice_html[site["id"]] = text
             _write(out_dir / "notices" / f"{site['file']}.html", text, written)
 
+    # PDFs last, so a failure there never costs the HTML; report.pdf (the longest) first, next to the notices.
     report_html = env.get_template("report.html.j2").render(**common, css=report_css, mode="pdf", root="")
-    if pdf_writer.write_pdf(report_html, out_dir / "report.pdf", base_url=out_dir):
-        written.append(out_dir / "report.pdf")
+    jobs: list[tuple[str, Path, str | Path | None]] = [(report_html, out_dir / "report.pdf", out_dir)]
     for site in sites:
         if site["id"] in notice_html:
             target = out_dir / "notices" / f"{site['file']}.pdf"
-            if pdf_writer.write_pdf(notice_html[site["id"]], target, base_url=target.parent):
-                written.append(target)
+            jobs.append((notice_html[site["id"]], target, target.parent))
+    written.extend(pdf_writer.write_pdfs(jobs, workers=PDF_WORKERS))
     return written

@@ -368,3 +368,35 @@ def test_report_pdf_embeds_a_cjk_font(tmp_path, sample):
     for pdf in (report, tmp_path / "notices" / "xunyang.pdf"):
         fonts = subprocess.run([pdffonts, str(pdf)], capture_output=True, text=True, check=True).stdout
         assert re.search(r"Noto[- ]?Sans[- ]?CJK|WenQuanYi", fonts, re.IGNORECASE), fonts
+
+
+def _with_long_info_table(sample: dict, rows: int = 500) -> dict:
+    data = copy.deepcopy(sample)
+    site = next(s for s in data["sites"] if s["id"] == "xunyang")
+    table = [{"栏目": f"栏目{i}", "最新日期": "2021-12-01", "状态": "正常"} for i in range(rows)]
+    site["checks"][0]["findings"].append(
+        {"message": f"共检查{rows}个栏目。", "severity": "info", "points": 0, "evidence": {"栏目": table}})
+    data["sites"] = [site]
+    return data
+
+
+def test_long_info_evidence_is_kept_whole_on_the_site_page(tmp_path, sample, no_pdf):
+    write_reports(_with_long_info_table(sample), tmp_path, issued=ISSUED)
+    page = text(tmp_path / "sites" / "xunyang.html")
+    assert "栏目499" in page and "另有" not in page
+
+
+def test_report_pdf_summarises_a_long_info_evidence_table(tmp_path, sample):
+    reason = pdf_writer.pdf_unavailable_reason()
+    if reason:
+        pytest.skip(f"no PDF on this machine: {reason}")
+    written = write_reports(_with_long_info_table(sample), tmp_path, issued=ISSUED)
+    report = tmp_path / "report.pdf"
+    assert report in written and (tmp_path / "notices" / "xunyang.pdf") in written
+    pdftotext = shutil.which("pdftotext")
+    if not pdftotext:
+        pytest.skip("pdftotext (poppler-utils) is not installed; text check skipped")
+    body = re.sub(r"\s+", "", subprocess.run([pdftotext, str(report), "-"], capture_output=True, text=True,
+                                             check=True).stdout)
+    assert "另有485行，见网页版报告sites/xunyang.html" in body
+    assert "栏目14" in body and "栏目15" not in body
