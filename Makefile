@@ -31,8 +31,11 @@ demo: install
 test: install
 	$(VENV)/bin/pytest -q
 
+# Probes for 1,000 names, concurrent vs one at a time in the same run: on bare loopback (CPU-bound) and with
+# 50 ms of server latency (what real sites add).
 bench: install
-	$(VENV)/bin/python bench/probes_bench.py
+	$(VENV)/bin/python bench/probes_bench.py --latency-ms 0
+	$(VENV)/bin/python bench/probes_bench.py --latency-ms 50
 
 clean:
 	rm -rf out var .pytest_cache
