@@ -54,8 +54,8 @@ class StorePipeline:
             page_urls = [i.url for i in items if isinstance(i, PageItem)]
             existing: set[tuple[str, str]] = set()
             if page_urls:
-                existing = set(session.execute(
-                    select(Page.site_id, Page.url).where(Page.run_id == RUN_ID, Page.url.in_(page_urls))).tuples())
+                existing = {(site_id, url) for site_id, url in session.execute(
+                    select(Page.site_id, Page.url).where(Page.run_id == RUN_ID, Page.url.in_(page_urls)))}
             check_urls = [i.target_url for i in items if isinstance(i, LinkCheckItem)]
             # Keyed by site too: two sites of one run often link to the same target (www.gov.cn ...).
             checked: dict[tuple[str, str], LinkCheck] = {}
