@@ -107,7 +107,8 @@ def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, A
     config = site_config(scoring, site.site_id)
     outcomes = run_checks(site, as_of=as_of, config=config)
     home = site.home
-    fetched = home is not None and home.status is not None and home.status < 400 and bool(home.html)
+    fetched = (home is not None and home.status is not None and home.status < 400 and bool(home.html)
+               and not script_drawn_home(site))
     result = score_site(outcomes, config=config, home_fetched=fetched)
     checks = []
     for outcome in outcomes:
@@ -142,9 +143,18 @@ FAILURE_WORDS = {
 }
 
 
+def script_drawn_home(site: SiteArtifacts) -> bool:
+    """The home page is drawn by script (a single-page app) and was not rendered: read statically it shows
+    nothing, so no check of its content may count against the department."""
+    home = site.home
+    return bool(home and home.js_shell and not home.rendered and len(site.links_from(home.url)) < 5)
+
+
 def untested_reason(site: SiteArtifacts) -> str:
     """Why a site could not be judged (shown with 未检测): what happened to its home page."""
     home = site.home
+    if script_drawn_home(site):
+        return "首页内容由脚本生成（单页应用），本次未能用浏览器渲染，无法检查；请确认检查机已安装 Chromium 后复查。"
     if home is not None and home.status is not None and home.status < 400 and not home.html:
         return f"首页返回的内容不是网页（{home.content_type or '未知类型'}），无法检查。"
     kinds = [f for f in site.failures if f.url == site.home_url]

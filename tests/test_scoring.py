@@ -165,3 +165,20 @@ def test_load_scoring_names_the_bad_key(tmp_path, text, key):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=key):
         load_scoring(path)
+
+
+def test_unrendered_single_page_app_home_is_not_judged():
+    """A home page drawn wholly by script that could not be rendered shows nothing statically: 未检测 with the
+    reason, never 不合格 on checks that read an empty shell."""
+    import datetime as dt
+
+    from inspections.artifacts import PageArtifact, SiteArtifacts
+    from inspections.runner import inspect_site, load_scoring
+
+    shell = '<html><body><div id="app"></div><script src="/app.js"></script></body></html>'
+    site = SiteArtifacts(site_id="x", name="某县", home_url="http://a.example/", level="county",
+                         pages=(PageArtifact(url="http://a.example/", final_url="http://a.example/", status=200,
+                                             html=shell, js_shell=True),))
+    result = inspect_site(site, as_of=dt.date(2021, 12, 20), scoring=load_scoring())
+    assert result["verdict"] == "未检测" and result["score"] is None
+    assert "脚本" in result["reason"]

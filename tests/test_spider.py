@@ -319,3 +319,26 @@ def test_js_shell_is_stored_as_shell_under_never(render: bool, limits: dict[str,
 def test_render_always_marks_every_request() -> None:
     spider = make_spider(render_js="always")
     assert start_request(spider).meta["playwright"] is True
+
+
+APP_SHELL = (b'<html><head><meta charset="utf-8"><title>\xe6\xb5\x8b\xe8\xaf\x95</title>'
+             b'<script src="/static/app.js"></script></head><body><div id="app"></div></body></html>')
+
+
+def test_single_page_app_shell_is_rendered_not_judged_empty() -> None:
+    spider = make_spider(render_js="auto")
+    [req] = list(spider.parse(respond(HOME, body=APP_SHELL)))
+    assert isinstance(req, Request) and req.meta["playwright"] is True
+
+
+def test_single_page_app_shell_without_browser_is_stored_as_shell() -> None:
+    spider = make_spider(render_js="never")
+    [item] = [i for i in spider.parse(respond(HOME, body=APP_SHELL)) if isinstance(i, PageItem)]
+    assert item.js_shell and not item.rendered
+
+
+def test_remote_control_and_telnet_console_are_off() -> None:
+    from crawler import settings
+
+    assert settings.REMOTE_CONTROL_ENABLED is False and settings.TELNETCONSOLE_ENABLED is False
+    assert settings.COOKIES_ENABLED is False and settings.ROBOTSTXT_OBEY is True

@@ -8,6 +8,7 @@ entry asks for it (render_js: always) or the crawler sees an empty list shell (r
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import AsyncIterator, Iterable
@@ -151,7 +152,8 @@ class SiteSpider(scrapy.Spider):
         item.charset_declared = self._declared_charset(response)
         item.body = text
         parsed = parse_page(text, response.url, as_of=self.as_of)
-        if parsed.js_shell and not rendered and self.render_js == "auto" and response.status < 400:
+        shell = parsed.js_shell or self._empty_app_shell(parsed, text)
+        if shell and not rendered and self.render_js == "auto" and response.status < 400:
             # An empty list shell filled by script: fetch it again through the browser. If that fails the errback
             # stores this static copy marked js_shell, which the checks report as not tested.
             req = scrapy.Request(url, callback=self.parse, errback=self.on_render_error, dont_filter=True,
@@ -159,7 +161,16 @@ class SiteSpider(scrapy.Spider):
                                        "static_parsed": parsed})
             yield req
             return
+        if shell and not rendered:
+            parsed = dataclasses.replace(parsed, js_shell=True)
         yield from self._emit(item, parsed, response.meta, depth)
+
+    @staticmethod
+    def _empty_app_shell(parsed: Any, text: str) -> bool:
+        """A page drawn wholly by script (a single-page app: county sites are reported to answer a plain GET
+        with an empty page): almost no text, almost no links, and scripts. Read statically it would look like a
+        site with nothing published, which must never be counted against the department."""
+        return len(parsed.text) < 200 and len(parsed.links) < 5 and "<script" in text[:200_000].lower()
 
     def _emit(self, item: PageItem, parsed: Any, meta: dict[str, Any], depth: int) -> Iterable[Any]:
         item.title = parsed.title
