@@ -5,7 +5,7 @@
 
 The system trust store is used (``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` point it elsewhere, as the tests do). The
 address comes from the crawler's DnsLookup, so the private-address guard and the configured name servers apply.
-Stored by govaudit.pipeline as a probe row of kind "tls"; no inspection consumes it yet, so it is evidence only.
+Stored by govaudit.pipeline as a probe row of kind "tls"; site-unreachable warns on a certificate browsers reject.
 """
 
 from __future__ import annotations

@@ -84,6 +84,29 @@ def _home_fetch_failure(site: SiteArtifacts) -> str | None:
     return None
 
 
+TLS_PROBLEMS = {
+    "expired": "已过期", "not-yet-valid": "尚未生效", "self-signed": "为自签名证书", "untrusted": "不受信任",
+    "wrong-name": "与网站域名不符", "revoked": "已被吊销",
+}
+
+
+def _certificate_findings(site: SiteArtifacts) -> Iterator[Finding]:
+    """An https home page whose certificate a browser rejects: the public is warned off the site (Scrapy does not
+    verify certificates; the run's tls probe does). A warning, with no points: no official deduction is known."""
+    for probe in site.probes_of("tls"):
+        data = probe.data or {}
+        problem = TLS_PROBLEMS.get(data.get("tls_error") or "")
+        if problem is None:
+            continue
+        yield META.finding(
+            Severity.WARN,
+            f"网站HTTPS证书{problem}，浏览器访问{site.home_url}时会提示“不安全”，公众可能无法正常打开网站。",
+            url=site.home_url,
+            evidence={k: v for k, v in data.items() if k in ("host", "port", "tls_error", "error", "not_after",
+                                                               "subject", "issuer")},
+        )
+
+
 @register(META)
 def check(
     site: SiteArtifacts,
@@ -113,6 +136,7 @@ def check(
                             "而未进行，不能归咎于被检网站。")
         raise NotTested(f"{len(ours)}次首页探测均因检查方网络或域名解析服务器无响应而失败，不能归咎于被检网站。")
 
+    yield from _certificate_findings(site)
     confirmed: Counter[str] = Counter()
     unconfirmed: Counter[str] = Counter()
     for probe in counted:

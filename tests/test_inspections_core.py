@@ -102,6 +102,15 @@ def test_one_confirmed_failure_never_vetoes_on_its_own():
     assert outcome.status is Status.WARN and not outcome.veto
 
 
+def test_unreachable_warns_on_a_certificate_browsers_reject():
+    tls = ProbeArtifact("tls", HOME, dt.datetime(2021, 12, 20, 8), False,
+                        {"host": "www.xy.jj.test", "port": 443, "tls_error": "expired", "error": "证书验证失败"})
+    outcome = run("site-unreachable", make_site(probes=(*[probe(i) for i in range(3)], tls)))
+    assert outcome.status is Status.WARN and not outcome.veto
+    [finding] = outcome.findings
+    assert "证书已过期" in finding.message and finding.evidence["tls_error"] == "expired"
+
+
 def test_unreachable_not_tested_without_probes():
     site = make_site(failures=(FetchFailure(HOME, "timeout"),))
     outcome = run("site-unreachable", site)
