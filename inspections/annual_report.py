@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 from inspections.columns import cn_date
+from inspections.disclosure_column import unexplored
 from inspections.homepage_stale import home_page
 from inspections.sitemap import Titled, column_for, columns_named, content_of, find_links_anywhere, titled
 
@@ -138,8 +139,10 @@ def check(
             col = column_for(site, column_url)
             if content.state == "js_shell" or (col is not None and col.js_shell):
                 raise NotTested("政府信息公开年报栏目由脚本生成，未能渲染，无法核实上一年度年报。")
-        elif not site.crawl_complete:
-            raise NotTested("未找到政府信息公开年报栏目，且本次抓取未完成，无法判断上一年度年报是否公布。")
+            if content.state == "unknown":
+                raise NotTested(f"政府信息公开年报栏目页面（{column_url}）未抓取，无法核实上一年度年报。")
+        elif gap := unexplored(site):
+            raise NotTested(f"未找到政府信息公开年报栏目，且{gap}，无法判断上一年度年报是否公布。")
         if as_of <= deadline:
             yield META.finding(
                 Severity.INFO,

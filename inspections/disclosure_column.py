@@ -82,7 +82,7 @@ PARTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 # Labels that contain a part's words but are something else (基层政务公开 标准目录, 依申请公开).
-_PART_EXCLUDE = ("标准目录", "依申请", "申请公开")
+_PART_EXCLUDE = ("标准目录", "依申请", "申请公开", "青年报")  # 中国青年报 (丰台 friendly links) is no 年报
 # Longest label taken as the column's or a part's link: a document title (2020年政府信息公开工作年度报告) is not.
 _COLUMN_MAX = 12
 _PART_MAX = 16
@@ -137,6 +137,44 @@ def locate(
     return Located(column_url, column_link, MappingProxyType(found), MappingProxyType(shared))
 
 
+def tried(site: SiteArtifacts, url: str) -> bool:
+    """Whether the crawl fetched `url` or tried to: a stored page, a recorded failure, or a link outcome."""
+    if page_of(site, url) is not None or any(same_url(f.url, url) for f in site.failures):
+        return True
+    return any(
+        (lk.status is not None or lk.error_kind is not None) and same_url(lk.target_url, url) for lk in site.links
+    )
+
+
+def home_only(site: SiteArtifacts) -> bool:
+    """The crawl read the home page and nothing it links to inside the site: the rest of the site is unknown."""
+    home = site.home
+    if home is None:
+        return False
+    inner = [
+        lk.target_url
+        for lk in links_of(site, home.url)
+        if lk.internal and not same_url(lk.target_url, home.url) and not same_url(lk.target_url, home.final_url)
+    ]
+    return bool(inner) and not any(tried(site, u) for u in inner)
+
+
+def unexplored(site: SiteArtifacts) -> str:
+    """Why something not found on this site cannot be called absent ("" when it can): the crawl did not finish,
+    read nothing beyond the home page, or never fetched the 政府信息公开 column the home page links to (where
+    annual reports, 规范性文件 and 执行公开 columns usually are)."""
+    if not site.crawl_complete:
+        return "本次抓取未完成"
+    if home_only(site):
+        return "本次仅抓取了首页，首页链接的栏目页面均未抓取"
+    where = locate(site)
+    if where.column_link is not None and not tried(site, where.column_url) and not any(
+        under(p.url, where.column_url) for p in site.pages
+    ):
+        return f"首页链接的政府信息公开专栏页面（{where.column_url}）未抓取"
+    return ""
+
+
 def _failed(link: LinkArtifact) -> bool:
     return link.error_kind is not None or (link.status is not None and link.status >= 400)
 
@@ -170,13 +208,15 @@ def check(
     where = locate(site, column_names=column_names, parts=parts)
 
     # The column page was not fetched: its parts cannot be said to be missing, only not found on the home page.
-    column_seen = where.column_link is None or bool(
+    # No column link: its parts are missing only if the crawl went beyond the home page (else they are unknown).
+    column_seen = (where.column_link is None and not home_only(site)) or bool(
         links_of(site, where.column_url) or (page_of(site, where.column_url) or _NO_PAGE).html
     )
     column_broken = (
         where.column_link is not None and _failed(where.column_link) and where.column_link.confirmed
     )
-    if not column_seen and not column_broken and not any(where.parts.values()) and not where.shared:
+    if (where.column_link is not None and not column_seen and not column_broken
+            and not any(where.parts.values()) and not where.shared):
         raise NotTested(
             f"政府信息公开专栏页面（{where.column_url}）未抓取，无法核对其指南、制度、目录、年报等组成部分。"
         )
@@ -203,7 +243,8 @@ def check(
     area = [where.column_url] if where.column_url else []
     for part, link in where.parts.items():
         if link is None and part not in where.shared and not column_seen:
-            unverified.append({"栏目": part, "说明": "专栏页面未抓取，首页未见该栏目链接"})
+            unverified.append({"栏目": part, "说明": ("专栏页面未抓取" if where.column_link is not None
+                                                  else "仅抓取了首页") + "，首页未见该栏目链接"})
             continue
         if link is None:
             if part in where.shared:

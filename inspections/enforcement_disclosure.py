@@ -30,6 +30,7 @@ from inspections.annual_report import cn_year_digits, deadline_of, judge_yearly
 from inspections.artifacts import ListEntry, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 from inspections.columns import cn_date
+from inspections.disclosure_column import unexplored
 from inspections.homepage_stale import home_page
 from inspections.sitemap import (
     canonical,
@@ -264,8 +265,9 @@ def check(
     column_url = links[0].target_url if links else (columns[0].url if columns else "")
     findings: list[Finding] = []
 
-    if not column_url and not site.crawl_complete:
-        raise NotTested("本次抓取未完成，且未找到行政执法公示栏目，无法判断是否设置。")
+    gap = unexplored(site)
+    if not column_url and gap:
+        raise NotTested(f"{gap}，且未找到行政执法公示栏目，无法判断是否设置。")
     if not column_url:
         findings.append(
             META.finding(
@@ -302,11 +304,11 @@ def check(
                     evidence={"期限": deadline.isoformat()},
                 )
             )
-        elif not column_url and not site.crawl_complete:
+        elif gap:
             findings.append(
                 META.finding(
                     Severity.INFO,
-                    f"本次抓取未完成，未能核实{year}年度行政执法统计年报是否公开。",
+                    f"{gap}，未能核实{year}年度行政执法统计年报是否公开。",
                     url=where,
                     evidence={"期限": deadline.isoformat()},
                 )

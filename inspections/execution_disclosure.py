@@ -32,6 +32,7 @@ from types import MappingProxyType
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 from inspections.columns import cn_date
+from inspections.disclosure_column import unexplored
 from inspections.homepage_stale import home_page
 from inspections.sitemap import Content, canonical, columns_named, content_of, find_links_anywhere, label
 
@@ -167,9 +168,15 @@ def check(
             rows.append(_Row(name, kind, url, text, content, int(column_windows.get(name, window_days)), age))
 
     findings: list[Finding] = []
+    # Absent columns and tasks count only where the site was read; columns found but never fetched judge nothing.
+    gap = unexplored(site)
+    if gap and rows and all(r.content.state == "unknown" for r in rows):
+        raise NotTested(f"{gap}，找到的执行公开类栏目均未抓取，无法判断其设置和更新情况。")
+    if gap:
+        missing = []
     if not any(r.kind == "栏目" for r in rows):
-        if not site.crawl_complete:
-            raise NotTested("本次抓取未完成，且未找到执行公开类栏目，无法判断是否设置。")
+        if gap:
+            raise NotTested(f"{gap}，且未找到执行公开类栏目，无法判断是否设置。")
         findings.append(
             META.finding(
                 Severity.FAIL,

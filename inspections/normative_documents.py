@@ -28,7 +28,7 @@ from extract.dates import parse_date
 from extract.docmeta import doc_metadata, normalize_validity, validity_in, wenhao_in
 from inspections.artifacts import LinkArtifact, ListEntry, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
-from inspections.disclosure_column import COLUMN_NAMES, locate
+from inspections.disclosure_column import COLUMN_NAMES, locate, unexplored
 from inspections.homepage_stale import home_page
 from inspections.sitemap import (
     canonical,
@@ -130,8 +130,8 @@ def check(
             ):
                 listing_url = column.url
                 break
-    if not listing_url and not site.crawl_complete:
-        raise NotTested("本次抓取未完成，且未找到规范性文件栏目，无法判断是否集中公开。")
+    if not listing_url and (gap := unexplored(site)):
+        raise NotTested(f"{gap}，且未找到规范性文件栏目，无法判断是否集中公开。")
     if not listing_url:
         elsewhere = find_links_anywhere(site, listing_names, exclude=listing_exclude, max_len=16)
         outside = elsewhere[0].target_url if elsewhere else ""
