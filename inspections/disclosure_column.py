@@ -202,7 +202,35 @@ def check(
     points_part_empty: float = 1.0,
     points_broken_link: float = 0.5,
 ) -> Iterator[Finding]:
-    """Yield the missing column, each missing or empty part, and each confirmed broken link inside the column."""
+    """Yield the missing column, each missing or empty part, and each confirmed broken link inside the column.
+
+    No pass on what was not looked at: when nothing is wrong with what was read but some parts were never read
+    (not fetched, or drawn by script), the check is not_tested, naming them.
+    """
+    findings = list(_judge(site, as_of=as_of, column_names=column_names, parts=parts,
+                           min_body_chars=min_body_chars, points_column=points_column,
+                           points_part_missing=points_part_missing, points_part_empty=points_part_empty,
+                           points_broken_link=points_broken_link))
+    problems = [f for f in findings if f.severity >= Severity.WARN]
+    unread = [f for f in findings if isinstance(f.evidence, Mapping) and f.evidence.get("未核实")]
+    if unread and not problems:
+        names = "、".join(u["栏目"] for u in unread[0].evidence["栏目"])
+        raise NotTested(f"政府信息公开专栏已找到，但以下部分的页面未抓取或由脚本生成未能渲染，未能核实：{names}。")
+    yield from findings
+
+
+def _judge(
+    site: SiteArtifacts,
+    *,
+    as_of: dt.date,
+    column_names: Sequence[str],
+    parts: Mapping[str, Sequence[str]],
+    min_body_chars: int,
+    points_column: float,
+    points_part_missing: float,
+    points_part_empty: float,
+    points_broken_link: float,
+) -> Iterator[Finding]:
     home = home_page(site)
     home_url = home.final_url or home.url
     where = locate(site, column_names=column_names, parts=parts)
@@ -313,7 +341,7 @@ def check(
             + "、".join(u["栏目"] for u in unverified)
             + "。",
             url=column_page,
-            evidence={"栏目": unverified},
+            evidence={"栏目": unverified, "未核实": True},
         )
     if where.column_link is not None and page_of(site, where.column_url) is None:
         yield META.finding(
