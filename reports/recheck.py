@@ -18,6 +18,7 @@ sit in checks that could not be re-checked.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit, urlunsplit
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,7 +73,19 @@ def message_key(message: str) -> str:
 
 
 def finding_key(check_id: str, finding: Mapping[str, Any]) -> tuple[str, str, str]:
-    return (check_id, str(finding.get("url") or "").strip(), message_key(str(finding.get("message") or "")))
+    return (check_id, url_key(str(finding.get("url") or "")), message_key(str(finding.get("message") or "")))
+
+
+def url_key(url: str) -> str:
+    """The page a finding names, without its port: a site moved to another port (or the demo's web served on a
+    new one) still has the same pages, and a finding there is the same problem."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return url
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
 
 
 def _match(check_id: str, before: list[dict[str, Any]], after: list[dict[str, Any]]

@@ -76,8 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--as-of", default="2021-12-20", help="the inspection date (the web is built for 2021-12-20)")
     ap.add_argument("--var", default="var", help="working directory (web, config, database)")
     ap.add_argument("--db", default=None, help="database URL (default sqlite:///<var>/demo.db)")
-    ap.add_argument("--http-port", type=int, default=0)
-    ap.add_argument("--dns-port", type=int, default=0)
+    # Fixed ports by default, so the demo's URLs stay the same from one `make demo` to the next (the second run
+    # is then a re-check of the first); a busy port falls back to a free one.
+    ap.add_argument("--http-port", type=int, default=18080)
+    ap.add_argument("--dns-port", type=int, default=15353)
     args = ap.parse_args(argv)
 
     var = Path(args.var)
@@ -92,7 +94,12 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
     print(("built" if ensure_built(web_dir) else "reusing") + f" the simulated web in {web_dir}/", flush=True)
-    with serve(web_dir, http_port=args.http_port, dns_port=args.dns_port) as web:
+    try:
+        web_server = serve(web_dir, http_port=args.http_port, dns_port=args.dns_port)
+    except OSError as exc:
+        print(f"simweb.demo: ports {args.http_port}/{args.dns_port} busy ({exc}); using free ones", flush=True)
+        web_server = serve(web_dir)
+    with web_server as web:
         config.write_text(web.config_yaml(), encoding="utf-8")
         print(f"serving {len(web.sites)} sites: HTTP port {web.http_port} (127.0.0.1 and ::1), "
               f"DNS port {web.dns_port}; config {config}", flush=True)
