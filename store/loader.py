@@ -50,8 +50,10 @@ def load_site_artifacts(session: Session, run_id: int, site_id: str, *,
         raise KeyError(f"site {site_id} not in run {run_id}")
     state = session.scalar(select(RunSite).where(RunSite.run_id == run_id, RunSite.site_id == site_id))
 
+    # Ordered by what the site is, not by when a concurrent crawl happened to store a page: two crawls of an
+    # unchanged site give the same artifacts, so the same findings read the same (and a re-check matches them).
     page_rows = session.scalars(select(Page).where(Page.run_id == run_id, Page.site_id == site_id)
-                                .order_by(Page.depth, Page.id)).all()
+                                .order_by(Page.depth, Page.url)).all()
     pages = tuple(PageArtifact(
         url=p.url, final_url=p.final_url, status=p.status, content_type=p.content_type, title=p.title,
         meta=dict(p.meta or {}), depth=p.depth, html=_body(p.body), charset_declared=p.charset_declared,
@@ -76,7 +78,7 @@ def load_site_artifacts(session: Session, run_id: int, site_id: str, *,
 
     links = []
     for link in session.scalars(select(Link).where(Link.run_id == run_id, Link.site_id == site_id)
-                                .order_by(Link.id)):
+                                .order_by(Link.source_url, Link.id)):
         status, kind, confirmed = outcome.get(link.target_url, (None, None, False))
         links.append(LinkArtifact(
             source_url=link.source_url, target_url=link.target_url, anchor=link.anchor, region=link.region,
@@ -85,7 +87,8 @@ def load_site_artifacts(session: Session, run_id: int, site_id: str, *,
         ))
 
     entry_rows = session.scalars(select(ListEntryRow).where(
-        ListEntryRow.run_id == run_id, ListEntryRow.site_id == site_id).order_by(ListEntryRow.id)).all()
+        ListEntryRow.run_id == run_id, ListEntryRow.site_id == site_id)
+        .order_by(ListEntryRow.column_url, ListEntryRow.list_url, ListEntryRow.id)).all()
     entries = tuple(ListEntry(e.list_url, e.column_url, e.column_name, e.title, e.link, e.date_text, e.date)
                     for e in entry_rows)
 
@@ -98,7 +101,7 @@ def load_site_artifacts(session: Session, run_id: int, site_id: str, *,
     for e in entries:
         entries_by_column[e.column_url].append(e)
     columns = []
-    for url, plist in by_column.items():
+    for url, plist in sorted(by_column.items()):
         first = next((p for p in plist if p.url == url), plist[0])
         columns.append(ColumnArtifact(
             url=url, name=first.column_name or first.title, entries=tuple(entries_by_column.get(url, ())),
