@@ -132,10 +132,13 @@ def format_nameserver(ip: str, port: int) -> str:
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
-def parse_nameserver(text: str) -> tuple[str, int]:
-    """'1.2.3.4', '1.2.3.4:5353', '::1', '[::1]:5353' -> (ip, port). Raises ValueError."""
+def parse_nameserver(text: str, default_port: int = 53) -> tuple[str, int]:
+    """'1.2.3.4', '1.2.3.4:5353', '::1', '[::1]:5353' -> (ip, port). Raises ValueError (message in Chinese).
+
+    The one parser of server addresses: sites.yaml's name servers and the probes' targets both go through it.
+    """
     text = text.strip()
-    port = 53
+    port = default_port
     if text.startswith("["):
         m = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d+))?", text)
         if not m:

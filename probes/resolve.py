@@ -33,25 +33,12 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
+from govaudit.config import parse_nameserver
+
 KINDS = ("ok", "nxdomain", "servfail", "timeout", "refused", "noanswer", "private", "error")
 # When every server failed: report the most telling failure first.
 _FAIL_ORDER = ("servfail", "refused", "error")  # anything else (silence, closed port): "timeout"
 _MAX_CNAME = 8
-
-
-def parse_nameserver(spec: str, default_port: int = 53) -> tuple[str, int]:
-    """"1.2.3.4", "1.2.3.4:53", "[2001:db8::1]:53", "2001:db8::1" -> (ip, port)."""
-    spec = spec.strip()
-    if spec.startswith("["):
-        addr, _, rest = spec[1:].partition("]")
-        port = int(rest[1:]) if rest.startswith(":") else default_port
-    elif spec.count(":") == 1:
-        addr, port_s = spec.split(":")
-        port = int(port_s)
-    else:
-        addr, port = spec, default_port
-    ipaddress.ip_address(addr)  # raises ValueError on a host name: name servers are given by address
-    return addr, port
 
 
 def format_server(addr: str, port: int) -> str:
