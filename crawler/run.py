@@ -10,14 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
-from sqlalchemy import select
+from sqlalchemy import func, select
 from twisted.internet import defer, task
 
 from crawler import pipelines
@@ -141,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
              and states[site.id].status != "done"]
     GovResolver.lookup = DnsLookup(config.network.nameservers, config.network.allow_private)
     pipelines.STORE, pipelines.RUN_ID = store, args.run
-    chromium = shutil.which(base_settings.CHROMIUM_PATH) is not None or os.path.exists(base_settings.CHROMIUM_PATH)
+    chromium = os.access(base_settings.CHROMIUM_PATH, os.X_OK)
 
     # Site crawlers are built here with their own settings, so the asyncio reactor that scrapy-playwright needs
     # must be installed before any of them.
@@ -151,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     process_settings = Settings()
     process_settings.setmodule(base_settings, priority="project")
     process = CrawlerProcess(process_settings, install_root_handler=False)
-    spiders: dict[str, SiteSpider] = {}
+    crawlers: dict[str, Crawler] = {}
     sem = defer.DeferredSemaphore(SITES_AT_ONCE)
 
     def mark(site_id: str, **fields: Any) -> None:
@@ -170,14 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         mark(site.id, status="crawling", started=utcnow())
         emit(event="site_start", site=site.id, max=site.limits.max_pages, resumed=len(seen))
         dfd = process.crawl(crawler, site=d, as_of=as_of, seen=seen, frontier=frontier, render=render)
-        spiders_ref = crawler
 
         def finished(result: Any) -> Any:
-            spider = spiders_ref.spider
+            spider = crawler.spider
             n = spider.scheduled if spider is not None else 0
             with store.session() as s:
-                count = len(s.scalars(select(Page.id).where(Page.run_id == args.run,
-                                                            Page.site_id == site.id)).all())
+                count = s.scalar(select(func.count(Page.id)).where(Page.run_id == args.run,
+                                                                   Page.site_id == site.id))
             reason = ""
             if spider is not None and spider.crawler.stats:
                 reason = str(spider.crawler.stats.get_value("finish_reason") or "")
@@ -190,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
             emit(event="site_failed", site=site.id, message=str(failure.value))
 
         dfd.addCallbacks(finished, failed)
-        spiders[site.id] = crawler  # type: ignore[assignment]
+        crawlers[site.id] = crawler
         return dfd
 
     def progress() -> None:
-        for site_id, crawler in list(spiders.items()):
+        for site_id, crawler in list(crawlers.items()):
             spider = getattr(crawler, "spider", None)
             if spider is not None:
                 emit(event="progress", site=site_id, pages=spider.stored, scheduled=spider.scheduled,

@@ -22,6 +22,7 @@ from scrapy.http import Response, TextResponse
 
 from crawler.failures import failure_kind
 from crawler.items import EntryItem, FailureItem, LinkCheckItem, LinkItem, PageItem
+from crawler.resolver import GovResolver
 from extract.html import parse_page
 
 # Targets that are documents or media, not pages: checked as links, never parsed.
@@ -86,7 +87,8 @@ class SiteSpider(scrapy.Spider):
         self.frontier = list(frontier)
         self.scheduled = len(self.seen)
         self.list_pages: dict[str, int] = {}  # column url -> list pages scheduled
-        self.to_check: dict[str, int] = {}  # link target -> attempts made (link-check phase)
+        self.to_check: dict[str, None] = {}  # link targets to check once the crawl is done (ordered set)
+        self.retry: list[str] = []  # link targets whose first check failed: tried a second time
         self.failed_pages: dict[str, tuple[str, str, int | None]] = {}  # crawled url -> (kind, msg, status)
         self.check_phase = 0
         self.stored = 0
@@ -256,15 +258,13 @@ class SiteSpider(scrapy.Spider):
         redirects = request.meta.get("redirect_urls") or []
         url = canonical(redirects[0] if redirects else request.url)
         if request.meta.get("linkcheck"):
-            yield from self._link_checked(url, None, *failure_kind(failure))
+            yield from self._link_checked(url, request.meta["attempt"], None, *failure_kind(failure))
             return
         kind, message = failure_kind(failure)
         if kind == "dns":
-            from crawler.resolver import GovResolver
-
-            host = urlsplit(url).hostname or ""
-            if GovResolver.lookup is not None and GovResolver.lookup.lookup(host).kind == "private":
-                kind, message = "private", GovResolver.lookup.lookup(host).message
+            resolution = GovResolver.lookup.lookup(urlsplit(url).hostname or "") if GovResolver.lookup else None
+            if resolution is not None and resolution.kind == "private":
+                kind, message = "private", resolution.message
         if kind == "offsite":
             # A redirect out of the site: recorded as a link to the other host, not as a failure of the site.
             yield FailureItem(self.site_id, url, kind, message)
@@ -282,7 +282,7 @@ class SiteSpider(scrapy.Spider):
 
     def _want_check(self, url: str) -> None:
         if self.link_check and url not in self.to_check and len(self.to_check) < self.max_link_checks:
-            self.to_check[url] = 0
+            self.to_check[url] = None
 
     def on_idle(self, spider: scrapy.Spider) -> None:
         """When the crawl is done: check link targets the crawl did not fetch, then re-try every failure once.
@@ -297,14 +297,12 @@ class SiteSpider(scrapy.Spider):
             self.check_phase = 1
             for url in list(self.to_check):
                 requests.append(self._check_request(url, attempt=1))
+            # A crawled page that failed had its first try in the crawl.
             for url in list(self.failed_pages)[: self.max_link_checks]:
-                self.to_check.setdefault(url, 1)
                 requests.append(self._check_request(url, attempt=2))
         elif self.check_phase == 1:
             self.check_phase = 2
-            for url, attempts in list(self.to_check.items()):
-                if attempts == -1:  # first try failed: try again
-                    requests.append(self._check_request(url, attempt=2))
+            requests = [self._check_request(url, attempt=2) for url in self.retry]
         if requests:
             for req in requests:
                 self.crawler.engine.crawl(req)
@@ -320,21 +318,15 @@ class SiteSpider(scrapy.Spider):
     def on_checked(self, response: Response) -> Iterable[Any]:
         url = canonical(response.request.url if response.request else response.url)
         status = response.status
-        if status >= 400:
-            yield from self._link_checked(url, status, "http", f"HTTP {status}")
-        else:
-            yield from self._link_checked(url, status, None, "")
+        failed = status >= 400
+        yield from self._link_checked(url, response.meta["attempt"], status, "http" if failed else None,
+                                      f"HTTP {status}" if failed else "")
 
-    def _link_checked(self, url: str, status: int | None, kind: str | None, message: str) -> Iterable[Any]:
-        attempt = 1
-        # attempt numbers: the request meta is not at hand in every path, so count from our own book.
-        prev = self.to_check.get(url, 0)
-        if prev in (-1, 1):
-            attempt = 2
+    def _link_checked(self, url: str, attempt: int, status: int | None, kind: str | None,
+                      message: str) -> Iterable[Any]:
         failed = kind is not None
         if failed and attempt == 1:
-            self.to_check[url] = -1  # re-tried in the next idle phase
+            self.retry.append(url)  # tried again in the next idle phase
             return
-        self.to_check[url] = 2
         yield LinkCheckItem(self.site_id, url, status, kind, message, attempts=attempt,
                             confirmed=failed and attempt == 2)
