@@ -14,6 +14,7 @@ trailing slash are ignored, so ``/zfxxgkzn/`` and ``/zfxxgkzn/index.shtml`` are 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -64,6 +65,7 @@ def label(link: LinkArtifact) -> str:
     return squash(link.anchor) or squash(link.image_alt)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def canonical(url: str) -> str:
     """A comparison key for a URL: host (lower case) + path without the index file and trailing slash + query."""
     try:
@@ -123,16 +125,35 @@ def name_rank(
     return best
 
 
+class _SiteIndex:
+    """A site's pages and links by canonical URL, built once: the checks ask for them thousands of times."""
+
+    def __init__(self, site: SiteArtifacts):
+        self.pages: dict[str, PageArtifact] = {}
+        for page in site.pages:
+            for url in (page.url, page.final_url):
+                if url:
+                    self.pages.setdefault(canonical(url), page)
+        self.links: dict[str, list[tuple[int, LinkArtifact]]] = {}
+        for i, link in enumerate(site.links):
+            self.links.setdefault(canonical(link.source_url), []).append((i, link))
+
+
+_last_index: list = [None, None]  # [site, its index]: the site being inspected (checks run one site at a time)
+
+
+def _index(site: SiteArtifacts) -> _SiteIndex:
+    if _last_index[0] is not site:
+        _last_index[:] = [site, _SiteIndex(site)]
+    return _last_index[1]
+
+
 def page_of(site: SiteArtifacts, url: str) -> PageArtifact | None:
     """The stored page at `url` (asked-for or final URL, compared canonically)."""
     page = site.page(url)
     if page is not None:
         return page
-    key = canonical(url)
-    for page in site.pages:
-        if canonical(page.url) == key or (page.final_url and canonical(page.final_url) == key):
-            return page
-    return None
+    return _index(site).pages.get(canonical(url))
 
 
 def links_of(site: SiteArtifacts, page_url: str) -> tuple[LinkArtifact, ...]:
@@ -143,7 +164,8 @@ def links_of(site: SiteArtifacts, page_url: str) -> tuple[LinkArtifact, ...]:
         keys.add(canonical(page.url))
         if page.final_url:
             keys.add(canonical(page.final_url))
-    return tuple(link for link in site.links if canonical(link.source_url) in keys)
+    found = _index(site).links
+    return tuple(link for _, link in sorted(item for key in keys for item in found.get(key, ())))
 
 
 def _ranked(
