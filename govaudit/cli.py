@@ -200,7 +200,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from govaudit import pipeline
-    from store.models import Run
 
     out = Path(args.out)
     if args.run is not None and args.resume:
@@ -217,16 +216,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"重新检查已保存的抓取 {run_id}（不访问网络）", file=sys.stderr)
     else:
         assert config is not None and sites is not None
-        resume_id = None
-        with store.session() as s:
-            q = select(Run).where(Run.status == "interrupted").order_by(Run.id.desc())
-            candidate = s.scalars(q).first()
-            # Re-running the same command resumes an interrupted run of the same sites and date.
-            if candidate is not None and (args.resume or (
-                    sorted(candidate.site_ids) == sorted(x.id for x in sites)
-                    and (args.as_of is None or candidate.as_of == args.as_of)
-                    and candidate.config.get("sites") == config.snapshot()["sites"])):
-                resume_id = candidate.id
+        resume_id = pipeline.resumable_run(store, config, [x.id for x in sites], as_of=args.as_of,
+                                           any_run=args.resume)
         if args.resume and resume_id is None:
             raise UsageError("没有可继续的中断检查")
         if resume_id is not None:

@@ -62,6 +62,20 @@ def start_run(store: Store, config: Config, site_ids: list[str], *, as_of: dt.da
         return run.id
 
 
+def resumable_run(store: Store, config: Config, site_ids: list[str], *, as_of: dt.date | None,
+                  any_run: bool = False) -> int | None:
+    """The newest interrupted run to continue: any (--resume), or one of the same sites, date and configuration
+    (re-running the same command resumes it)."""
+    with store.session() as s:
+        candidate = s.scalars(select(Run).where(Run.status == "interrupted").order_by(Run.id.desc())).first()
+        if candidate is None:
+            return None
+        same = (sorted(candidate.site_ids) == sorted(site_ids)
+                and (as_of is None or candidate.as_of == as_of)
+                and candidate.config.get("sites") == config.snapshot()["sites"])
+        return candidate.id if any_run or same else None
+
+
 def claim_run(store: Store, run_id: int) -> None:
     """Take over an interrupted run (resume): it is ours and running again."""
     with store.session() as s:
