@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from types import MappingProxyType
 
 from inspections.readings import cn_year_digits, deadline_of, judge_yearly
 from inspections.artifacts import ListEntry, SiteArtifacts

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from types import MappingProxyType
 
 from extract.html import parse_tree
 from inspections.artifacts import LinkArtifact, PageArtifact, SiteArtifacts
