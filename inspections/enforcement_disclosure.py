@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 
 from inspections.readings import cn_year_digits, deadline_of, judge_yearly
+from govconfig.judge import exceeded
 from inspections.artifacts import ListEntry, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 from inspections.readings import Readings
@@ -159,7 +160,7 @@ def _judge_decisions(
             "距检查日工作日数": age,
             "时限（工作日）": limit,
         }
-        if age > limit:
+        if exceeded(age, limit):
             out.append(
                 META.finding(
                     Severity.FAIL,

@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from govconfig.judge import exceeded
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 from inspections.readings import Readings
@@ -186,7 +187,7 @@ def check(
         state = row.content.state
         if row.age is not None:
             warn_from = row.window - warn_band
-            if row.age > row.window:
+            if exceeded(row.age, row.window):
                 findings.append(
                     META.finding(
                         Severity.FAIL,

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from govconfig.judge import reached
 from extract.dates import parse_date
 from extract.html import parse_page
 from inspections.artifacts import SiteArtifacts
@@ -114,7 +115,7 @@ def check(
                 "时限": limit_days, "依据": source}
     lead = "首页最近一次更新为" if source == "首页" else "首页为栏目导航入口，其二级栏目最近一次更新为"
     # “监测2周，首页无信息更新”: fresh only when the newest item is newer than as_of − 14 days.
-    if age >= limit_days:
+    if reached(age, limit_days):
         over = "超过" if age > limit_days else "已满"
         yield META.finding(
             Severity.VETO,

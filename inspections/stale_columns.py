@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from govconfig.judge import reached, warned
 from inspections.artifacts import ColumnArtifact, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 from inspections.columns import class_name, classify, cn_date, cn_period
@@ -96,9 +97,8 @@ def _judge(col: ColumnArtifact, *, as_of: dt.date, limits: Mapping[str, int], wa
     if newest is None:
         # Entries, none dated: “未注明信息发布时间的视为不更新”, unless the real list was never drawn.
         return judged("shell" if col.js_shell else "undated")
-    band = max(0, min(int(warn_band.get(cls, 0)), limit - 1))
     # Fresh when the newest entry is newer than as_of − limit (the 2-week rule reads “2周内无更新”).
-    state = "late" if age >= limit else "warn" if age >= limit - band and band else "ok"
+    state = "late" if reached(age, limit) else "warn" if warned(age, limit, warn_band.get(cls, 0)) else "ok"
     if col.js_shell and state != "ok":
         # What was seen is old, but the script-drawn part of the list may hold newer items.
         return judged("shell")
@@ -173,7 +173,7 @@ def check(
                 evidence=j.row(),
             )
 
-    if len(key_late) >= veto_key_stale:
+    if reached(len(key_late), veto_key_stale):
         yield META.finding(
             Severity.VETO,
             f"动态、要闻类和通知公告、政策文件类栏目共{len(key_late)}个未按时更新（{_names(key_late)}），"
@@ -181,14 +181,14 @@ def check(
             url="",  # about the site as a whole; each late column has its own finding with its URL
             evidence={"栏目": [j.row() for j in key_late]},
         )
-    if len(late) >= veto_long_unupdated:
+    if reached(len(late), veto_long_unupdated):
         yield META.finding(
             Severity.VETO,
             f"共有{len(late)}个栏目应更新但长期未更新，达到{veto_long_unupdated}个的单项否决线。",
             url="",  # about the site as a whole; each late column has its own finding with its URL
             evidence={"栏目": [j.row() for j in late]},
         )
-    elif len(late) >= warn_long_unupdated:
+    elif reached(len(late), warn_long_unupdated):
         # 开普云 early warning: 超过6个栏目不更新.
         yield META.finding(
             Severity.WARN,
@@ -196,7 +196,7 @@ def check(
             url="",  # about the site as a whole; each late column has its own finding with its URL
             evidence={"栏目": [j.row() for j in late]},
         )
-    if len(blank) >= veto_blank:
+    if reached(len(blank), veto_blank):
         yield META.finding(
             Severity.VETO,
             f"共有{len(blank)}个空白栏目（{_names(blank)}），达到{veto_blank}个的单项否决线。",

@@ -21,6 +21,8 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from govconfig.judge import exceeded, options_of, reached, scoring_values, warned
+
 from . import texts
 from .layouts import BADGE_PATH, CSS_PATH, LAYOUTS, Layout, e, footer_html, footer_script
 from .model import (AS_OF, DIRECTORY_HEADERS, FIELDS, GONE_HOST, SEED, SITES, ZONE, ColumnSpec, SectionSpec,
@@ -560,32 +562,47 @@ CHECK_IDS = ["site-unreachable", "homepage-stale", "stale-columns", "disclosure-
              "standardization-topic", "normative-documents", "ipv6-support", "enforcement-disclosure",
              "execution-disclosure", "broken-links", "site-markings"]
 
-RULES = {
-    "urls": "URLs are written without a port: compare scheme-less host + path (+ query), or call "
-            "simweb.truth.load(http_port=...) to get them with the port.",
-    "homepage-stale": "fail when the newest dated item on the home page is older than 14 days (as_of - 14).",
-    "stale-columns": "classes by column name: 动态/要闻 14 d, 通知公告/政策文件/规范性文件 180 d, 人事信息/规划计划 365 d; "
-                     "other columns (制度, 年报, 财政预决算, 执行公开, 行政执法, 专题领域) 365 d (德安 default); section "
-                     "pages (政务动态, 政府信息公开 ...) preview their children's newest rows and are judged like columns. "
-                     "fail (veto) at >=5 stale 动态+通知 columns, >=10 long-unupdated or >=5 blank; below that any "
-                     "stale or blank column is a deduction (fail). warn: only columns within 30 days of a limit >=180 d.",
-    "annual-report": "the previous year's (2020) 政府信息公开工作年度报告 must be in the 年报 list.",
-    "standardization-topic": "county portals only (others: not_tested); all 26 fields with a 标准目录 table each.",
-    "normative-documents": "every 规范性文件 shows 文号, 成文/发布日期 and 有效性 (in the list row or on the "
-                           "article's metadata table).",
-    "ipv6-support": "municipal/county: AAAA + same home page over IPv6, else fail; departments without AAAA: warn "
-                    "(reported without points).",
-    "enforcement-disclosure": "newest 行政许可 and 行政处罚 within 7 working days of as_of; 2020 行政执法统计年报 present.",
-    "execution-disclosure": "every 执行公开 column updated within 180 days; warn from day 160.",
-    "broken-links": "urls = pages carrying the broken link (targets = the broken targets).",
-    "site-markings": "网站标识码, ICP备案号, 公网安备号, 党政机关标识 in the home-page footer; a footer written by script "
-                     "is not_tested from static HTML (pass when rendered).",
-    "counts": "pages = distinct HTML URLs answering 200 reachable from the home page through a/area/iframe/frame "
-              "links inside the host, JS-drawn list links included (pages_static: without running scripts); "
-              "list_entries = dated rows on every column list page (pagination included) and section page, "
-              "home page and JS-drawn rows excluded (home_entries, js_entries).",
-    "unreachable": "a site that cannot be reached: site-unreachable fail, every other check not_tested.",
-}
+SCORING = scoring_values()  # config/scoring.yaml: the values the checks apply, read from the same file
+
+
+def _rules() -> dict[str, str]:
+    """How the ground truth is judged, worded from the values of config/scoring.yaml."""
+    home, stale = options_of(SCORING, "homepage-stale"), options_of(SCORING, "stale-columns")
+    limits, bands = stale["limits"], stale["warn_band"]
+    execution = options_of(SCORING, "execution-disclosure")
+    enforcement = options_of(SCORING, "enforcement-disclosure")
+    return {
+        "urls": "URLs are written without a port: compare scheme-less host + path (+ query), or call "
+                "simweb.truth.load(http_port=...) to get them with the port.",
+        "homepage-stale": f"fail when the newest dated item on the home page is {home['limit_days']} days old or "
+                          f"more (govconfig.judge.reached).",
+        "stale-columns": f"classes by column name: 动态/要闻 {limits['news']} d, 通知公告/政策文件/规范性文件 "
+                         f"{limits['notice']} d, 人事信息/规划计划 {limits['personnel']} d; other columns (制度, 年报, "
+                         f"财政预决算, 执行公开, 行政执法, 专题领域) {limits['other']} d (德安 default); section pages "
+                         "(政务动态, 政府信息公开 ...) preview their children's newest rows and are judged like columns. "
+                         "late when the age reaches the limit (govconfig.judge.reached). fail (veto) at "
+                         f">={stale['veto_key_stale']} stale 动态+通知 columns, >={stale['veto_long_unupdated']} stale "
+                         f"columns or >={stale['veto_blank']} blank; below that any stale or blank column is a "
+                         f"deduction (fail). warn: within the band before a limit ({bands}, govconfig.judge.warned).",
+        "annual-report": "the previous year's (2020) 政府信息公开工作年度报告 must be in the 年报 list.",
+        "standardization-topic": "county portals only (others: not_tested); all 26 fields with a 标准目录 table each.",
+        "normative-documents": "every 规范性文件 shows 文号, 成文/发布日期 and 有效性 (in the list row or on the "
+                               "article's metadata table).",
+        "ipv6-support": "municipal/county: AAAA + same home page over IPv6, else fail; departments without AAAA: "
+                        "warn (reported without points).",
+        "enforcement-disclosure": f"newest 行政许可 and 行政处罚 within {enforcement['limit_workdays']} working days "
+                                  "of as_of (govconfig.judge.exceeded); 2020 行政执法统计年报 present.",
+        "execution-disclosure": f"every 执行公开 column updated within {execution['window_days']} days "
+                                f"(govconfig.judge.exceeded); warn from day {execution['warn_days']}.",
+        "broken-links": "urls = pages carrying the broken link (targets = the broken targets).",
+        "site-markings": "网站标识码, ICP备案号, 公网安备号, 党政机关标识 in the home-page footer; a footer written by "
+                         "script is not_tested from static HTML (pass when rendered).",
+        "counts": "pages = distinct HTML URLs answering 200 reachable from the home page through a/area/iframe/frame "
+                  "links inside the host, JS-drawn list links included (pages_static: without running scripts); "
+                  "list_entries = dated rows on every column list page (pagination included) and section page, "
+                  "home page and JS-drawn rows excluded (home_entries, js_entries).",
+        "unreachable": "a site that cannot be reached: site-unreachable fail, every other check not_tested.",
+    }
 
 
 def _workdays_between(start: dt.date, end: dt.date) -> int:
@@ -620,6 +637,11 @@ class _Judged:
         return self
 
 
+def opts(check_id: str) -> dict:
+    """The options of one check in config/scoring.yaml: the ground truth is judged with the checks' values."""
+    return options_of(SCORING, check_id)
+
+
 def truth_for(g: GenSite) -> dict:
     s = g.site
     url = g.url
@@ -645,13 +667,14 @@ def truth_for(g: GenSite) -> dict:
     # homepage-stale
     newest_home = max(d for _, _, d, _ in g.home_rows)
     age = (AS_OF - newest_home).days
-    if age > 14:
+    if reached(age, opts("homepage-stale")["limit_days"]):
         put("homepage-stale", "fail", f"首页最新信息 {newest_home}（{age} 天前）", [home])
     else:
         put("homepage-stale", "pass")
 
-    # stale-columns
-    from .model import EARLY_WARNING_DAYS, LIMITS
+    # stale-columns: the limits, bands and veto lines of config/scoring.yaml, the comparisons of govconfig.judge
+    stale_opts = opts("stale-columns")
+    limits, bands = stale_opts["limits"], stale_opts["warn_band"]
     stale, blank, warn = [], [], []
     judged = []  # (name, path, entries, class)
     for col in g.columns.values():
@@ -668,14 +691,15 @@ def truth_for(g: GenSite) -> dict:
         if klass is None:
             continue
         age = (AS_OF - max(en.date for en in entries)).days
-        limit = LIMITS[klass]
-        if age > limit:
+        limit = limits[klass]
+        if reached(age, limit):
             stale.append((col, klass, age))
-        elif limit >= 180 and age >= limit - EARLY_WARNING_DAYS:
+        elif warned(age, limit, bands.get(klass, 0)):
             warn.append((col, klass, age))
     if stale or blank:
         dn = sum(1 for _, k, _ in stale if k in ("news", "notice"))
-        veto = dn >= 5 or sum(1 for _, k, _ in stale if k in ("personnel", "other")) >= 10 or len(blank) >= 5
+        veto = (reached(dn, stale_opts["veto_key_stale"]) or reached(len(stale), stale_opts["veto_long_unupdated"])
+                or reached(len(blank), stale_opts["veto_blank"]))
         desc = [f"{c.spec.name} {a} 天未更新" for c, _, a in stale] + [f"{c.spec.name} 为空白栏目" for c in blank]
         put("stale-columns", "fail", ("单项否决：" if veto else "") + "；".join(desc),
             [url(c.path) for c, _, _ in stale] + [url(c.path) for c in blank], veto=veto)
@@ -743,7 +767,7 @@ def truth_for(g: GenSite) -> dict:
         col = g.columns[key]
         newest = max(en.date for en in col.entries)
         wd = _workdays_between(newest, AS_OF)
-        if wd > 7:
+        if exceeded(wd, opts("enforcement-disclosure")["limit_workdays"]):
             why.append(f"{col.spec.name}最新一条 {newest}（{wd} 个工作日前）")
             urls.append(url(col.path))
     if 2020 not in s.stats_years:
@@ -756,19 +780,20 @@ def truth_for(g: GenSite) -> dict:
 
     # execution-disclosure
     fails, warns = [], []
+    window, warn_days = opts("execution-disclosure")["window_days"], opts("execution-disclosure")["warn_days"]
     for col in g.columns.values():
         if col.spec.klass != "execution":
             continue
         age = (AS_OF - max(en.date for en in col.entries)).days
-        if age > 180:
+        if exceeded(age, window):
             fails.append((col, age))
-        elif age >= 160:
+        elif age >= window - max(0, window - warn_days):
             warns.append((col, age))
     if fails:
         put("execution-disclosure", "fail", "；".join(f"{c.spec.name} {a} 天未更新" for c, a in fails),
             [url(c.path) for c, _ in fails])
     elif warns:
-        put("execution-disclosure", "warn", "；".join(f"{c.spec.name} {a} 天未更新（临近 180 天）" for c, a in warns),
+        put("execution-disclosure", "warn", "；".join(f"{c.spec.name} {a} 天未更新（临近 {window} 天）" for c, a in warns),
             [url(c.path) for c, _ in warns])
     else:
         put("execution-disclosure", "pass")
@@ -856,7 +881,7 @@ def ground_truth(gens: list[GenSite] | None = None) -> dict:
         "zone": ZONE,
         "version": BUILD_VERSION,
         "check_ids": CHECK_IDS,
-        "rules": RULES,
+        "rules": _rules(),
         "broken_hosts": [GONE_HOST],
         "sites": {g.site.id: site_truth(g) for g in gens},
     }

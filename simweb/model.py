@@ -14,12 +14,8 @@ SEED = "govaudit-simweb-1"
 ZONE = "jj.test"
 GONE_HOST = "gone.jj.test"  # linked from one site, has no DNS record
 
-# Freshness limits the ground truth is judged with (the checks' defaults, 国办秘函〔2019〕19号 + 2015 普查).
-LIMITS = {"news": 14, "notice": 180, "personnel": 365, "other": 365}  # other: 德安 default (应更新长期未更新)
-EARLY_WARNING_DAYS = 30  # a column within 30 days of its limit is in the early-warning band (limits >= 180 only)
-EXECUTION_LIMIT, EXECUTION_WARN_FROM = 180, 160
-HOMEPAGE_LIMIT = 14
-ENFORCEMENT_WORKDAYS = 7
+# The limits the ground truth is judged with are not here: simweb/build.py reads them from config/scoring.yaml
+# (the values the checks apply) and compares with govconfig.judge (the checks' comparisons).
 
 # Column classes: news (动态/要闻), notice (通知公告/政策文件), personnel (人事/规划计划), other (not judged by
 # stale-columns except for blankness), execution (执行公开), enforcement (行政许可/处罚), annual (年报 lists),

@@ -84,6 +84,30 @@ def test_committed_ground_truth_is_current(web_dir):
     assert (web_dir / "ground_truth.yaml").read_text(encoding="utf-8") == text
 
 
+def test_ground_truth_is_judged_with_the_values_and_comparisons_of_the_checks(monkeypatch):
+    """The oracle reads config/scoring.yaml (no limits of its own) and compares with govconfig.judge, as the
+    checks do: a changed limit in the file changes the expected verdicts."""
+    import copy
+
+    from govconfig import judge
+    from inspections import execution_disclosure, homepage_stale, stale_columns
+    from simweb import build as build_mod
+
+    assert build_mod.reached is judge.reached is stale_columns.reached is homepage_stale.reached
+    assert build_mod.exceeded is judge.exceeded is execution_disclosure.exceeded
+    assert build_mod.SCORING == judge.scoring_values()
+    before = build_mod.ground_truth()["sites"]
+    values = copy.deepcopy(build_mod.SCORING)
+    values["checks"]["homepage-stale"]["options"]["limit_days"] = 0  # every home page is late
+    values["checks"]["stale-columns"]["options"]["limits"]["notice"] = 400
+    monkeypatch.setattr(build_mod, "SCORING", values)
+    after = build_mod.ground_truth()["sites"]
+    home = {sid: (before[sid]["checks"]["homepage-stale"]["status"], after[sid]["checks"]["homepage-stale"]["status"])
+            for sid in before if before[sid]["checks"]["homepage-stale"]["status"] != "not_tested"}
+    assert any(b == "pass" and a == "fail" for b, a in home.values()), home
+    assert "通知公告/政策文件/规范性文件 400 d" in build_mod.ground_truth()["rules"]["stale-columns"]
+
+
 def test_page_counts_are_exact(web_dir, truth):
     for sid, site in truth["sites"].items():
         if site["pages"] == 0:
