@@ -139,6 +139,7 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
     sites = [{"id": site.id, "url": site.url, "level": site.level, "hosts": list(site.hosts),
               "limits": site.as_dict()["limits"]} for site in config.sites if site.id in wanted]
     d = config.defaults
+    # Defaults here; each site's own probe_count / probe_interval_s / probe_timeout_s (its limits) win per site.
     options: dict[str, Any] = {
         "availability": {"probe_count": d.probe_count, "probe_interval_s": d.probe_interval_s,
                          "timeout_s": d.probe_timeout_s},
@@ -149,7 +150,8 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
     nameservers = [format_nameserver(ip, port) for ip, port in config.network.nameservers]
     with ThreadPoolExecutor(max_workers=8) as pool:
         # Scrapy does not verify certificates: every https site gets a verifying TLS handshake of its own.
-        tls_checks = [(site["id"], pool.submit(certificate_probe, site["url"], config, d.probe_timeout_s))
+        tls_checks = [(site["id"], pool.submit(certificate_probe, site["url"], config,
+                                               site["limits"]["probe_timeout_s"]))
                       for site in sites if site["url"].startswith("https://")]
         environment, records = _probe_sites(run_probes, sites, nameservers, config.network.allow_private,
                                             options, progress)

@@ -54,6 +54,17 @@ def merge_options(options: dict | None) -> dict:
     return out
 
 
+# sites.yaml per-site limits → availability probe options.
+SITE_AVAILABILITY = {"probe_count": "probe_count", "probe_interval_s": "probe_interval_s", "timeout_s": "probe_timeout_s"}
+
+
+def availability_options(site: dict, opts: dict) -> dict:
+    """The run's availability options with the site's own ``probe_count``, ``probe_interval_s`` and
+    ``probe_timeout_s`` (sites.yaml ``limits``, per site over ``defaults``) over them."""
+    limits = site.get("limits") or {}
+    return {**opts["availability"], **{k: limits[src] for k, src in SITE_AVAILABILITY.items() if src in limits}}
+
+
 async def probe_site(site: dict, *, resolver: Resolver, env: dict, opts: dict, limiter: Limiter,
                      sem: asyncio.Semaphore | None = None) -> list[ProbeRecord]:
     site_id, url = site["id"], site["url"]
@@ -62,7 +73,7 @@ async def probe_site(site: dict, *, resolver: Resolver, env: dict, opts: dict, l
     records: list[ProbeRecord] = []
     tasks = []
     if "availability" in kinds:
-        av = opts["availability"]
+        av = availability_options(site, opts)
         tasks.append(probe_availability(site_id, url, resolver=resolver, probe_count=int(av["probe_count"]),
                                         probe_interval_s=float(av["probe_interval_s"]),
                                         timeout_s=float(av["timeout_s"]), limiter=limiter))
