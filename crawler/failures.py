@@ -19,6 +19,7 @@ from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.middlewares import OffsiteHostError
+from netkit.errors import fetch_error
 
 try:  # Scrapy >= 2.14
     from scrapy.exceptions import (
@@ -77,20 +78,20 @@ def failure_kind(failure: Any) -> tuple[str, str]:
         return "offsite", text
     if isinstance(exc, IgnoreRequest):
         if "robots" in lower:
-            return "robots", "robots.txt 禁止抓取"
+            return "robots", fetch_error("robots")
         if "redirect" in lower:
             return "redirect", f"重定向次数过多（循环或过长的跳转链）：{text}"
         if "maxsize" in lower or "max size" in lower:
             return "too_large", f"响应超过大小上限（解压后）：{text}"
         return "ignored", text
     if any_of(DNSLookupError, CannotResolveHostError) or "dns lookup failed" in lower:
-        return "dns", f"域名解析失败：{text}"
+        return "dns", f"{fetch_error('dns')}：{text}"
     if any(_is_tls(e) for e in chain):
         return "tls", f"TLS 握手失败：{detail}"
     if any_of(TxTimeoutError, TCPTimedOutError, DownloadTimeoutError, TimeoutError):
-        return "timeout", f"请求超时：{text}"
+        return "timeout", f"{fetch_error('timeout')}：{text}"
     if any_of(TxConnectionRefusedError, DownloadConnectionRefusedError, ConnectionRefusedError):
-        return "refused", "连接被拒绝"
+        return "refused", fetch_error("refused")
     if any_of(DownloadCancelledError) or "maxsize" in lower or "max size" in lower:
         # Scrapy cancels a download when the body passes DOWNLOAD_MAXSIZE (announced or received).
         return "too_large", f"响应超过大小上限，已中止下载：{text}"

@@ -18,7 +18,8 @@ from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from twisted.internet.base import ReactorBase
 from zope.interface import implementer
 
-from probes.resolve import Resolver, format_server
+from netkit.errors import dns_error
+from netkit.dns import Resolver, format_server
 
 
 @dataclass
@@ -28,18 +29,10 @@ class Resolution:
     message: str = ""
 
 
-KIND_MESSAGES = {
-    "nxdomain": "域名不存在（NXDOMAIN）",
-    "servfail": "名称服务器解析失败（SERVFAIL）",
-    "refused": "名称服务器拒绝查询（REFUSED）",
-    "timeout": "名称服务器无应答",
-    "noanswer": "没有 A/AAAA 记录",
-    "error": "域名解析出错",
-}
 
 
 class DnsLookup:
-    """Blocking A+AAAA lookups for the crawl, cached, over probes.resolve.Resolver (the one DNS client)."""
+    """Blocking A+AAAA lookups for the crawl, cached, over netkit.dns.Resolver (the one DNS client)."""
 
     def __init__(self, nameservers: Sequence[tuple[str, int]], allow_private: bool, timeout: float = 5.0):
         specs = [format_server(ip, port) for ip, port in nameservers]
@@ -63,7 +56,7 @@ class DnsLookup:
             # Report the most telling failure: NXDOMAIN beats a plain empty answer.
             order = ("nxdomain", "servfail", "refused", "timeout", "error", "noanswer")
             kind = min((r.kind for r in answers), key=lambda k: order.index(k) if k in order else len(order))
-            res = Resolution([], kind, f"{KIND_MESSAGES.get(kind, kind)}：{host}")
+            res = Resolution([], kind, f"{dns_error(kind, 'A/AAAA')}：{host}")
         with self._lock:
             self._cache[host] = res
         return res

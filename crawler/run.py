@@ -23,7 +23,7 @@ from crawler import pipelines
 from crawler import settings as base_settings
 from crawler.resolver import DnsLookup, GovResolver
 from crawler.spiders.site import SiteSpider, canonical
-from govaudit.config import config_from_snapshot
+from govconfig.sites import config_from_snapshot
 from store.db import Store
 from store.models import Link, Page, Run, RunSite, utcnow
 

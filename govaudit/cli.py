@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 
-from govaudit.config import ConfigError, load_config
+from govconfig.sites import ConfigError, load_config
 
 DEFAULT_CONFIG = "config/sites.yaml"
 TRIGGERS = ("manual", "scheduled", "recheck")
@@ -156,21 +154,17 @@ def _open_store(db: str | None) -> Any:
 
 
 def _resolve_run(store: Any, ref: str | None) -> int:
-    from store.models import Run
+    from govaudit import pipeline
 
-    with store.session() as s:
+    try:
+        rid = pipeline.resolve_run(store, ref)
+    except ValueError:
+        raise UsageError(f"--run 应为检查编号或 latest，而不是 {ref!r}") from None
+    if rid is None:
         if ref in (None, "latest"):
-            rid = s.scalar(select(func.max(Run.id)))
-            if rid is None:
-                raise UsageError("数据库中还没有任何检查记录")
-            return int(rid)
-        try:
-            rid = int(ref)
-        except ValueError:
-            raise UsageError(f"--run 应为检查编号或 latest，而不是 {ref!r}") from None
-        if s.get(Run, rid) is None:
-            raise UsageError(f"没有编号为 {rid} 的检查（用 govaudit runs 查看）")
-        return rid
+            raise UsageError("数据库中还没有任何检查记录")
+        raise UsageError(f"没有编号为 {ref} 的检查（用 govaudit runs 查看）")
+    return rid
 
 
 def cmd_sites(args: argparse.Namespace) -> int:
@@ -260,29 +254,14 @@ def _write_reports(results: dict[str, Any], out: Path, previous: str | None, sto
         return
     from govaudit import pipeline
 
-    prev = None
-    if previous:
-        try:
-            prev = json.loads(Path(previous).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"无法读取上次结果 {previous}：{exc}") from None
-    else:
-        prev = pipeline.previous_results(store, results["run"]["id"], [s["id"] for s in results["sites"]])
-        if prev is not None:
-            print(f"与第 {prev['run']['id']} 次检查的结果对比，生成复查情况（recheck.html）", file=sys.stderr)
-    paths = write_reports(results, out, previous=prev, add_workdays=_notice_workdays)
-    print(f"已写出报告 {len(paths)} 个文件到 {out}/", file=sys.stderr)
-
-
-def _notice_workdays(start: dt.date, days: int) -> dt.date:
-    """整改时限 in working days on the official holiday calendar; weekends only where the calendar ends."""
-    from inspections.workdays import CalendarUnknown, add_working_days
-    from reports.render import add_weekdays
-
     try:
-        return add_working_days(start, days)
-    except CalendarUnknown:
-        return add_weekdays(start, days)
+        prev = pipeline.recheck_baseline(store, results, previous)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"无法读取上次结果 {previous}：{exc}") from None
+    if prev is not None and not previous:
+        print(f"与第 {prev['run']['id']} 次检查的结果对比，生成复查情况（recheck.html）", file=sys.stderr)
+    paths = write_reports(results, out, previous=prev, add_workdays=pipeline.notice_workdays)
+    print(f"已写出报告 {len(paths)} 个文件到 {out}/", file=sys.stderr)
 
 
 def _summary(results: dict[str, Any]) -> None:
@@ -294,19 +273,16 @@ def _summary(results: dict[str, Any]) -> None:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from govaudit import pipeline
-    from store.models import Page, Run
 
     store = _open_store(args.db)
     pipeline.mark_interrupted(store)
     labels = {"complete": "完成", "interrupted": "中断（未完成）", "running": "进行中", "failed": "失败"}
-    with store.session() as s:
-        runs = s.scalars(select(Run).order_by(Run.id)).all()
-        if not runs:
-            print("（还没有检查记录）")
-        for run in runs:
-            pages = s.scalar(select(func.count(Page.id)).where(Page.run_id == run.id))
-            print(f"{run.id:>4}  {run.started:%Y-%m-%d %H:%M}  基准日 {run.as_of}  {len(run.site_ids):>3} 个网站 "
-                  f"{pages:>6} 页  {labels.get(run.status, run.status)}  {run.trigger}")
+    runs = pipeline.run_listing(store)
+    if not runs:
+        print("（还没有检查记录）")
+    for run in runs:
+        print(f"{run['id']:>4}  {run['started']:%Y-%m-%d %H:%M}  基准日 {run['as_of']}  {run['sites']:>3} 个网站 "
+              f"{run['pages']:>6} 页  {labels.get(run['status'], run['status'])}  {run['trigger']}")
     return 0
 
 

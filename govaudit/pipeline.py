@@ -17,13 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from crawler.settings import TOOL_VERSION
-from govaudit.config import Config, config_from_snapshot, format_nameserver
+from govconfig.sites import Config, config_from_snapshot, format_nameserver
 from store.db import Store
 from store.loader import load_site_artifacts
-from store.models import CheckResult, ProbeRow, Run, RunSite, SiteResult, utcnow
+from store import runs
+from store.models import Run, RunSite, utcnow
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -160,14 +161,7 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
         run = s.get(Run, run_id)
         assert run is not None
         run.environment = {**(run.environment or {}), **environment}
-        s.execute(delete(ProbeRow).where(ProbeRow.run_id == run_id))
-        for r in records:
-            s.add(ProbeRow(run_id=run_id, site_id=r.site_id, kind=r.kind, target=r.target, at=r.at, ok=r.ok,
-                           duration_ms=r.duration_ms, data=r.data))
-        for sid, data in tls_rows:
-            at = data.pop("at")
-            s.add(ProbeRow(run_id=run_id, site_id=sid, kind="tls", target=data["url"], at=at, ok=data["ok"],
-                           duration_ms=data.get("elapsed_ms"), data=data))
+        runs.replace_probes(s, run_id, records, tls_rows)
     if progress:
         progress({"event": "probes_done", "count": len(records) + len(tls_rows)})
 
@@ -252,16 +246,7 @@ def crawl_and_probe(store: Store, run_id: int, *, progress: ProgressFn | None = 
     return code
 
 
-def probe_window(session: Any, run: Run, site_id: str, days: int) -> list[int]:
-    """Earlier runs whose probes of this site fall inside the availability window (国办秘函〔2019〕19号 monitors
-    a site for a week): scheduled runs accumulate probes, so the 5 % rule is held over all of them."""
-    since = run.started - dt.timedelta(days=days)
-    ids = []
-    for other in session.scalars(select(Run).where(Run.id != run.id, Run.started >= since,
-                                                   Run.started <= run.started)):
-        if site_id in (other.site_ids or []):
-            ids.append(other.id)
-    return ids
+probe_window = runs.probe_window  # the name callers used before the query moved to store/
 
 
 def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site_ids: list[str] | None = None,
@@ -285,17 +270,7 @@ def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site
             artifacts = load_site_artifacts(s, run_id, sid, probe_runs=probe_window(s, run, sid, window))
             sites.append(inspect_site(artifacts, as_of=judge_date, scoring=scoring))
         if save:
-            s.execute(delete(CheckResult).where(CheckResult.run_id == run_id, CheckResult.site_id.in_(ids),
-                                                CheckResult.as_of == judge_date))
-            s.execute(delete(SiteResult).where(SiteResult.run_id == run_id, SiteResult.site_id.in_(ids),
-                                               SiteResult.as_of == judge_date))
-            for site in sites:
-                s.add(SiteResult(run_id=run_id, site_id=site["id"], as_of=judge_date, score=site["score"],
-                                 verdict=site["verdict"], data=json.loads(json.dumps(site, default=str))))
-                for c in site["checks"]:
-                    s.add(CheckResult(run_id=run_id, site_id=site["id"], as_of=judge_date, check_id=c["id"],
-                                      status=c["status"], points_lost=c["points_lost"], veto=c["veto"],
-                                      findings=c["findings"]))
+            runs.save_judgement(s, run_id, ids, judge_date, sites)
         info = run_info(run, judge_date)
     return {"run": info, "sites": sites}
 
@@ -313,22 +288,48 @@ def run_info(run: Run, judge_date: dt.date) -> dict[str, Any]:
 def previous_results(store: Store, run_id: int, site_ids: list[str]) -> dict[str, Any] | None:
     """The latest earlier judgement of each of these sites (any earlier run), shaped like results.json, for the
     re-check comparison (已整改 / 未整改). None when no site was judged before."""
-    sites = []
-    latest_run: Run | None = None
     with store.session() as s:
-        for sid in site_ids:
-            row = s.scalars(select(SiteResult).where(SiteResult.site_id == sid, SiteResult.run_id < run_id)
-                            .order_by(SiteResult.run_id.desc(), SiteResult.judged_at.desc())).first()
-            if row is None:
-                continue
-            sites.append(row.data)
-            run = s.get(Run, row.run_id)
-            if run is not None and (latest_run is None or run.id > latest_run.id):
-                latest_run = run
-                latest_as_of = row.as_of
-        if not sites or latest_run is None:
+        sites, latest_run, latest_as_of = runs.previous_judgement(s, run_id, site_ids)
+        if not sites or latest_run is None or latest_as_of is None:
             return None
         return {"run": run_info(latest_run, latest_as_of), "sites": sites}
+
+
+def resolve_run(store: Store, ref: str | None) -> int | None:
+    """The run meant by ``--run`` (an id or ``latest``): its id, None when there is none; ValueError for text
+    that is no run reference."""
+    with store.session() as s:
+        if ref in (None, "latest"):
+            return runs.latest_run_id(s)
+        rid = int(ref)
+        return rid if runs.run_exists(s, rid) else None
+
+
+def run_listing(store: Store) -> list[dict[str, Any]]:
+    """The runs for ``govaudit runs``, oldest first."""
+    with store.session() as s:
+        return [{"id": run.id, "started": run.started, "as_of": run.as_of, "sites": len(run.site_ids),
+                 "pages": pages, "status": run.status, "trigger": run.trigger}
+                for run, pages in runs.run_listing(s)]
+
+
+def notice_workdays(start: dt.date, days: int) -> dt.date:
+    """整改时限 in working days on the official holiday calendar; weekends only where the calendar ends."""
+    from inspections.workdays import CalendarUnknown, add_working_days
+    from reports.render import add_weekdays
+
+    try:
+        return add_working_days(start, days)
+    except CalendarUnknown:
+        return add_weekdays(start, days)
+
+
+def recheck_baseline(store: Store, results: dict[str, Any], previous: str | Path | None) -> dict[str, Any] | None:
+    """What a re-check compares with: the results.json given (``--previous``), else the latest earlier judgement
+    of the same sites in the store (None: a first inspection). OSError/ValueError for an unreadable file."""
+    if previous:
+        return json.loads(Path(previous).read_text(encoding="utf-8"))
+    return previous_results(store, results["run"]["id"], [s["id"] for s in results["sites"]])
 
 
 def write_results(results: dict[str, Any], out_dir: Path) -> Path:

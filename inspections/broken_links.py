@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from netkit.errors import NOT_THE_SITES, fetch_error
 from inspections.artifacts import LinkArtifact, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 
@@ -28,30 +29,17 @@ META = Meta(
     task="",
 )
 
-# Failures that say nothing about the site: our network, or a fetch we chose not to make.
-NOT_COUNTED = frozenset({"ours", "too_large", "robots", "private", "skipped", "offsite", "scheme"})
-
-ERROR_NAMES = {
-    "dns": "域名无法解析",
-    "timeout": "访问超时",
-    "refused": "连接被拒绝",
-    "reset": "连接被重置",
-    "tls": "安全连接（证书）错误",
-    "http": "服务器返回错误",
-}
-
-
 def _failure(link: LinkArtifact) -> str | None:
     """The failure in words, or None when the link works, was never tried, or failed on our side."""
     if link.status is not None and link.status < 400:
         return None
-    if link.error_kind in NOT_COUNTED:
+    if link.error_kind in NOT_THE_SITES:
         return None
     if link.status is not None:
         return f"HTTP {link.status}"
     if link.error_kind is None:
         return None  # never tried
-    return ERROR_NAMES.get(link.error_kind, link.error_kind)
+    return fetch_error(link.error_kind)
 
 
 def _anchor(link: LinkArtifact) -> str:

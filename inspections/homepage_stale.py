@@ -15,13 +15,12 @@ Options: limit_days (veto), warn_days (early warning), portal_entries.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 from govconfig.judge import reached
 from extract.dates import parse_date
 from extract.html import parse_page
+from netkit.urls import url_key
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 from inspections.readings import Readings
@@ -38,16 +37,6 @@ META = Meta(
     category="信息更新",
     task="",
 )
-
-_INDEX_RE = re.compile(r"/(?:index|default)\.(?:s?html?|jsp|aspx?|php)$", re.I)
-
-
-def _url_key(url: str) -> str:
-    """Compare column URLs without scheme, fragment, index file or trailing slash (/xwzx/ = /xwzx/index.html)."""
-    parts = urlsplit((url or "").strip())
-    path = _INDEX_RE.sub("/", parts.path or "/").rstrip("/")
-    return f"{parts.netloc.lower()}{path}" + (f"?{parts.query}" if parts.query else "")
-
 
 @register(META)
 def check(
@@ -83,8 +72,8 @@ def check(
         targets = {link.target_url for link in site.links_from(home.url)} | {link.url for link in parsed.links}
         if home.final_url != home.url:
             targets |= {link.target_url for link in site.links_from(home.final_url)}
-        keys = {_url_key(t) for t in targets}
-        linked = [c for c in site.columns if _url_key(c.url) in keys or (c.pages and _url_key(c.pages[0]) in keys)]
+        keys = {url_key(t) for t in targets}
+        linked = [c for c in site.columns if url_key(c.url) in keys or (c.pages and url_key(c.pages[0]) in keys)]
         col_dates = [
             (e.date, f"{c.name}：{e.title}")
             for c in linked

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from netkit.errors import dns_error
 from inspections.artifacts import ProbeArtifact, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 
@@ -48,15 +49,6 @@ META = Meta(
 
 PORTAL_LEVELS = ("municipal", "county")
 
-_DNS_KIND = {
-    "nxdomain": "域名不存在（NXDOMAIN）",
-    "servfail": "权威域名服务器解析失败（SERVFAIL）",
-    "timeout": "解析超时，域名服务器无应答",
-    "refused": "域名服务器拒绝查询（REFUSED）",
-    "noanswer": "没有AAAA记录",
-    "private": "AAAA记录指向内网或保留地址",
-    "error": "解析出错",
-}
 
 
 def _pick(site: SiteArtifacts) -> ProbeArtifact:
@@ -133,7 +125,7 @@ def check(site: SiteArtifacts, *, similarity_threshold: float, link_target: floa
     if d.get("a_kind") == "nxdomain" or aaaa_kind == "nxdomain":
         add(fail_sev, f"网站域名{host}不存在（NXDOMAIN），无法通过IPv6访问。", fail_pts)
     elif aaaa_kind != "ok":
-        what = _DNS_KIND.get(aaaa_kind or "error", f"解析失败（{aaaa_kind}）")
+        what = dns_error(aaaa_kind or "error", "AAAA")
         if aaaa_kind == "noanswer":
             add(fail_sev, f"网站域名{host}没有AAAA记录，不支持IPv6访问。", fail_pts)
         else:
@@ -192,7 +184,7 @@ def check(site: SiteArtifacts, *, similarity_threshold: float, link_target: floa
     if ns_probe is None:
         add(Severity.INFO, "没有域名服务器（NS）探测记录，未检查IPv6域名授权体系。")
     elif ns_probe.get("ns_kind") != "ok" or not ns_probe.get("nameservers"):
-        what = _DNS_KIND.get(ns_probe.get("ns_kind") or "error", ns_probe.get("ns_kind"))
+        what = dns_error(ns_probe.get("ns_kind") or "error", "NS")
         add(Severity.WARN, f"无法取得域名{ns_probe.get('zone') or host}的域名服务器（NS）记录：{what}。")
     else:
         nss = ns_probe["nameservers"]
@@ -217,7 +209,7 @@ def check(site: SiteArtifacts, *, similarity_threshold: float, link_target: floa
         a, aaaa = rec.get("a") or {}, rec.get("aaaa") or {}
         if a.get("kind") == "ok" and aaaa.get("kind") != "ok":
             add(Severity.WARN, f"网站域名{rec.get('host')}有IPv4地址但没有可用的AAAA记录"
-                               f"（{_DNS_KIND.get(aaaa.get('kind'), aaaa.get('kind'))}）。", name=rec.get("host"))
+                               f"（{dns_error(aaaa.get('kind') or 'error', 'AAAA')}）。", name=rec.get("host"))
 
     # 7. Timings side by side (the platform's DNS/TCP/首包 delay items), always shown.
     add(Severity.INFO, "IPv6技术明细：地址、端口、状态码、页面大小、内容相似度、内链支持率，以及IPv4与IPv6的"

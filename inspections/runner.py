@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import inspections  # noqa: F401 - imports every check module, so REGISTRY is complete
+from netkit.errors import fetch_error
 from inspections.artifacts import SiteArtifacts
 from inspections.base import REGISTRY, Meta, Outcome, run_inspection
 from inspections.readings import Readings
@@ -85,12 +86,6 @@ def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, A
     }
 
 
-FAILURE_WORDS = {
-    "dns": "首页域名无法解析", "timeout": "首页请求超时", "refused": "首页连接被拒绝", "reset": "首页连接中断",
-    "tls": "首页 TLS 握手失败", "too_large": "首页超过下载大小上限，未读取", "robots": "robots.txt 禁止抓取首页",
-    "private": "首页域名解析到内网地址，按配置拒绝连接", "offsite": "首页跳转到站外主机，未跟随",
-    "redirect": "首页重定向过多或循环",
-}
 
 
 def script_drawn_home(site: SiteArtifacts) -> bool:
@@ -110,7 +105,7 @@ def untested_reason(site: SiteArtifacts) -> str:
     kinds = [f for f in site.failures if f.url == site.home_url]
     if kinds:
         f = kinds[-1]
-        return f"{FAILURE_WORDS.get(f.kind, '首页未能获取')}：{f.message}"[:300]
+        return f"首页{fetch_error(f.kind, '未能获取')}：{f.message}"[:300]
     if site.environment.get("resolvers_ok") is False:
         return f"检查机的域名解析服务不可用：{site.environment.get('resolvers_reason', '')}"
     return "首页未能获取，无法检查。"

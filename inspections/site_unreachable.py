@@ -19,6 +19,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 
+from netkit.errors import fetch_error
 from inspections.artifacts import ProbeArtifact, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 
@@ -32,18 +33,8 @@ META = Meta(
     task="",
 )
 
-KIND_NAMES = {
-    "dns": "域名解析失败",
-    "timeout": "访问超时",
-    "refused": "连接被拒绝",
-    "reset": "连接被重置",
-    "tls": "安全连接（证书）错误",
-    "http": "服务器返回错误",
-    "redirect": "重定向循环或过长",
-    "private": "域名解析到内网地址（按配置拒绝连接）",
-    "slow": "响应超过{limit:g}秒",
-    "other": "其他错误",
-}
+# The fetch error kinds that count against the site (netkit.errors names them); "slow": opened, but too late.
+KINDS = ("dns", "timeout", "refused", "reset", "tls", "http", "redirect", "private", "slow", "other")
 
 
 def _kind(probe: ProbeArtifact, timeout_s: float) -> str | None:
@@ -58,11 +49,11 @@ def _kind(probe: ProbeArtifact, timeout_s: float) -> str | None:
     kind = data.get("error_kind")
     if kind is None and data.get("status"):
         kind = "http"
-    return kind if kind in KIND_NAMES else "other"
+    return kind if kind in KINDS else "other"
 
 
 def _kind_label(kind: str, timeout_s: float) -> str:
-    return KIND_NAMES[kind].format(limit=timeout_s)
+    return f"响应超过{timeout_s:g}秒" if kind == "slow" else fetch_error(kind)
 
 
 def _counts_text(counter: Counter[str], timeout_s: float) -> str:
@@ -76,7 +67,7 @@ def _home_fetch_failure(site: SiteArtifacts, timeout_s: float) -> str | None:
         return None
     for failure in site.failures:
         if failure.url == site.home_url:
-            label = KIND_NAMES.get(failure.kind, failure.message or failure.kind).format(limit=timeout_s)
+            label = _kind_label(failure.kind, timeout_s) if failure.kind in KINDS else (failure.message or failure.kind)
             return f"{label}（HTTP {failure.status}）" if failure.status else label
     if home is not None and home.status is not None:
         return f"服务器返回错误（HTTP {home.status}）"

@@ -14,16 +14,15 @@ trailing slash are ignored, so ``/zfxxgkzn/`` and ``/zfxxgkzn/index.shtml`` are 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from extract.dates import date_from_url, parse_date
 from extract.docmeta import doc_metadata
 from extract.html import parse_page, parse_tree, text_chunks
+from netkit.urls import url_key as canonical
 from inspections.artifacts import ColumnArtifact, LinkArtifact, ListEntry, PageArtifact, SiteArtifacts
 
 __all__ = [
@@ -52,7 +51,6 @@ __all__ = [
 ]
 
 _WS = re.compile(r"[\s\u00a0\u3000\u200b]+")
-_INDEX_FILE = re.compile(r"/(?:index|default)\.(?:s?html?|jhtml|jsp|php|aspx?)$", re.IGNORECASE)
 
 
 def squash(text: str | None) -> str:
@@ -63,21 +61,6 @@ def squash(text: str | None) -> str:
 def label(link: LinkArtifact) -> str:
     """What a visitor reads on the link: its anchor text, else its image's alt/title."""
     return squash(link.anchor) or squash(link.image_alt)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def canonical(url: str) -> str:
-    """A comparison key for a URL: host (lower case) + path without the index file and trailing slash + query."""
-    try:
-        parts = urlsplit((url or "").strip())
-    except ValueError:
-        return (url or "").strip()
-    path = _INDEX_FILE.sub("/", parts.path or "/")
-    path = path.rstrip("/") or ""
-    key = f"{parts.netloc.lower()}{path}"
-    if parts.query:
-        key += "?" + parts.query
-    return key
 
 
 def same_url(a: str, b: str) -> bool:

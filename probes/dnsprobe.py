@@ -30,7 +30,7 @@ import dns.rcode
 import dns.rdatatype
 
 from probes import ProbeRecord
-from probes.resolve import Resolver, is_public
+from netkit.dns import Resolver, is_public
 
 
 def _now() -> dt.datetime:

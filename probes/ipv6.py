@@ -33,7 +33,7 @@ from extract.html import parse_page
 from probes import ProbeRecord
 from probes.availability import FetchResult, Limiter, fetch, url_port
 from probes.dnsprobe import host_variants
-from probes.resolve import Resolver, ResolveResult
+from netkit.dns import Resolver, ResolveResult
 
 DEFAULTS: dict[str, Any] = {
     "ports": [80, 443],  # Internet.nl's IPv6 web test connects to both

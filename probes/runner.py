@@ -28,7 +28,7 @@ from probes.availability import Limiter, probe_availability
 from probes.dnsprobe import host_variants, probe_ns, probe_records
 from probes.ipv6 import DEFAULTS as IPV6_DEFAULTS
 from probes.ipv6 import probe_ipv6
-from probes.resolve import Resolver, ResolveResult
+from netkit.dns import Resolver, ResolveResult
 from probes.selfcheck import self_check
 
 DEFAULT_OPTIONS: dict[str, Any] = {

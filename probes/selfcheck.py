@@ -19,8 +19,8 @@ import asyncio
 import datetime as dt
 import time
 
-from govaudit.config import parse_nameserver
-from probes.resolve import Resolver, format_server, is_v6
+from govconfig.sites import parse_nameserver
+from netkit.dns import Resolver, format_server, is_v6
 
 # AliDNS's public IPv6 resolver: answers DNS over IPv6 from Chinese networks. Used only when no IPv6 name
 # server is configured and no reference is given.

@@ -18,9 +18,10 @@ sit in checks that could not be re-checked.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
 from collections.abc import Mapping
 from typing import Any
+
+from netkit.urls import without_port as url_key
 
 FIXED = "已整改"
 UNFIXED = "未整改"
@@ -74,18 +75,6 @@ def message_key(message: str) -> str:
 
 def finding_key(check_id: str, finding: Mapping[str, Any]) -> tuple[str, str, str]:
     return (check_id, url_key(str(finding.get("url") or "")), message_key(str(finding.get("message") or "")))
-
-
-def url_key(url: str) -> str:
-    """The page a finding names, without its port: a site moved to another port (or the demo's web served on a
-    new one) still has the same pages, and a finding there is the same problem."""
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        return url
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
 
 
 def _match(check_id: str, before: list[dict[str, Any]], after: list[dict[str, Any]]

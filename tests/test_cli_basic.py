@@ -146,7 +146,7 @@ def test_sites_lists_the_configured_sites() -> None:
     assert len(lines) == 34
     for county in COUNTIES:
         assert f"{county}人民政府" in res.stdout, county
-    from govaudit.config import load_config
+    from govconfig.sites import load_config
 
     units = {s.unit for s in load_config(ROOT / "config" / "sites.yaml").sites}
     assert set(DEPARTMENTS) <= units

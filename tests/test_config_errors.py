@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from govaudit.cli import main
-from govaudit.config import ConfigError, load_config
+from govconfig.sites import ConfigError, load_config
 
 GOVAUDIT = str(Path(sys.executable).parent / "govaudit")
 SITE = "  - id: a\n    name: 甲\n    url: http://a.example.test/\n    level: county\n    unit: 办公室\n"
@@ -86,7 +86,7 @@ def test_loader_names_file_line_field(tmp_path, case):
 def existing_db(tmp_path) -> Path:
     """A database with one run in it, made by a valid config."""
     from govaudit import pipeline
-    from govaudit.config import load_config
+    from govconfig.sites import load_config
     from store.db import Store
 
     good = tmp_path / "good.yaml"

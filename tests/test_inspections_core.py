@@ -80,7 +80,7 @@ def test_unreachable_counts_slow_answers_and_names_the_kinds():
     outcome = run("site-unreachable", make_site(probes=tuple(probes)))
     assert outcome.veto  # 3 of 39 = 7.7 %
     message = outcome.findings[0].message
-    assert "域名解析失败1次" in message and "连接被拒绝1次" in message and "响应超过15秒1次" in message
+    assert "域名无法解析1次" in message and "连接被拒绝1次" in message and "响应超过15秒1次" in message
 
 
 def test_unreachable_warns_on_unconfirmed_failures():

@@ -21,7 +21,7 @@ from inspections.runner import run_check
 from inspections import ipv6_support  # noqa: F401 - registers the check
 from probes.availability import probe_availability
 from probes.ipv6 import similarity
-from probes.resolve import Resolver
+from netkit.dns import Resolver
 from probes.runner import run_probes
 from tests.knot import KnotServer, free_port, knot_available, zone
 

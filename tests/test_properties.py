@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from crawler.spiders.site import safe_canonical
 from extract import html as xhtml
-from govaudit.config import Config, ConfigError, load_config
+from govconfig.sites import Config, ConfigError, load_config
 
 BASE = "http://www.example.gov.cn/col/index.html"
 TAGS = ["html", "head", "body", "div", "ul", "li", "a", "span", "table", "tr", "td", "p", "title", "script",

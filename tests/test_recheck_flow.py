@@ -83,7 +83,7 @@ def test_recheck_after_a_fix_reports_what_is_now_fixed(site, tmp_path):
 
 def test_scheduled_runs_pool_their_availability_probes(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'p.db'}")
-    from govaudit.config import load_config
+    from govconfig.sites import load_config
 
     config_file = tmp_path / "s.yaml"
     config_file.write_text("sites:\n  - {id: a, name: 甲, url: 'http://a.example.test/', level: county, unit: 甲}\n",

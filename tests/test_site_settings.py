@@ -15,7 +15,7 @@ import pytest
 
 from crawler.run import site_settings
 from crawler.spiders.site import SiteSpider
-from govaudit.config import LIMIT_TYPES, CrawlLimits, load_config
+from govconfig.sites import LIMIT_TYPES, CrawlLimits, load_config
 from probes.runner import availability_options, run_probes
 
 AS_OF = dt.date(2021, 12, 20)

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -24,6 +24,7 @@ from crawler.failures import failure_kind
 from crawler.items import EntryItem, FailureItem, LinkCheckItem, LinkItem, PageItem
 from crawler.resolver import GovResolver
 from extract.html import parse_page
+from netkit.urls import INDEX_FILE, canonical, page_key, safe_canonical  # noqa: F401 - the spider's names
 
 # Targets that are documents or media, not pages: checked as links, never parsed.
 NON_HTML = re.compile(
@@ -32,37 +33,6 @@ NON_HTML = re.compile(
 SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "about:", "sms:")
 MAX_LIST_PAGES = 60  # pages of one paginated list; beyond that a list is a trap or an archive
 TITLE_SUFFIX = re.compile(r"\s*[-_|—–]+\s*[^-_|—–]*(人民政府|政府网|门户网站|网站|局|委员会|办公室|中心).*$")
-
-
-def canonical(url: str) -> str:
-    """Drop the fragment and normalise an empty path to '/'."""
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
-
-
-def safe_canonical(url: str) -> str | None:
-    """canonical(), or None for a URL that cannot be parsed: one malformed href must not cost the whole page
-    (an exception in the callback drops the page and every other link on it)."""
-    try:
-        out = canonical(url)
-        parts = urlsplit(out)
-        _ = parts.port
-        return out if parts.hostname else None
-    except ValueError:
-        return None
-
-
-INDEX_FILE = re.compile(r"/(index|default)\.(html?|shtml|jhtml|jsp|php|aspx?)$", re.I)
-
-
-def page_key(url: str) -> str:
-    """The identity of a page for de-duplication: `/tzgg/index.html` and `/tzgg/` are one column page (a
-    pager's 首页 link must not open the column a second time)."""
-    parts = urlsplit(url)
-    if parts.query:
-        return url
-    return urlunsplit((parts.scheme, parts.netloc, INDEX_FILE.sub("/", parts.path), "", ""))
 
 
 class SiteSpider(scrapy.Spider):

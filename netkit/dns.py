@@ -33,7 +33,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
-from govaudit.config import parse_nameserver
+from govconfig.sites import parse_nameserver
 
 KINDS = ("ok", "nxdomain", "servfail", "timeout", "refused", "noanswer", "private", "error")
 # When every server failed: report the most telling failure first.
