@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 from twisted.internet import threads
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from twisted.internet.base import ReactorBase
+from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer
 
-from netkit.errors import dns_error
 from netkit.dns import Resolver, format_server
+from netkit.errors import dns_error
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Certificate verification for https sites: Scrapy does not verify certificates, this does (Python's ssl module).
 
-    check_certificate("https://www.example.gov.cn/", lookup) -> {"ok": bool, "error_kind": "tls"|"dns"|..., 
+    check_certificate("https://www.example.gov.cn/", lookup) -> {"ok": bool, "error_kind": "tls"|"dns"|...,
         "tls_error": "self-signed"|"expired"|"not-yet-valid"|"wrong-name"|"untrusted"|"handshake"|None, ...}
 
 The system trust store is used (``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` point it elsewhere, as the tests do). The

@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
 from govconfig.sites import ConfigError, load_config
 
 DEFAULT_CONFIG = "config/sites.yaml"
@@ -69,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--trigger", choices=TRIGGERS, default="manual",
                     help="检查方式：manual 人工、scheduled 定时（可用性探测按周累计）、recheck 整改复查")
     sp.add_argument("--no-reports", action="store_true", help="只写 results.json")
+
+    sp = sub.add_parser("rules", help="列出各检查项及本配置下的时限、扣分上限和单项否决")
+    sp.add_argument("--scoring", default=None, help="评分配置 scoring.yaml")
 
     sp = sub.add_parser("runs", help="列出已保存的检查")
     common(sp, config=False)
@@ -271,6 +273,13 @@ def _summary(results: dict[str, Any]) -> None:
         print(f"{site['id']:<14} {site['verdict']:<4} {score:>6}  {' '.join(fails)}", file=sys.stderr)
 
 
+def cmd_rules(args: argparse.Namespace) -> int:
+    from inspections.runner import rules_table
+
+    print(rules_table(_load_scoring(args.scoring)), end="")
+    return 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     from govaudit import pipeline
 
@@ -300,7 +309,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect, "runs": cmd_runs, "report": cmd_report}
+COMMANDS = {"sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect, "rules": cmd_rules, "runs": cmd_runs,
+            "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from crawler.settings import TOOL_VERSION
 from govconfig.sites import Config, config_from_snapshot, format_nameserver
+from store import runs
 from store.db import Store
 from store.loader import load_site_artifacts
-from store import runs
 from store.models import Run, RunSite, utcnow
 
 ProgressFn = Callable[[dict[str, Any]], None]

@@ -23,9 +23,8 @@ from collections.abc import Iterator, Sequence
 
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
-from inspections.readings import Readings
 from inspections.columns import cn_date
-from inspections.readings import cn_year_digits, deadline_of, judge_yearly
+from inspections.readings import Readings, cn_year_digits, deadline_of, judge_yearly
 from inspections.sitemap import Titled, column_for, columns_named, content_of, find_links_anywhere, titled
 
 META = Meta(

@@ -23,7 +23,7 @@ class Severity(enum.IntEnum):
     VETO = 3  # 单项否决: the site is 不合格 whatever the points
 
 
-class Status(str, enum.Enum):
+class Status(str, enum.Enum):  # noqa: UP042 - str() of a member stays its repr, as before
     PASS = "pass"
     FAIL = "fail"
     WARN = "warn"

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netkit.errors import NOT_THE_SITES, fetch_error
 from inspections.artifacts import LinkArtifact, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
+from netkit.errors import NOT_THE_SITES, fetch_error
 
 META = Meta(
     id="broken-links",

@@ -25,12 +25,11 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-from inspections.readings import cn_year_digits, deadline_of, judge_yearly
 from govconfig.judge import exceeded
 from inspections.artifacts import ListEntry, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
-from inspections.readings import Readings
 from inspections.columns import cn_date
+from inspections.readings import Readings, cn_year_digits, deadline_of, judge_yearly
 from inspections.sitemap import (
     canonical,
     columns_named,

@@ -32,8 +32,8 @@ from typing import Literal
 from govconfig.judge import exceeded
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
-from inspections.readings import Readings
 from inspections.columns import cn_date
+from inspections.readings import Readings
 from inspections.sitemap import Content, canonical, columns_named, content_of, find_links_anywhere, label
 
 META = Meta(

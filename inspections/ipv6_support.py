@@ -26,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from netkit.errors import dns_error
 from inspections.artifacts import ProbeArtifact, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
+from netkit.errors import dns_error
 
 META = Meta(
     id="ipv6-support",

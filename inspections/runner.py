@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import inspections  # noqa: F401 - imports every check module, so REGISTRY is complete
-from netkit.errors import fetch_error
 from inspections.artifacts import SiteArtifacts
 from inspections.base import REGISTRY, Meta, Outcome, run_inspection
 from inspections.readings import Readings
@@ -25,6 +24,7 @@ from inspections.rules import (  # noqa: F401 - load_scoring/site_config/validat
     validate_scoring,
 )
 from inspections.scoring import max_points, points_lost, score_site, veto_enabled
+from netkit.errors import fetch_error
 
 
 def run_checks(site: SiteArtifacts, *, as_of: dt.date, config: Mapping[str, Any]) -> list[Outcome]:
@@ -109,3 +109,15 @@ def untested_reason(site: SiteArtifacts) -> str:
     if site.environment.get("resolvers_ok") is False:
         return f"检查机的域名解析服务不可用：{site.environment.get('resolvers_reason', '')}"
     return "首页未能获取，无法检查。"
+
+
+def rules_table(scoring: Mapping[str, Any]) -> str:
+    """The checks and the limits in force, as a Markdown table worded from the configuration (README.md carries
+    it between its ``rules`` markers; ``govaudit rules`` prints it for the configuration given)."""
+    rows = ["| 检查项 | 依据与时限（按配置的数值） | 扣分上限 | 单项否决 |", "|---|---|---|---|"]
+    for check_id in check_ids(scoring):
+        meta = rendered_meta(scoring, check_id)
+        cap = max_points(scoring, check_id)
+        rows.append(f"| `{check_id}` {meta.failure_title} | {meta.rule} | {cap:g} | "
+                    f"{'是' if veto_enabled(scoring, check_id) else '否'} |")
+    return "\n".join(rows) + "\n"

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from extract.dates import date_from_url, parse_date
 from extract.docmeta import doc_metadata
 from extract.html import parse_page, parse_tree, text_chunks
-from netkit.urls import url_key as canonical
 from inspections.artifacts import ColumnArtifact, LinkArtifact, ListEntry, PageArtifact, SiteArtifacts
+from netkit.urls import url_key as canonical
 
 __all__ = [
     "Content",

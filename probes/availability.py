@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from probes import ProbeRecord
 from netkit.dns import Resolver, ResolveResult, is_v6
+from probes import ProbeRecord
 
 USER_AGENT = "govaudit/0.1 (+government website inspection; IPv6 and availability probes)"
 MAX_BODY = 3_000_000  # bytes kept of a home page; gov home pages are well under 1 MB

@@ -29,8 +29,8 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from probes import ProbeRecord
 from netkit.dns import Resolver, is_public
+from probes import ProbeRecord
 
 
 def _now() -> dt.datetime:

@@ -27,13 +27,13 @@ import re
 import time
 from collections import Counter
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from extract.html import parse_page
+from netkit.dns import Resolver, ResolveResult
 from probes import ProbeRecord
 from probes.availability import FetchResult, Limiter, fetch, url_port
 from probes.dnsprobe import host_variants
-from netkit.dns import Resolver, ResolveResult
 
 DEFAULTS: dict[str, Any] = {
     "ports": [80, 443],  # Internet.nl's IPv6 web test connects to both

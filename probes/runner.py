@@ -23,12 +23,12 @@ import copy
 from typing import Any
 from urllib.parse import urlsplit
 
+from netkit.dns import Resolver, ResolveResult
 from probes import ProbeRecord
 from probes.availability import Limiter, probe_availability
 from probes.dnsprobe import host_variants, probe_ns, probe_records
 from probes.ipv6 import DEFAULTS as IPV6_DEFAULTS
 from probes.ipv6 import probe_ipv6
-from netkit.dns import Resolver, ResolveResult
 from probes.selfcheck import self_check
 
 DEFAULT_OPTIONS: dict[str, Any] = {

@@ -25,8 +25,19 @@ from govconfig.judge import exceeded, options_of, reached, scoring_values, warne
 
 from . import texts
 from .layouts import BADGE_PATH, CSS_PATH, LAYOUTS, Layout, e, footer_html, footer_script
-from .model import (AS_OF, DIRECTORY_HEADERS, FIELDS, GONE_HOST, SEED, SITES, ZONE, ColumnSpec, SectionSpec,
-                    Site, columns_for, sections_for)
+from .model import (
+    AS_OF,
+    FIELDS,
+    GONE_HOST,
+    SEED,
+    SITES,
+    ZONE,
+    ColumnSpec,
+    SectionSpec,
+    Site,
+    columns_for,
+    sections_for,
+)
 
 BUILD_VERSION = "simweb-build-3"
 MAX_DEPTH = 6
@@ -402,7 +413,7 @@ class Generator:
             if "zfxxgknb" in g.columns:
                 out.append((s.label_nb, g.columns["zfxxgknb"].path, None))
             return out
-        for skey, (spec, path) in g.sections.items():
+        for _skey, (spec, path) in g.sections.items():
             if spec.parent == key:
                 out.append((spec.name, path, None))
         for col in g.columns.values():
@@ -487,7 +498,7 @@ class Generator:
         second = "bmdt" if "bmdt" in g.columns else "xqdt"
         blocks.append(box("动态", second, 5, "dt-box"))
         if s.iframe_block:
-            g.iframe_path = f"/include/xxgk_block.html"
+            g.iframe_path = "/include/xxgk_block.html"
             frag = ("<!DOCTYPE html>\n<html>\n<head>\n" + lay.charset_meta() + "\n<title>政府信息公开</title>\n"
                     "<base target=\"_top\">\n</head>\n<body>\n" + self._disclosure_block() + "\n</body>\n</html>\n")
             g.pages[g.iframe_path] = frag

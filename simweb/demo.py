@@ -117,4 +117,4 @@ if __name__ == "__main__":
         raise SystemExit(main())
     except KeyboardInterrupt:
         print("simweb.demo: interrupted; servers stopped", file=sys.stderr)
-        raise SystemExit(130)
+        raise SystemExit(130) from None

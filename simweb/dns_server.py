@@ -144,7 +144,7 @@ class DNSServer:
         while not self._stop.is_set():
             try:
                 data, peer = sock.recvfrom(4096)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -159,7 +159,7 @@ class DNSServer:
         while not self._stop.is_set():
             try:
                 conn, _ = sock.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return

@@ -15,13 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from inspections import ipv6_support  # noqa: F401 - registers the check
 from inspections.artifacts import ProbeArtifact, SiteArtifacts
 from inspections.base import Status
 from inspections.runner import run_check
-from inspections import ipv6_support  # noqa: F401 - registers the check
+from netkit.dns import Resolver
 from probes.availability import probe_availability
 from probes.ipv6 import similarity
-from netkit.dns import Resolver
 from probes.runner import run_probes
 from tests.knot import KnotServer, free_port, knot_available, zone
 

@@ -181,3 +181,26 @@ def test_the_notice_prints_the_applied_limit(tmp_path, monkeypatch):
     write_reports(results, tmp_path)
     html = "".join(p.read_text(encoding="utf-8") for p in tmp_path.rglob("*.html"))
     assert "超过（含）20秒网站仍打不开" in html and "超过（含）15秒" not in html
+
+
+def test_the_readme_table_is_worded_from_the_configuration():
+    """README.md's table of checks is generated from config/scoring.yaml (``govaudit rules``), so what it says
+    about a limit is the value in force; a changed value changes the table."""
+    from inspections.runner import rules_table
+
+    readme = (DEFAULT_PATH.parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- rules:begin", 1)[1].split("\n", 1)[1].split("<!-- rules:end -->", 1)[0]
+    scoring = load_scoring()
+    assert block == rules_table(scoring), "regenerate the README table: govaudit rules"
+    scoring["checks"]["homepage-stale"]["options"]["limit_days"] = 7
+    assert "监测1周" in rules_table(scoring) and "监测2周" in block
+
+
+def test_govaudit_rules_prints_the_table_of_the_configuration_given(tmp_path, capsys):
+    path = tmp_path / "scoring.yaml"
+    path.write_text(GOOD.replace("      limit_days: 14", "      limit_days: 7"), encoding="utf-8")
+    assert main(["rules", "--scoring", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "首页不更新（监测1周" in out
+    path.write_text(CASES["wrong-type-days"][0], encoding="utf-8")
+    assert main(["rules", "--scoring", str(path)]) == 2
