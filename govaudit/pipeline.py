@@ -254,6 +254,7 @@ def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site
                 scoring: dict[str, Any] | None = None) -> dict[str, Any]:
     """Judge a stored run (offline) and return the results.json dict (``scoring``: an already validated config,
     else the one at ``scoring_path``)."""
+    from inspections.rules import run_rules
     from inspections.runner import inspect_site, load_scoring
 
     if scoring is None:
@@ -272,6 +273,7 @@ def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site
         if save:
             runs.save_judgement(s, run_id, ids, judge_date, sites)
         info = run_info(run, judge_date)
+    info["rules"] = run_rules(scoring)  # the pass mark and notice deadline the reports print
     return {"run": info, "sites": sites}
 
 

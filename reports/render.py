@@ -499,7 +499,7 @@ def _write_csv(path: Path, sites: list[dict[str, Any]], written: list[Path]) -> 
     written.append(path)
 
 
-def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None, deadline_days: int = 10,
+def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None, deadline_days: int | None = None,
                   issued: dt.date | None = None,
                   add_workdays: Callable[[dt.date, int], dt.date] | None = None) -> list[Path]:
     """Render every report for one scored run into out_dir; return the paths written.
@@ -513,6 +513,8 @@ def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     issued = issued or dt.date.today()
     add_workdays = add_workdays or add_weekdays
+    if deadline_days is None:  # config/scoring.yaml notice_deadline_workdays, as applied in this run
+        deadline_days = int(results["run"]["rules"]["notice_deadline_workdays"])
     deadline = add_workdays(issued, deadline_days)
     run = dict(results.get("run") or {})
     recheck = diff(previous, results) if previous is not None else None

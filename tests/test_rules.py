@@ -177,10 +177,31 @@ def test_the_notice_prints_the_applied_limit(tmp_path, monkeypatch):
                                                                    "evidence": "", "severity": "veto",
                                                                    "points": 0}])
     results = {"run": {"id": 1, "as_of": AS_OF.isoformat(), "started": "2021-12-20T08:00:00",
-                       "finished": "2021-12-20T09:00:00", "tool_version": "0.1.0"}, "sites": [site]}
+                       "finished": "2021-12-20T09:00:00", "tool_version": "0.1.0",
+                       "rules": {"total_points": 100, "pass_mark": 75, "notice_deadline_workdays": 3}},
+               "sites": [site]}
     write_reports(results, tmp_path)
     html = "".join(p.read_text(encoding="utf-8") for p in tmp_path.rglob("*.html"))
     assert "超过（含）20秒网站仍打不开" in html and "超过（含）15秒" not in html
+    assert "3个工作日内" in html  # notice_deadline_workdays as applied
+
+
+def test_the_report_prints_the_applied_pass_mark(tmp_path, monkeypatch):
+    from reports import render
+    from reports.render import write_reports
+
+    monkeypatch.setattr(render.pdf_writer, "write_pdfs", lambda jobs, workers: [])
+    site = inspect_site(_stale_site(1), as_of=AS_OF, scoring=load_scoring())
+    site.update(verdict="不合格", score=70.0, vetoes=[])
+    for check in site["checks"]:
+        check["veto"] = False
+    results = {"run": {"id": 1, "as_of": AS_OF.isoformat(), "started": "2021-12-20T08:00:00",
+                       "finished": "2021-12-20T09:00:00", "tool_version": "0.1.0",
+                       "rules": {"total_points": 100, "pass_mark": 75, "notice_deadline_workdays": 10}},
+               "sites": [site]}
+    write_reports(results, tmp_path)
+    html = "".join(p.read_text(encoding="utf-8") for p in tmp_path.rglob("*.html"))
+    assert "得分低于75分" in html and "低于60分" not in html
 
 
 def test_the_readme_table_is_worded_from_the_configuration():
