@@ -17,14 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from crawler.settings import TOOL_VERSION
 from govconfig.sites import Config, config_from_snapshot, format_nameserver
 from store import runs
 from store.db import Store
 from store.loader import load_site_artifacts
-from store.models import Run, RunSite, utcnow
+from store.models import Run, utcnow
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -45,7 +43,7 @@ def mark_interrupted(store: Store) -> list[int]:
     """Runs left 'running' by a process that no longer exists were interrupted (killed, power cut ...)."""
     marked = []
     with store.session() as s:
-        for run in s.scalars(select(Run).where(Run.status == "running")):
+        for run in runs.running_runs(s):
             if not _alive(run.pid):
                 run.status = "interrupted"
                 marked.append(run.id)
@@ -54,13 +52,8 @@ def mark_interrupted(store: Store) -> list[int]:
 
 def start_run(store: Store, config: Config, site_ids: list[str], *, as_of: dt.date, trigger: str) -> int:
     with store.session() as s:
-        run = Run(trigger=trigger, as_of=as_of, tool_version=TOOL_VERSION, status="running", pid=os.getpid(),
-                  config_path=config.path, config=config.snapshot(), site_ids=list(site_ids))
-        s.add(run)
-        s.flush()
-        for sid in site_ids:
-            s.add(RunSite(run_id=run.id, site_id=sid))
-        return run.id
+        return runs.create_run(s, site_ids, trigger=trigger, as_of=as_of, tool_version=TOOL_VERSION,
+                               status="running", pid=os.getpid(), config_path=config.path, config=config.snapshot())
 
 
 def resumable_run(store: Store, config: Config, site_ids: list[str], *, as_of: dt.date | None,
@@ -68,7 +61,7 @@ def resumable_run(store: Store, config: Config, site_ids: list[str], *, as_of: d
     """The newest interrupted run to continue: any (--resume), or one of the same sites, date and configuration
     (re-running the same command resumes it)."""
     with store.session() as s:
-        candidate = s.scalars(select(Run).where(Run.status == "interrupted").order_by(Run.id.desc())).first()
+        candidate = runs.newest_interrupted(s)
         if candidate is None:
             return None
         same = (sorted(candidate.site_ids) == sorted(site_ids)
@@ -80,18 +73,12 @@ def resumable_run(store: Store, config: Config, site_ids: list[str], *, as_of: d
 def claim_run(store: Store, run_id: int) -> None:
     """Take over an interrupted run (resume): it is ours and running again."""
     with store.session() as s:
-        run = s.get(Run, run_id)
-        assert run is not None
-        run.status, run.pid, run.finished = "running", os.getpid(), None
-        for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id, RunSite.status != "done")):
-            rs.status = "pending"
+        runs.reopen_run(s, run_id, os.getpid())
 
 
 def finish_run(store: Store, run_id: int, status: str) -> None:
     with store.session() as s:
-        run = s.get(Run, run_id)
-        if run is not None:
-            run.status, run.finished = status, utcnow()
+        runs.set_run_status(s, run_id, status, utcnow())
 
 
 def crawl_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) -> int:
@@ -240,7 +227,7 @@ def crawl_and_probe(store: Store, run_id: int, *, progress: ProgressFn | None = 
     if probe_error and progress:
         progress({"event": "probe_error", "message": f"探测失败：{probe_error[0]!r}"})
     with store.session() as s:
-        states = [rs.status for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id))]
+        states = runs.site_states(s, run_id)
     complete = code == 0 and all(st in ("done", "failed") for st in states)
     finish_run(store, run_id, "complete" if complete else "interrupted")
     return code

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from store.models import CheckResult, Page, ProbeRow, Run, SiteResult
+from store.models import CheckResult, Page, ProbeRow, Run, RunSite, SiteResult
 
 
 def latest_run_id(session: Session) -> int | None:
@@ -91,3 +91,43 @@ def previous_judgement(session: Session, run_id: int,
             latest_run = run
             latest_as_of = row.as_of
     return sites, latest_run, latest_as_of
+
+
+# ---------------------------------------------------------------------------------------------- a run's life
+
+
+def running_runs(session: Session) -> list[Run]:
+    return list(session.scalars(select(Run).where(Run.status == "running")))
+
+
+def create_run(session: Session, site_ids: Sequence[str], **fields: Any) -> int:
+    """A new run row with one RunSite per site; its id."""
+    run = Run(site_ids=list(site_ids), **fields)
+    session.add(run)
+    session.flush()
+    for sid in site_ids:
+        session.add(RunSite(run_id=run.id, site_id=sid))
+    return int(run.id)
+
+
+def newest_interrupted(session: Session) -> Run | None:
+    return session.scalars(select(Run).where(Run.status == "interrupted").order_by(Run.id.desc())).first()
+
+
+def reopen_run(session: Session, run_id: int, pid: int) -> None:
+    """An interrupted run running again under `pid`: its sites not done are pending again."""
+    run = session.get(Run, run_id)
+    assert run is not None
+    run.status, run.pid, run.finished = "running", pid, None
+    for rs in session.scalars(select(RunSite).where(RunSite.run_id == run_id, RunSite.status != "done")):
+        rs.status = "pending"
+
+
+def set_run_status(session: Session, run_id: int, status: str, finished: dt.datetime | None = None) -> None:
+    run = session.get(Run, run_id)
+    if run is not None:
+        run.status, run.finished = status, finished
+
+
+def site_states(session: Session, run_id: int) -> list[str]:
+    return [rs.status for rs in session.scalars(select(RunSite).where(RunSite.run_id == run_id))]
