@@ -17,14 +17,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from govconfig.judge import reached
 from extract.dates import parse_date
 from extract.html import parse_page
-from netkit.urls import url_key
+from govconfig.judge import reached
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
-from inspections.readings import Readings
 from inspections.columns import cn_date, cn_period
+from inspections.readings import Readings
+from netkit.urls import url_key
 
 META = Meta(
     id="homepage-stale",

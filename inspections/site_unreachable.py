@@ -19,9 +19,9 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 
-from netkit.errors import fetch_error
 from inspections.artifacts import ProbeArtifact, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
+from netkit.errors import fetch_error
 
 META = Meta(
     id="site-unreachable",
