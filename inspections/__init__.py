@@ -13,3 +13,7 @@ from inspections import normative_documents  # noqa: F401
 from inspections import enforcement_disclosure  # noqa: F401
 from inspections import execution_disclosure  # noqa: F401
 from inspections import ipv6_support  # noqa: F401
+from inspections import consultation_period  # noqa: F401
+from inspections import policy_interpretation  # noqa: F401
+from inspections import decision_catalogue  # noqa: F401
+from inspections import fiscal_disclosure  # noqa: F401
