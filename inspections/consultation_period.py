@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from extract.dates import find_dates, normalize
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
+from inspections.readings import Readings
 from inspections.columns import cn_date
 from inspections.sitemap import canonical, label
 from inspections.tasklib import (
@@ -39,12 +40,10 @@ from inspections.tasklib import (
     column_state,
     columns_of,
     entry_date,
-    home_page,
     items_of,
     links_on,
     page_text,
     squash,
-    unexplored,
     words_in,
 )
 
@@ -52,23 +51,14 @@ META = Meta(
     id="consultation-period",
     title="公开征求意见期限符合要求并反馈采纳情况",
     failure_title="公开征求意见期限不足或未反馈采纳情况",
-    description="检查网站公开征求意见的事项是否注明起止时间、期限是否不少于30日（期限较短的应说明理由），"
+    description="检查网站公开征求意见的事项是否注明起止时间、期限是否不少于{min_days}日（期限较短的应说明理由），"
     "征求意见结束后是否公布意见采纳情况并与征求意见稿关联，未采纳的意见是否说明理由。",
-    rule="2021年九江市政务公开重点工作（十一）：公开征求意见的期限一般不少于30日，相关意见采纳情况应当及时向社会"
+    rule="2021年九江市政务公开重点工作（十一）：公开征求意见的期限一般不少于{min_days}日，相关意见采纳情况应当及时向社会"
     "公众反馈，未采纳的意见应说明理由",
     category="政务公开",
-    max_points=4.0,
-    veto=False,
     task="（十一）",
 )
 
-COLUMN_NAMES: tuple[str, ...] = ("意见征集", "征求意见", "草案征求意见", "公开征求意见", "民意征集", "征集意见")
-COLUMN_EXCLUDE: tuple[str, ...] = ("反馈", "采纳", "结果", "情况说明")
-FEEDBACK_NAMES: tuple[str, ...] = (
-    "采纳情况", "意见反馈", "征求意见情况说明", "意见采纳", "反馈意见", "征集结果", "结果反馈", "情况反馈",
-)
-REASON_WORDS: tuple[str, ...] = ("紧急", "缩短", "时间紧迫", "特殊情况", "急需", "不少于30日的", "时限要求")
-EXPLAIN_WORDS: tuple[str, ...] = ("理由", "原因", "说明", "因为", "鉴于")
 
 # Words that open the period in the text (the printed labels seen on Jiangxi sites, several for one field).
 _PERIOD_LABEL = re.compile(
@@ -152,25 +142,26 @@ def check(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    column_names: Sequence[str] = COLUMN_NAMES,
-    column_exclude: Sequence[str] = COLUMN_EXCLUDE,
-    feedback_names: Sequence[str] = FEEDBACK_NAMES,
-    min_days: int = 30,
-    count_both_ends: bool = True,
-    reason_words: Sequence[str] = REASON_WORDS,
-    feedback_grace_days: int = 30,
-    lookback_days: int = 365,
-    explain_words: Sequence[str] = EXPLAIN_WORDS,
-    points_short: float = 1.0,
-    points_no_dates: float = 0.5,
-    points_no_feedback: float = 1.0,
-    points_unexplained: float = 0.5,
+    readings: Readings,
+    column_names: Sequence[str],
+    column_exclude: Sequence[str],
+    feedback_names: Sequence[str],
+    min_days: int,
+    count_both_ends: bool,
+    reason_words: Sequence[str],
+    feedback_grace_days: int,
+    lookback_days: int,
+    explain_words: Sequence[str],
+    points_short: float,
+    points_no_dates: float,
+    points_no_feedback: float,
+    points_unexplained: float,
 ) -> Iterator[Finding]:
     """Yield per consultation item its period and feedback findings, and the table of all items."""
-    home = home_page(site)
+    home = readings.home()
     home_url = home.final_url or home.url
     columns = columns_of(site, column_names, exclude=column_exclude)
-    gap = unexplored(site)
+    gap = readings.gap
     if not columns:
         if gap:
             raise NotTested(f"{gap}，且未找到征求意见栏目，无法检查公开征求意见的期限。")

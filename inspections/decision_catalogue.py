@@ -21,16 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from types import MappingProxyType
 
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
+from inspections.readings import Readings
 from inspections.columns import cn_date
 from inspections.tasklib import (
     article,
     column_state,
     columns_of,
-    home_page,
     judge_yearly,
     links_on,
     page_text,
@@ -38,7 +37,6 @@ from inspections.tasklib import (
     table_headers,
     titled,
     titled_evidence,
-    unexplored,
     yearly_deadline,
 )
 
@@ -51,21 +49,9 @@ META = Meta(
     rule="2021年九江市政务公开重点工作（九）：贯彻《江西省县级以上人民政府重大行政决策程序规定》（省政府令第247号），"
     "制定完善重大行政决策事项目录，列明决策事项、承办部门、决策时间以及是否听证等信息，并向社会公开",
     category="政务公开",
-    max_points=3.0,
-    veto=False,
     task="（九）",
 )
 
-COLUMN_NAMES: tuple[str, ...] = ("重大行政决策事项目录", "重大行政决策目录", "决策事项目录", "重大决策事项目录",
-                                 "重大行政决策")
-FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "决策事项": ("决策事项", "事项名称", "决策事项名称", "决策名称", "项目名称"),
-        "承办单位": ("承办单位", "承办部门", "决策承办单位", "责任单位", "牵头单位", "承办机关"),
-        "决策时间": ("决策时间", "计划决策时间", "拟决策时间", "决策时限", "预计决策时间", "计划完成时间"),
-        "是否听证": ("是否听证", "是否举行听证", "是否需要听证", "听证"),
-    }
-)
 _ATTACHMENT = re.compile(r"\.(?:pdf|docx?|xlsx?|wps|et)(?:$|\?)", re.IGNORECASE)
 
 
@@ -97,17 +83,18 @@ def check(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    levels: Sequence[str] = ("municipal", "county"),
-    column_names: Sequence[str] = COLUMN_NAMES,
-    fields: Mapping[str, Sequence[str]] = FIELDS,
-    deadline: str = "03-31",
-    points_missing: float = 3.0,
-    points_field: float = 1.0,
+    readings: Readings,
+    levels: Sequence[str],
+    column_names: Sequence[str],
+    fields: Mapping[str, Sequence[str]],
+    deadline: str,
+    points_missing: float,
+    points_field: float,
 ) -> Iterator[Finding]:
     """Yield FAIL when this year's catalogue is missing after its deadline or lacks a field."""
     if site.level not in levels:
         raise NotTested("不适用：重大行政决策事项目录由县级以上人民政府公开（省政府令第247号），本网站为部门网站。")
-    home = home_page(site)
+    home = readings.home()
     year = as_of.year
     due = yearly_deadline(year, deadline)
     columns = columns_of(site, column_names, max_len=20)
@@ -119,7 +106,7 @@ def check(
             state = column_state(site, columns[0].url, as_of=as_of)
             if state in ("unknown", "js_shell"):
                 raise NotTested(f"重大行政决策事项目录栏目（{columns[0].url}）未能读取，无法核实{year}年度目录。")
-        elif gap := unexplored(site):
+        elif gap := readings.gap:
             raise NotTested(f"{gap}，且未找到重大行政决策事项目录，无法判断是否公开。")
         if as_of <= due:
             yield META.finding(Severity.INFO, f"尚未发现{year}年度重大行政决策事项目录（期限{cn_date(due)}，尚未到期）。",

@@ -24,23 +24,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from types import MappingProxyType
 
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
+from inspections.readings import Readings
 from inspections.columns import cn_date
 from inspections.tasklib import (
     article,
     column_state,
     columns_of,
-    home_page,
     items_of,
     judge_yearly,
     page_text,
     squash,
     titled,
     titled_evidence,
-    unexplored,
     words_in,
     yearly_deadline,
 )
@@ -54,22 +52,9 @@ META = Meta(
     rule="2021年九江市政务公开重点工作（十六）：做好财政信息公开，扩大预决算公开范围，依法公开政府集中采购信息，"
     "定期公开地方政府债务限额、余额、发行、偿还等信息；《中华人民共和国政府信息公开条例》第二十条（七）（九）",
     category="政务公开",
-    max_points=5.0,
-    veto=False,
     task="（十六）",
 )
 
-COLUMN_NAMES: tuple[str, ...] = ("财政预决算", "预决算公开", "预决算", "财政信息", "预算决算", "部门预决算", "财政资金")
-PROCUREMENT_NAMES: tuple[str, ...] = ("政府采购", "采购信息", "采购公告", "集中采购", "政府集中采购")
-DEBT_NAMES: tuple[str, ...] = ("政府债务", "地方政府债务", "债务信息", "政府性债务", "政府债券")
-DEBT_ITEMS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "限额": ("限额",),
-        "余额": ("余额",),
-        "发行": ("发行",),
-        "还本付息": ("还本付息", "付息", "偿还"),
-    }
-)
 _PROCUREMENT_TITLE = re.compile(r"采购(?:公告|意向|结果|合同|目录|需求)|中标|成交公[告示]")
 
 
@@ -87,25 +72,26 @@ def check(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    column_names: Sequence[str] = COLUMN_NAMES,
-    budget_deadline: str = "04-30",
-    final_deadline: str = "09-30",
-    procurement_names: Sequence[str] = PROCUREMENT_NAMES,
-    debt_levels: Sequence[str] = ("municipal", "county"),
-    debt_names: Sequence[str] = DEBT_NAMES,
-    debt_items: Mapping[str, Sequence[str]] = DEBT_ITEMS,
-    points_budget: float = 2.0,
-    points_final: float = 2.0,
-    points_late: float = 0.0,
-    points_procurement: float = 1.0,
-    points_debt: float = 1.0,
-    points_debt_item: float = 0.5,
+    readings: Readings,
+    column_names: Sequence[str],
+    budget_deadline: str,
+    final_deadline: str,
+    procurement_names: Sequence[str],
+    debt_levels: Sequence[str],
+    debt_names: Sequence[str],
+    debt_items: Mapping[str, Sequence[str]],
+    points_budget: float,
+    points_final: float,
+    points_late: float,
+    points_procurement: float,
+    points_debt: float,
+    points_debt_item: float,
 ) -> Iterator[Finding]:
     """Yield a finding per missing or late document and per missing part, then a summary."""
-    home = home_page(site)
+    home = readings.home()
     home_url = home.final_url or home.url
     columns = columns_of(site, column_names)
-    gap = unexplored(site)
+    gap = readings.gap
     if not columns and gap:
         raise NotTested(f"{gap}，且未找到财政预决算栏目，无法判断预决算是否公开。")
     if columns and column_state(site, columns[0].url, as_of=as_of) in ("unknown", "js_shell"):

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from types import MappingProxyType
 
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
+from inspections.readings import Readings
 from inspections.columns import cn_date
 from inspections.sitemap import canonical, label, page_date
 from inspections.tasklib import (
@@ -35,10 +35,8 @@ from inspections.tasklib import (
     column_state,
     columns_of,
     entry_date,
-    home_page,
     items_of,
     links_on,
-    unexplored,
     words_in,
 )
 
@@ -46,28 +44,14 @@ META = Meta(
     id="policy-interpretation",
     title="政策文件与解读双向关联、及时解读",
     failure_title="政策文件未解读或未与解读双向关联",
-    description="检查近一年发布的规范性文件是否发布解读、文件与解读是否相互链接（双向关联）、解读是否及时，"
+    description="检查近{lookback_days:period}发布的规范性文件是否发布解读、文件与解读是否相互链接（双向关联）、解读是否在{limit_days:days}内发布，"
     "并统计解读比例和解读形式（文字、图解、视频、新闻发布会等）。",
     rule="2021年九江市政务公开重点工作（四）（五）：全面提升解读质量，综合运用新闻发布会、在线访谈、图文漫画、"
     "短视频等形式开展多元化解读；政府网站发布重要政策文件时应同步发布解读材料，解读与原文双向关联",
     category="政务公开",
-    max_points=4.0,
-    veto=False,
     task="（四）（五）",
 )
 
-POLICY_NAMES: tuple[str, ...] = ("规范性文件", "行政规范性文件", "现行有效规范性文件")
-POLICY_EXCLUDE: tuple[str, ...] = ("解读", "征求意见", "草案", "备案", "清理")
-INTERPRETATION_NAMES: tuple[str, ...] = ("政策解读", "文件解读", "解读", "图解政策", "图解")
-LINK_WORDS: tuple[str, ...] = ("解读", "图解", "一图读懂", "一图看懂", "图说", "答记者问", "问答")
-FORMS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "图解": ("图解", "一图读懂", "一图看懂", "图说", "漫画", "长图"),
-        "视频": ("视频", "动漫", "动画"),
-        "新闻发布会": ("新闻发布会", "发布会"),
-        "在线访谈": ("在线访谈", "访谈"),
-    }
-)
 
 
 def form_of(title: str, html: str, forms: Mapping[str, Sequence[str]]) -> str:
@@ -85,23 +69,24 @@ def check(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    policy_names: Sequence[str] = POLICY_NAMES,
-    policy_exclude: Sequence[str] = POLICY_EXCLUDE,
-    interpretation_names: Sequence[str] = INTERPRETATION_NAMES,
-    link_words: Sequence[str] = LINK_WORDS,
-    lookback_days: int = 365,
-    limit_days: int = 5,
-    min_share: float = 1.0,
-    forms: Mapping[str, Sequence[str]] = FORMS,
-    points_missing: float = 0.5,
-    points_no_backlink: float = 0.5,
-    points_late: float = 0.0,
+    readings: Readings,
+    policy_names: Sequence[str],
+    policy_exclude: Sequence[str],
+    interpretation_names: Sequence[str],
+    link_words: Sequence[str],
+    lookback_days: int,
+    limit_days: int,
+    min_share: float,
+    forms: Mapping[str, Sequence[str]],
+    points_missing: float,
+    points_no_backlink: float,
+    points_late: float,
 ) -> Iterator[Finding]:
     """Yield per policy its link findings, and the share and forms of the interpretations."""
-    home = home_page(site)
+    home = readings.home()
     home_url = home.final_url or home.url
     columns = columns_of(site, policy_names, exclude=policy_exclude)
-    gap = unexplored(site)
+    gap = readings.gap
     if not columns:
         if gap:
             raise NotTested(f"{gap}，且未找到规范性文件栏目，无法检查政策解读。")

@@ -3,8 +3,8 @@ policy-interpretation, decision-catalogue, plans-published, fiscal-disclosure, g
 
 Nothing here judges. It finds columns by name, follows a page that forwards by ``<meta http-equiv="refresh">``
 (a CMS column home that only sends the visitor on to its list), reads an article's visible text and its tables,
-and judges a yearly document against its deadline. The home page and "was the site read at all" come from the
-modules that already own them, re-exported here so that each check imports one place.
+and judges a yearly document against its deadline. The home page and "was the site read at all" come from
+``inspections.readings`` (``readings.home()``, ``readings.gap``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from urllib.parse import urljoin
 
 from extract.html import parse_tree, visible_text
 from inspections.artifacts import LinkArtifact, ListEntry, PageArtifact, SiteArtifacts
-from inspections.disclosure_column import unexplored
-from inspections.homepage_stale import home_page
+from inspections import readings as _readings
 from inspections.sitemap import (
     Titled,
     canonical,
@@ -42,7 +41,6 @@ __all__ = [
     "columns_of",
     "entry_date",
     "forward_target",
-    "home_page",
     "items_of",
     "judge_yearly",
     "links_on",
@@ -50,7 +48,6 @@ __all__ = [
     "squash",
     "table_headers",
     "titled",
-    "unexplored",
     "yearly_deadline",
 ]
 
@@ -191,16 +188,7 @@ def yearly_deadline(year: int, mmdd: str) -> dt.date:
     return dt.date(year, month, day)
 
 
-def judge_yearly(found: Sequence[Titled], *, deadline: dt.date, as_of: dt.date) -> tuple[str, Titled | None]:
-    """``on_time`` | ``late`` | ``undated`` | ``missing``: the earliest dated copy counts; dates after the as-of
-    date are typing errors and prove nothing."""
-    dated = [(t.date, t) for t in found if t.date is not None and t.date <= as_of]
-    if dated:
-        day, first = min(dated, key=lambda pair: pair[0])
-        return ("on_time" if day <= deadline else "late"), first
-    if found:
-        return "undated", found[0]
-    return "missing", None
+judge_yearly = _readings.judge_yearly  # on_time | late | undated | missing (the earliest dated copy counts)
 
 
 def titled_evidence(item: Titled) -> dict[str, object]:
