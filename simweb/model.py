@@ -158,7 +158,6 @@ SITES: list[Site] = [
         icp="赣ICP备05006543号-2", psb="赣公网安备 36040202000087号", image_topic_link=True, home_mmdd=True,
         label_fdzd="政府信息公开目录", label_nb="年度报告", footer_variant=1,
         defects=(),
-        task_defects=("short_consultation",),
     ),
     Site(
         id="wuning", host="www.wuning.jj.test", name="武宁县人民政府", level="county", unit="武宁县人民政府",
@@ -183,7 +182,7 @@ SITES: list[Site] = [
         broken=(("news-article", "/daxrmzf/gzdt/202110/0a1b2c3d4e5f60718293a4b5c6d7e8f9.shtml", 404),
                 ("home", f"http://{GONE_HOST}/", None)),
         defects=("基层政务公开专题缺 4 个领域、2 个领域页无标准目录", "一条站内链接 404，一条链接指向不存在的域名"),
-        task_defects=("catalogue_no_time",),
+        task_defects=("catalogue_no_time", "short_consultation"),
     ),
     Site(
         id="duchang", host="www.duchang.jj.test", name="都昌县人民政府", level="county", unit="都昌县人民政府",
