@@ -45,6 +45,10 @@ def mark_interrupted(store: Store) -> list[int]:
     marked = []
     with store.session() as s:
         for run in s.scalars(select(Run).where(Run.status == "running")):
+            held_by_workers = s.scalar(select(RunSite.id).where(RunSite.run_id == run.id,
+                                                                RunSite.job.is_not(None)).limit(1))
+            if held_by_workers is not None:  # queued on a broker: the jobs, not a process, finish it
+                continue
             if not _alive(run.pid):
                 run.status = "interrupted"
                 marked.append(run.id)
@@ -123,8 +127,11 @@ def crawl_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
     return code
 
 
-def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) -> None:
-    """Availability, DNS and IPv6 probes for the run's sites; stored as ProbeRows plus the run environment."""
+def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None,
+              site_ids: list[str] | None = None) -> None:
+    """Availability, DNS and IPv6 probes for the run's sites (or only `site_ids`, a worker's job); stored as
+    ProbeRows plus the run environment. The probed sites' earlier rows of this run are replaced, so probing a
+    site twice (a job delivered again) stores its probes once."""
     try:
         from probes.runner import run_probes
     except ImportError as exc:  # probes not installed: checks that need them say not_tested
@@ -135,7 +142,7 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
         run = s.get(Run, run_id)
         assert run is not None
         config = config_from_snapshot(run.config)
-        wanted = set(run.site_ids)
+        wanted = set(run.site_ids) & set(site_ids) if site_ids else set(run.site_ids)
     sites = [{"id": site.id, "url": site.url, "level": site.level, "hosts": list(site.hosts),
               "limits": site.as_dict()["limits"]} for site in config.sites if site.id in wanted]
     d = config.defaults
@@ -155,10 +162,12 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
                                             options, progress)
         tls_rows = [(sid, f.result()) for sid, f in tls_checks]
     with store.session() as s:
-        run = s.get(Run, run_id)
+        # Locked: workers probing other sites of the run merge their environment facts into the same row.
+        run = s.get(Run, run_id, with_for_update=True)
         assert run is not None
         run.environment = {**(run.environment or {}), **environment}
-        s.execute(delete(ProbeRow).where(ProbeRow.run_id == run_id))
+        s.execute(delete(ProbeRow).where(ProbeRow.run_id == run_id,
+                                         ProbeRow.site_id.in_([site["id"] for site in sites])))
         for r in records:
             s.add(ProbeRow(run_id=run_id, site_id=r.site_id, kind=r.kind, target=r.target, at=r.at, ok=r.ok,
                            duration_ms=r.duration_ms, data=r.data))
@@ -264,33 +273,85 @@ def probe_window(session: Any, run: Run, site_id: str, days: int) -> list[int]:
 
 def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site_ids: list[str] | None = None,
                 scoring_path: str | None = None, save: bool = True) -> dict[str, Any]:
-    """Judge a stored run (offline) and return the results.json dict."""
-    from inspections.runner import inspect_site, load_scoring
+    """Judge a stored run (offline) and return the results.json dict.
+
+    One site at a time, each in its own session: a site's rows are loaded, judged, saved and dropped before the
+    next is read, so memory holds one site's artifacts (bounded by its max_pages) plus the scored results,
+    never the whole run. Saving a site replaces its earlier judgement of the same day in one transaction, so a
+    re-run (or a job delivered twice) stores it once.
+    """
+    from inspections.runner import load_scoring
 
     scoring = load_scoring(scoring_path)
-    window = int(scoring.get("checks", {}).get("site-unreachable", {}).get("options", {}).get("window_days", 7))
     with store.session() as s:
         run = s.get(Run, run_id)
         if run is None:
             raise KeyError(run_id)
         judge_date = as_of or run.as_of
         ids = [i for i in run.site_ids if not site_ids or i in site_ids]
-        sites = []
-        for sid in ids:
-            artifacts = load_site_artifacts(s, run_id, sid, probe_runs=probe_window(s, run, sid, window))
-            sites.append(inspect_site(artifacts, as_of=judge_date, scoring=scoring))
-        if save:
-            s.execute(delete(CheckResult).where(CheckResult.run_id == run_id, CheckResult.site_id.in_(ids),
+        info = run_info(run, judge_date)
+    sites = [inspect_site_of_run(store, run_id, sid, judge_date=judge_date, scoring=scoring, save=save)
+             for sid in ids]
+    return {"run": info, "sites": sites}
+
+
+def inspect_site_of_run(store: Store, run_id: int, site_id: str, *, judge_date: dt.date | None = None,
+                        scoring: dict[str, Any] | None = None, scoring_path: str | None = None,
+                        save: bool = True) -> dict[str, Any]:
+    """Judge one site of a stored run and (save=True) replace its stored judgement for that date."""
+    from inspections.runner import inspect_site, load_scoring
+
+    if scoring is None:
+        scoring = load_scoring(scoring_path)
+    window = int(scoring.get("checks", {}).get("site-unreachable", {}).get("options", {}).get("window_days", 7))
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            raise KeyError(run_id)
+        judge_date = judge_date or run.as_of
+        artifacts = load_site_artifacts(s, run_id, site_id, probe_runs=probe_window(s, run, site_id, window))
+        s.expunge_all()  # the ORM rows (page bodies) go now; the artifacts are all the checks need
+    site = inspect_site(artifacts, as_of=judge_date, scoring=scoring)
+    del artifacts
+    if save:
+        with store.session() as s:
+            s.execute(delete(CheckResult).where(CheckResult.run_id == run_id, CheckResult.site_id == site_id,
                                                 CheckResult.as_of == judge_date))
-            s.execute(delete(SiteResult).where(SiteResult.run_id == run_id, SiteResult.site_id.in_(ids),
+            s.execute(delete(SiteResult).where(SiteResult.run_id == run_id, SiteResult.site_id == site_id,
                                                SiteResult.as_of == judge_date))
-            for site in sites:
-                s.add(SiteResult(run_id=run_id, site_id=site["id"], as_of=judge_date, score=site["score"],
-                                 verdict=site["verdict"], data=json.loads(json.dumps(site, default=str))))
-                for c in site["checks"]:
-                    s.add(CheckResult(run_id=run_id, site_id=site["id"], as_of=judge_date, check_id=c["id"],
-                                      status=c["status"], points_lost=c["points_lost"], veto=c["veto"],
-                                      findings=c["findings"]))
+            s.add(SiteResult(run_id=run_id, site_id=site["id"], as_of=judge_date, score=site["score"],
+                             verdict=site["verdict"], data=json.loads(json.dumps(site, default=str))))
+            for c in site["checks"]:
+                s.add(CheckResult(run_id=run_id, site_id=site["id"], as_of=judge_date, check_id=c["id"],
+                                  status=c["status"], points_lost=c["points_lost"], veto=c["veto"],
+                                  findings=c["findings"]))
+    return site
+
+
+def stored_results(store: Store, run_id: int, *, as_of: dt.date | None = None,
+                   scoring_path: str | None = None) -> dict[str, Any]:
+    """The results.json dict of a run whose sites were judged by workers (SiteResult rows), in run order. A site
+    whose job failed before its judgement is judged here from what was stored (offline)."""
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            raise KeyError(run_id)
+        judge_date = as_of or run.as_of
+        ids = list(run.site_ids)
+        judged = set(s.scalars(select(SiteResult.site_id).where(SiteResult.run_id == run_id,
+                                                                SiteResult.as_of == judge_date)))
+    for sid in ids:
+        if sid not in judged:
+            inspect_site_of_run(store, run_id, sid, judge_date=judge_date, scoring_path=scoring_path)
+    sites = []
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        assert run is not None
+        for sid in ids:
+            row = s.scalars(select(SiteResult).where(SiteResult.run_id == run_id, SiteResult.site_id == sid,
+                                                     SiteResult.as_of == judge_date)).first()
+            if row is not None:
+                sites.append(row.data)
         info = run_info(run, judge_date)
     return {"run": info, "sites": sites}
 
