@@ -47,8 +47,9 @@ def site_settings(site: dict[str, Any], render: bool) -> Settings:
     s.set("CLOSESPIDER_TIMEOUT", float(lim["max_seconds"]), priority="spider")
     if render:
         s.set("DOWNLOAD_HANDLERS", {
-            "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-            "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+            # Playwright starts only if a page of this site needs the browser (crawler/render.py).
+            "http": "crawler.render.LazyPlaywrightHandler",
+            "https": "crawler.render.LazyPlaywrightHandler",
         }, priority="spider")
         s.set("PLAYWRIGHT_LAUNCH_OPTIONS", {
             "executable_path": base_settings.CHROMIUM_PATH, "headless": True,

@@ -184,3 +184,99 @@ def test_killed_worker_loses_nothing_and_run_equals_in_process_run(web, redis_ur
                           timeout=60)
     assert runs.returncode == 0, runs.stderr
     assert f"完成 {len(SITES)}" in runs.stdout and "（队列）" in runs.stdout, runs.stdout
+
+
+def test_recheck_is_delivered_before_scheduled_work(redis_url):
+    """A department's re-check queued after scheduled jobs is taken first (Redis priority queues)."""
+    from govaudit.jobs import PRIORITY
+    from workers.app import TASK_NAME, make_app
+
+    app = make_app(redis_url.rsplit("/", 1)[0] + "/3")  # a database of its own: no worker listens there
+    for i, trigger in enumerate(["scheduled", "scheduled", "manual", "recheck", "scheduled"]):
+        app.send_task(TASK_NAME, args=[i, trigger], priority=PRIORITY[trigger])
+    order = []
+    with app.connection_for_read() as conn:
+        queue = conn.SimpleQueue("celery")
+        for _ in range(5):
+            msg = queue.get(timeout=5)
+            order.append(tuple(msg.payload[0] if isinstance(msg.payload, list) else msg.body))
+            msg.ack()
+        queue.close()
+    assert [args[1] for args in order] == ["recheck", "manual", "scheduled", "scheduled", "scheduled"]
+
+
+def _one_site_run(tmp_path, db_url):
+    import datetime as dt
+
+    import yaml
+
+    from govaudit import pipeline
+    from govaudit.config import load_config
+    from store.db import Store
+
+    cfg = tmp_path / "sites.yaml"
+    cfg.write_text(yaml.safe_dump({"sites": [{"id": "a", "name": "甲", "url": "http://a.example.test/",
+                                              "level": "department", "unit": "甲局"}]}, allow_unicode=True),
+                   encoding="utf-8")
+    store = Store(db_url)
+    run_id = pipeline.start_run(store, load_config(cfg), ["a"], as_of=dt.date(2021, 12, 20), trigger="manual")
+    return store, run_id
+
+
+def _job_row(store, run_id):
+    from sqlalchemy import select
+
+    from store.models import RunSite
+
+    with store.session() as s:
+        rs = s.scalars(select(RunSite).where(RunSite.run_id == run_id)).one()
+        return rs.job, rs.attempts, rs.message
+
+
+def test_transient_failure_is_retried_with_backoff_then_given_up(tmp_path, monkeypatch, sqlite_url):
+    from govaudit import jobs
+    from workers import app as worker_app
+
+    store, run_id = _one_site_run(tmp_path, sqlite_url)
+    calls = []
+
+    def crawl_dies(store, run_id, site_id):
+        calls.append(site_id)
+        raise jobs.TransientJobError("抓取进程异常退出（-9）")
+
+    monkeypatch.setattr(jobs, "crawl_site", crawl_dies)
+    monkeypatch.setenv("GOVAUDIT_DB", sqlite_url)
+    monkeypatch.setenv("GOVAUDIT_JOB_ATTEMPTS", "3")
+    app = worker_app.make_app("memory://")
+    app.conf.task_always_eager = True
+    result = app.tasks[worker_app.TASK_NAME].apply(args=[run_id, "a"], kwargs={"probes": False})
+    assert result.get() == "failed"
+    job, attempts, message = _job_row(store, run_id)
+    assert calls == ["a", "a", "a"]  # tried three times (GOVAUDIT_JOB_ATTEMPTS), then given up
+    assert (job, attempts) == ("failed", 3)
+    assert "重试 3 次仍失败" in message
+    assert [worker_app.retry_delay(n) for n in (1, 2, 3, 20)] == [10, 20, 40, 600]
+
+
+def test_permanent_failure_is_not_retried(tmp_path, monkeypatch, sqlite_url):
+    from govaudit import jobs
+    from workers import app as worker_app
+
+    store, run_id = _one_site_run(tmp_path, sqlite_url)
+    calls = []
+
+    def bad_config(store, run_id, site_id):
+        calls.append(site_id)
+        raise jobs.PermanentJobError("配置无法使用")
+
+    monkeypatch.setattr(jobs, "crawl_site", bad_config)
+    monkeypatch.setenv("GOVAUDIT_DB", sqlite_url)
+    app = worker_app.make_app("memory://")
+    app.conf.task_always_eager = True
+    result = app.tasks[worker_app.TASK_NAME].apply(args=[run_id, "a"], kwargs={"probes": False})
+    assert result.get() == "failed"
+    assert calls == ["a"]
+    job, attempts, message = _job_row(store, run_id)
+    assert (job, attempts, message) == ("failed", 1, "配置无法使用")
+    # A job for a site the run does not have is permanent too, and the run is then complete (all sites ended).
+    assert app.tasks[worker_app.TASK_NAME].apply(args=[run_id, "nope"], kwargs={"probes": False}).get() == "failed"

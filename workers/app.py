@@ -87,46 +87,49 @@ def make_app(broker_url: str) -> Celery:
         task_send_sent_event=False,
     )
 
-    @app.task(bind=True, name=TASK_NAME, acks_late=True, max_retries=None)
-    def site_job(self: Any, run_id: int, site_id: str, db: str | None = None, scoring_path: str | None = None,
-                 probes: bool = True) -> str:
-        from govaudit import jobs
-
-        store = worker_store()
-        if db and public_url(store.url) != db:
-            # A job for another database: it cannot be recorded here. Logged, not retried.
-            log.error("job %s/%s is for database %s, this worker writes to %s", run_id, site_id, db,
-                      public_url(store.url))
-            return "wrong-database"
-        worker = f"{self.request.hostname}:{jobs.worker_name()}"
-        try:
-            return jobs.run_site_job(store, run_id, site_id, worker=worker, scoring_path=scoring_path,
-                                     probes=probes)
-        except jobs.JobBusy as busy:
-            # Delivered again while its first worker still holds it (a long job outlived the visibility
-            # timeout): look again later; not a failure.
-            raise self.retry(countdown=busy.retry_in, max_retries=None) from None
-        except jobs.PermanentJobError as exc:
-            jobs.fail_job(store, run_id, site_id, str(exc))
-            return "failed"
-        except (jobs.TransientJobError, OperationalError, DBAPIError, OSError) as exc:
-            if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) \
-                    and not exc.connection_invalidated:
-                jobs.fail_job(store, run_id, site_id, f"数据库错误：{exc}")  # a wrong statement stays wrong
-                return "failed"
-            attempts = _attempts(store, run_id, site_id)
-            if attempts >= _env_int("GOVAUDIT_JOB_ATTEMPTS", 4):
-                jobs.fail_job(store, run_id, site_id, f"重试 {attempts} 次仍失败：{exc}")
-                return "failed"
-            delay = retry_delay(attempts)
-            _requeue(store, run_id, site_id, f"第 {attempts} 次失败，{delay:.0f} 秒后重试：{str(exc)[:500]}")
-            raise self.retry(countdown=delay, max_retries=None) from None
-        except Exception as exc:  # noqa: BLE001 - a bug of ours in this site's job: trying again will not help
-            log.exception("job %s/%s failed", run_id, site_id)
-            jobs.fail_job(store, run_id, site_id, f"{type(exc).__name__}: {exc}")
-            return "failed"
-
+    # One module-level callable registered on each app (a second app, as in tests, gets the same function).
+    app.task(bind=True, name=TASK_NAME, acks_late=True, max_retries=None)(site_job)
     return app
+
+
+def site_job(self: Any, run_id: int, site_id: str, db: str | None = None, scoring_path: str | None = None,
+             probes: bool = True) -> str:
+    from govaudit import jobs
+
+    store = worker_store()
+    if db and public_url(store.url) != db:
+        # A job for another database: it cannot be recorded here. Logged, not retried.
+        log.error("job %s/%s is for database %s, this worker writes to %s", run_id, site_id, db,
+                  public_url(store.url))
+        return "wrong-database"
+    worker = f"{self.request.hostname}:{jobs.worker_name()}"
+    try:
+        return jobs.run_site_job(store, run_id, site_id, worker=worker, scoring_path=scoring_path,
+                                 probes=probes)
+    except jobs.JobBusy as busy:
+        # Delivered again while its first worker still holds it (a long job outlived the visibility
+        # timeout): look again later; not a failure.
+        raise self.retry(countdown=busy.retry_in, max_retries=None) from None
+    except jobs.PermanentJobError as exc:
+        jobs.fail_job(store, run_id, site_id, str(exc))
+        return "failed"
+    except (jobs.TransientJobError, OperationalError, DBAPIError, OSError) as exc:
+        if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) \
+                and not exc.connection_invalidated:
+            jobs.fail_job(store, run_id, site_id, f"数据库错误：{exc}")  # a wrong statement stays wrong
+            return "failed"
+        attempts = _attempts(store, run_id, site_id)
+        if attempts >= _env_int("GOVAUDIT_JOB_ATTEMPTS", 4):
+            jobs.fail_job(store, run_id, site_id, f"重试 {attempts} 次仍失败：{exc}")
+            return "failed"
+        delay = retry_delay(attempts)
+        _requeue(store, run_id, site_id, f"第 {attempts} 次失败，{delay:.0f} 秒后重试：{str(exc)[:500]}")
+        raise self.retry(countdown=delay, max_retries=None) from None
+    except Exception as exc:  # noqa: BLE001 - a bug of ours in this site's job: trying again will not help
+        log.exception("job %s/%s failed", run_id, site_id)
+        jobs.fail_job(store, run_id, site_id, f"{type(exc).__name__}: {exc}")
+        return "failed"
+
 
 
 def _attempts(store: Any, run_id: int, site_id: str) -> int:
