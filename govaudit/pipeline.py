@@ -272,8 +272,10 @@ def probe_window(session: Any, run: Run, site_id: str, days: int) -> list[int]:
 
 
 def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site_ids: list[str] | None = None,
-                scoring_path: str | None = None, save: bool = True) -> dict[str, Any]:
-    """Judge a stored run (offline) and return the results.json dict.
+                scoring_path: str | None = None, save: bool = True,
+                scoring: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Judge a stored run (offline) and return the results.json dict (``scoring``: an already validated config,
+    else the one at ``scoring_path``).
 
     One site at a time, each in its own session: a site's rows are loaded, judged, saved and dropped before the
     next is read, so memory holds one site's artifacts (bounded by its max_pages) plus the scored results,
@@ -282,7 +284,8 @@ def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site
     """
     from inspections.runner import load_scoring
 
-    scoring = load_scoring(scoring_path)
+    if scoring is None:
+        scoring = load_scoring(scoring_path)
     with store.session() as s:
         run = s.get(Run, run_id)
         if run is None:
@@ -303,7 +306,7 @@ def inspect_site_of_run(store: Store, run_id: int, site_id: str, *, judge_date: 
 
     if scoring is None:
         scoring = load_scoring(scoring_path)
-    window = int(scoring.get("checks", {}).get("site-unreachable", {}).get("options", {}).get("window_days", 7))
+    window = int(scoring["checks"]["site-unreachable"]["options"]["window_days"])
     with store.session() as s:
         run = s.get(Run, run_id)
         if run is None:
@@ -329,7 +332,7 @@ def inspect_site_of_run(store: Store, run_id: int, site_id: str, *, judge_date: 
 
 
 def stored_results(store: Store, run_id: int, *, as_of: dt.date | None = None,
-                   scoring_path: str | None = None) -> dict[str, Any]:
+                   scoring_path: str | None = None, scoring: dict[str, Any] | None = None) -> dict[str, Any]:
     """The results.json dict of a run whose sites were judged by workers (SiteResult rows), in run order. A site
     whose job failed before its judgement is judged here from what was stored (offline)."""
     with store.session() as s:
@@ -342,7 +345,8 @@ def stored_results(store: Store, run_id: int, *, as_of: dt.date | None = None,
                                                                 SiteResult.as_of == judge_date)))
     for sid in ids:
         if sid not in judged:
-            inspect_site_of_run(store, run_id, sid, judge_date=judge_date, scoring_path=scoring_path)
+            inspect_site_of_run(store, run_id, sid, judge_date=judge_date, scoring=scoring,
+                                scoring_path=scoring_path)
     sites = []
     with store.session() as s:
         run = s.get(Run, run_id)
