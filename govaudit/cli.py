@@ -235,7 +235,7 @@ def _broker(args: argparse.Namespace) -> str | None:
 def _run_on_workers(store: Any, broker_url: str, run_id: int, *, trigger: str, probes: bool,
                     scoring_path: str | None) -> bool:
     """Hand the run's sites to the workers and wait until every site is done or failed."""
-    from govaudit.jobs import CeleryRunner
+    from workers.sitejobs import CeleryRunner
 
     runner = CeleryRunner(store, broker_url, scoring_path=scoring_path, probes=probes)
     runner.submit(run_id, trigger=trigger)
@@ -351,7 +351,7 @@ def _summary(results: dict[str, Any]) -> None:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from govaudit import pipeline
-    from govaudit.jobs import run_progress
+    from workers.sitejobs import run_progress
     from store.models import Page, Run
 
     store = _open_store(args.db)

@@ -52,7 +52,9 @@ def upgrade(engine: Engine) -> None:
             # the others wait for it and then find nothing to do (the lock ends with the transaction).
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74657)")
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        # "heads": migrations written side by side from the same parent (site jobs, the console) are all applied
+        # without one having to be rebased on the other.
+        command.upgrade(cfg, "heads")
 
 
 class Store:

@@ -69,8 +69,8 @@ class RunSite(Base):
     started: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     finished: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
-    # The site's job when workers run the run (govaudit.jobs): queued | running | done | failed; None when the
-    # run is crawled in-process. `stage` is the step a job reached (crawl, probes, inspect), so a job delivered
+    # The site's job when workers run the run (workers.sitejobs): queued | running | done | failed; None when
+    # the run is crawled in-process. `stage` is the step a job reached (crawl, probes, inspect), so a job delivered
     # again goes on from there; `heartbeat` is refreshed while a worker holds the job (a stale one is dead).
     job: Mapped[str | None] = mapped_column(String(16), nullable=True)
     stage: Mapped[str] = mapped_column(String(16), default="")

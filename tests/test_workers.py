@@ -188,7 +188,7 @@ def test_killed_worker_loses_nothing_and_run_equals_in_process_run(web, redis_ur
 
 def test_recheck_is_delivered_before_scheduled_work(redis_url):
     """A department's re-check queued after scheduled jobs is taken first (Redis priority queues)."""
-    from govaudit.jobs import PRIORITY
+    from workers.sitejobs import PRIORITY
     from workers.app import TASK_NAME, make_app
 
     app = make_app(redis_url.rsplit("/", 1)[0] + "/3")  # a database of its own: no worker listens there
@@ -234,7 +234,7 @@ def _job_row(store, run_id):
 
 
 def test_transient_failure_is_retried_with_backoff_then_given_up(tmp_path, monkeypatch, sqlite_url):
-    from govaudit import jobs
+    from workers import sitejobs as jobs
     from workers import app as worker_app
 
     store, run_id = _one_site_run(tmp_path, sqlite_url)
@@ -259,7 +259,7 @@ def test_transient_failure_is_retried_with_backoff_then_given_up(tmp_path, monke
 
 
 def test_permanent_failure_is_not_retried(tmp_path, monkeypatch, sqlite_url):
-    from govaudit import jobs
+    from workers import sitejobs as jobs
     from workers import app as worker_app
 
     store, run_id = _one_site_run(tmp_path, sqlite_url)

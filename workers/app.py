@@ -4,7 +4,7 @@ Why Celery: it is maintained, its Redis transport gives what a site job needs wi
 late acknowledgement (a message is removed only when the job has ended, so a worker killed mid-job leaves it to
 be delivered again after the visibility timeout), priorities (a department's re-check first), retries with a
 countdown — and `govaudit worker` is one process per machine with a pool of threads. The job itself
-(govaudit.jobs.run_site_job) knows nothing of Celery: the embedded runner and any other engine call the same
+(workers.sitejobs.run_site_job) knows nothing of Celery: any other engine would call the same
 function.
 
 Settings from the environment (all optional): GOVAUDIT_VISIBILITY_TIMEOUT_S (600: how long an unacknowledged
@@ -94,7 +94,7 @@ def make_app(broker_url: str) -> Celery:
 
 def site_job(self: Any, run_id: int, site_id: str, db: str | None = None, scoring_path: str | None = None,
              probes: bool = True) -> str:
-    from govaudit import jobs
+    from workers import sitejobs as jobs
 
     store = worker_store()
     if db and public_url(store.url) != db:
@@ -146,7 +146,7 @@ def _attempts(store: Any, run_id: int, site_id: str) -> int:
 
 
 def _requeue(store: Any, run_id: int, site_id: str, message: str) -> None:
-    from govaudit import jobs
+    from workers import sitejobs as jobs
 
     try:
         jobs._set(store, run_id, site_id, job="queued", message=message)

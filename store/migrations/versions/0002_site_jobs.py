@@ -1,6 +1,6 @@
 """site jobs: the state of one site's job (crawl, probes, inspection) when run by workers
 
-Revision ID: 0002
+Revision ID: sj0002
 Revises: 0001
 Create Date: 2026-12-01 21:50:00
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002'
+revision = 'sj0002'
 down_revision = '0001'
 branch_labels = None
 depends_on = None
