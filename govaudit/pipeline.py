@@ -97,9 +97,64 @@ def finish_run(store: Store, run_id: int, status: str) -> None:
             run.status, run.finished = status, utcnow()
 
 
-def crawl_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) -> int:
-    """Crawl the run's sites in a child process; returns its exit code."""
+def crawl_shards(store: Store, run_id: int, processes: int | None = None) -> list[list[str]]:
+    """The run's unfinished sites split into one group per crawl process (one per CPU core, at most one per two
+    sites): a crawl parses and stores every page, so one process keeps one core busy and a second core would
+    wait. Sites sharing a host go to the same process, so politeness per host holds across processes."""
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            return []
+        config = config_from_snapshot(run.config)
+        states = {rs.site_id: rs.status for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id))}
+    pending = [site for site in config.sites if site.id in set(run.site_ids) and states.get(site.id) != "done"]
+    if processes is None:
+        processes = min(os.cpu_count() or 1, max(1, len(pending) // 2))
+    by_host: dict[str, list[str]] = {}
+    for site in pending:
+        hosts = sorted({site.host, *site.hosts})
+        by_host.setdefault(hosts[0] if hosts else site.id, []).append(site.id)
+    shards: list[list[str]] = [[] for _ in range(max(1, processes))]
+    for group in sorted(by_host.values(), key=len, reverse=True):
+        min(shards, key=len).extend(group)
+    return [sh for sh in shards if sh]
+
+
+def crawl_run(store: Store, run_id: int, *, progress: ProgressFn | None = None,
+              processes: int | None = None) -> int:
+    """Crawl the run's sites in child processes (crawl_shards: one per core); returns the worst exit code."""
+    shards = crawl_shards(store, run_id, processes)
+    if len(shards) <= 1:
+        return _crawl_child(store, run_id, [], None, progress)
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        assert run is not None
+        bound = config_from_snapshot(run.config).network.concurrent_sites()
+    per_child = max(1, -(-bound // len(shards)))  # the configured bound holds for the machine, not per child
+    lock = threading.Lock()
+
+    def locked(event: dict[str, Any]) -> None:
+        if progress is not None:
+            with lock:
+                progress(event)
+
+    codes: list[int] = []
+    threads = [threading.Thread(target=lambda sh=sh: codes.append(_crawl_child(store, run_id, sh, per_child, locked)))
+               for sh in shards]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return max(codes, key=abs) if codes else 0
+
+
+def _crawl_child(store: Store, run_id: int, site_ids: list[str], sites_at_once: int | None,
+                 progress: ProgressFn | None) -> int:
     cmd = [sys.executable, "-m", "crawler.run", "--db", store.url, "--run", str(run_id)]
+    for sid in site_ids:
+        cmd += ["--site", sid]
+    if sites_at_once:
+        cmd += ["--sites-at-once", str(sites_at_once)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     errors: list[str] = []
