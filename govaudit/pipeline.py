@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from crawler.settings import TOOL_VERSION
-from govaudit.config import Config, config_from_snapshot, format_nameserver
+from govaudit.config import SITES_PER_CORE, Config, config_from_snapshot, format_nameserver
 from store.db import Store
 from store.loader import load_site_artifacts
 from store.models import CheckResult, ProbeRow, Run, RunSite, SiteResult, utcnow
@@ -98,9 +98,8 @@ def finish_run(store: Store, run_id: int, status: str) -> None:
 
 
 def crawl_shards(store: Store, run_id: int, processes: int | None = None) -> list[list[str]]:
-    """The run's unfinished sites split into one group per crawl process (one per CPU core, at most one per two
-    sites): a crawl parses and stores every page, so one process keeps one core busy and a second core would
-    wait. Sites sharing a host go to the same process, so politeness per host holds across processes."""
+    """The run's unfinished sites split into one group per crawl process (up to one per CPU core): a crawl parses
+    and stores every page, so one process keeps one core busy and a second core would wait. Sites sharing a host go to the same process, so politeness per host holds across processes."""
     with store.session() as s:
         run = s.get(Run, run_id)
         if run is None:
@@ -109,7 +108,9 @@ def crawl_shards(store: Store, run_id: int, processes: int | None = None) -> lis
         states = {rs.site_id: rs.status for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id))}
     pending = [site for site in config.sites if site.id in set(run.site_ids) and states.get(site.id) != "done"]
     if processes is None:
-        processes = min(os.cpu_count() or 1, max(1, len(pending) // 2))
+        # A second process only when more sites are in flight than one core keeps busy (SITES_PER_CORE).
+        in_flight = min(len(pending), config.network.concurrent_sites())
+        processes = min(os.cpu_count() or 1, max(1, -(-in_flight // SITES_PER_CORE)))
     by_host: dict[str, list[str]] = {}
     for site in pending:
         hosts = sorted({site.host, *site.hosts})
