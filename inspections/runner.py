@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import yaml
 
 import inspections  # noqa: F401 - imports every check module, so REGISTRY is complete
 from inspections.artifacts import SiteArtifacts
-from inspections.base import REGISTRY, Outcome, run_inspection
+from inspections.base import REGISTRY, Outcome, Status, judge, run_inspection
 from inspections.scoring import points_lost, score_site, veto_enabled
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "scoring.yaml"
@@ -102,10 +102,40 @@ def run_checks(site: SiteArtifacts, *, as_of: dt.date, config: Mapping[str, Any]
     ]
 
 
-def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, Any]) -> dict[str, Any]:
-    """Run, score and shape one site as its entry of results.json."""
+# A waiver says whether a finding (check id, finding as in results.json) is excused by an approved explanation
+# (comply or explain): it returns what to show with the finding, or None. The caller owns where they come from.
+Waiver = Callable[[str, Mapping[str, Any]], Mapping[str, Any] | None]
+
+
+def apply_waivers(outcome: Outcome, waive: Waiver) -> tuple[Outcome, dict[int, Mapping[str, Any]]]:
+    """The outcome as scored without its waived findings, and the waived ones by position."""
+    if outcome.status not in (Status.FAIL, Status.WARN) or outcome.meta is None:
+        return outcome, {}
+    waived: dict[int, Mapping[str, Any]] = {}
+    for i, f in enumerate(outcome.findings):
+        info = waive(outcome.check_id, f.as_dict())
+        if info is not None:
+            waived[i] = info
+    if not waived:
+        return outcome, {}
+    kept = tuple(f for i, f in enumerate(outcome.findings) if i not in waived)
+    return judge(outcome.meta, kept), waived
+
+
+def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, Any],
+                 waive: Waiver | None = None) -> dict[str, Any]:
+    """Run, score and shape one site as its entry of results.json.
+
+    With ``waive``, findings it excuses stay in the result (marked ``waived``) but cost no points and no veto."""
     config = site_config(scoring, site.site_id)
     outcomes = run_checks(site, as_of=as_of, config=config)
+    waived_by_check: dict[str, tuple[Outcome, dict[int, Mapping[str, Any]]]] = {}
+    if waive is not None:
+        for i, outcome in enumerate(outcomes):
+            scored, waived = apply_waivers(outcome, waive)
+            if waived:
+                waived_by_check[outcome.check_id] = (outcome, waived)
+                outcomes[i] = scored
     home = site.home
     fetched = (home is not None and home.status is not None and home.status < 400 and bool(home.html)
                and not script_drawn_home(site))
@@ -114,6 +144,10 @@ def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, A
     for outcome in outcomes:
         meta = REGISTRY[outcome.check_id].meta
         entry = outcome.as_dict()
+        if outcome.check_id in waived_by_check:
+            original, waived = waived_by_check[outcome.check_id]
+            entry["findings"] = [{**f.as_dict(), **({"waived": dict(waived[i])} if i in waived else {})}
+                                 for i, f in enumerate(original.findings)]
         entry["points_lost"] = points_lost(config, outcome)
         entry["veto"] = bool(outcome.veto and veto_enabled(config, outcome))
         entry.update(title=meta.title, failure_title=meta.failure_title, rule=meta.rule, category=meta.category,
