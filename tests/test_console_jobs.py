@@ -193,8 +193,7 @@ def test_two_schedulers_on_postgresql_claim_once(postgres_url, tmp_path):
 
 # ---------------------------------------------------------------------------------------------- comply or explain
 
-META = Meta(id="t-check", title="好", failure_title="不好", description="d", rule="r", category="c",
-            max_points=10, veto=True, task="")
+META = Meta(id="t-check", title="好", failure_title="不好", description="d", rule="r", category="c")
 
 
 def test_waived_finding_costs_no_points_and_no_veto():
@@ -202,7 +201,7 @@ def test_waived_finding_costs_no_points_and_no_veto():
 
     keep = Finding("t-check", Severity.FAIL, "栏目已45天未更新", "http://a/", points=2.0)
     veto = Finding("t-check", Severity.VETO, "首页无法访问", "http://a/x", points=0.0)
-    outcome = judge(META, (keep, veto))
+    outcome = judge(META, (keep, veto), 10.0)
     assert outcome.veto and outcome.points_lost == 2.0
 
     def waive(check_id, f):
