@@ -95,7 +95,6 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-jobs", action="store_true", help="不在本进程执行任务（由其他进程或分布式引擎执行）")
 
     sp = sub.add_parser("users", help="管理控制台账号")
-    common(sp, config=False)
     usub = sp.add_subparsers(dest="users_command", required=True)
     ua = usub.add_parser("add", help="新增账号（密码从终端或标准输入读取）")
     ua.add_argument("name")
@@ -103,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     ua.add_argument("--unit", nargs="+", action="extend", default=[], metavar="U",
                     help="部门账号负责的单位（sites.yaml 中的 unit）")
     ua.add_argument("--config", default=DEFAULT_CONFIG, help="校验单位名称用的 sites.yaml")
-    usub.add_parser("list", help="列出账号")
+    common(ua, config=False)
+    common(usub.add_parser("list", help="列出账号"), config=False)
     return p
 
 

@@ -222,7 +222,8 @@ def execute_job(store: Store, job_id: int, *, sites_config: str, settings: Setti
     known = {x.id for x in config.sites}
     if not site_ids or any(i not in known for i in site_ids):
         raise RuntimeError(f"任务中的网站不在当前配置中：{', '.join(i for i in site_ids if i not in known)}")
-    as_of = dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else today(settings)
+    fixed = params.get("as_of") or settings.as_of
+    as_of = dt.date.fromisoformat(fixed) if fixed else today(settings)
     trigger = "recheck" if kind == "recheck" else ("scheduled" if schedule_id else "manual")
     progress = _Progress(store, job_id, site_ids)
     run_id = pipeline.start_run(store, config, site_ids, as_of=as_of, trigger=trigger)

@@ -12,7 +12,8 @@
     login: {max_failures_account: 5, max_failures_address: 20, window_minutes: 15}
     sessions: {hours: 12}
     alerts: {retries: 5, backoff_s: 60}
-    jobs: {engine: embedded, recheck_workers: 1, reports: true}
+    jobs: {engine: embedded, recheck_workers: 1, reports: true, as_of: null}   # as_of: a fixed 检查基准日
+                                                                              # (the simulated web's 2021-12-20)
 
 Errors name the file, the line and the field (exit 2), like sites.yaml's.
 """
@@ -81,9 +82,10 @@ class Settings:
     engine: str = "embedded"
     recheck_workers: int = 1
     reports: bool = True
+    as_of: str | None = None  # jobs judge as of this day instead of today (demo and tests on the simulated web)
 
 
-SECTIONS: dict[str, dict[str, tuple[str, type]]] = {
+SECTIONS: dict[str, dict[str, tuple[str, Any]]] = {
     # section -> yaml key -> (Settings field, type)
     "recheck": {"per_hour": ("recheck_per_hour", int)},
     "explanations": {"valid_days": ("explanation_days", int)},
@@ -92,7 +94,8 @@ SECTIONS: dict[str, dict[str, tuple[str, type]]] = {
               "max_failures_address": ("max_failures_address", int), "window_minutes": ("window_minutes", int)},
     "sessions": {"hours": ("session_hours", float)},
     "alerts": {"retries": ("alert_retries", int), "backoff_s": ("alert_backoff_s", float)},
-    "jobs": {"engine": ("engine", str), "recheck_workers": ("recheck_workers", int), "reports": ("reports", bool)},
+    "jobs": {"engine": ("engine", str), "recheck_workers": ("recheck_workers", int), "reports": ("reports", bool),
+             "as_of": ("as_of", "date")},
 }
 
 
@@ -113,7 +116,7 @@ class _Reader:
             out[k.value] = (k, v)
         return out
 
-    def value(self, node: Node, where: str, typ: type) -> Any:
+    def value(self, node: Node, where: str, typ: Any) -> Any:
         if not isinstance(node, ScalarNode):
             raise self.err(node, where, "应为单个值")
         loader = yaml.SafeLoader("")
@@ -123,6 +126,14 @@ class _Reader:
             raise self.err(node, where, f"无法解析的值：{exc}") from None
         finally:
             loader.dispose()
+        if typ == "date":
+            import datetime as dt
+
+            if isinstance(value, dt.date):
+                return value.isoformat()
+            if value is None:
+                return None
+            raise self.err(node, where, f"应为日期 YYYY-MM-DD，而不是 {value!r}")
         if typ is bool:
             if not isinstance(value, bool):
                 raise self.err(node, where, f"应为 true 或 false，而不是 {value!r}")

@@ -254,3 +254,39 @@ def test_session_secret_is_created_owner_only(world):
     path = world.data / "session-secret"
     assert path.stat().st_mode & 0o777 == 0o600
     assert len(bytes.fromhex(path.read_text().strip())) == 32
+
+
+def test_explain_then_office_approves_and_everything_is_audited(tmp_path):
+    w = make_world(tmp_path)
+    dept = TestClient(w.app)
+    csrf = login(dept, "dept-a")
+    findings = dept.get("/api/sites/xunyang/findings").json()
+    target = findings[0]
+    resp = dept.post("/sites/xunyang/explanations", follow_redirects=False, data={
+        "csrf_token": csrf, "run_id": target["run_id"], "check_id": target["check_id"], "index": target["index"],
+        "text": "该栏目已按规定撤销", "evidence_url": "javascript:alert(1)"})
+    assert "err=" in resp.headers["location"]  # only http(s) evidence links
+    resp = dept.post("/sites/xunyang/explanations", follow_redirects=False, data={
+        "csrf_token": csrf, "run_id": target["run_id"], "check_id": target["check_id"], "index": target["index"],
+        "text": "该栏目已按规定撤销", "evidence_url": "https://www.xunyang.gov.cn/notice/1.html"})
+    assert "msg=" in resp.headers["location"]
+    [mine] = [e for e in dept.get("/api/explanations").json() if e["site_id"] == "xunyang"]
+    assert mine["status"] == "pending"
+    # the department cannot decide, the office can
+    assert dept.post(f"/api/explanations/{mine['id']}/decision", json={"approve": True},
+                     headers={"X-CSRF-Token": csrf}).status_code == 403
+    office = TestClient(w.app)
+    ocsrf = login(office, "office1")
+    resp = office.post(f"/explanations/{mine['id']}/decide", data={"csrf_token": ocsrf, "decision": "approve"},
+                       follow_redirects=False)
+    assert resp.status_code == 303
+    got = dept.get(f"/api/explanations/{mine['id']}").json()
+    assert got["status"] == "approved" and got["expires"] and got["decided_by"] == "office1"
+    with w.store.session() as s:
+        from govaudit import pipeline
+        from store.models import AuditEntry
+
+        actions = [a.action for a in s.scalars(select(AuditEntry))]
+        waive = pipeline.explanation_waiver(s, "xunyang")
+    assert {"explanation.add", "explanation.approve", "login"} <= set(actions)
+    assert waive is not None and waive(target["check_id"], target) is not None

@@ -137,7 +137,10 @@ def test_two_schedulers_run_a_due_inspection_once(world):
     a, b = scheduler.Scheduler(store, config, settings), scheduler.Scheduler(store, config, settings)
     a.start()
     b.start()
-    time.sleep(1.5)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (a.queued or b.queued):
+        time.sleep(0.1)
+    time.sleep(1.0)  # both keep ticking over the same due time
     a.stop()
     b.stop()
     with store.session() as s:
@@ -394,3 +397,46 @@ def test_console_yaml_errors_name_file_line_and_field(tmp_path):
 def test_dingtalk_signature_is_on_the_url():
     url = alerts._dingtalk_signed("http://h/robot/send?access_token=t", "SEC", now_ms=1700000000000)
     assert url.startswith("http://h/robot/send?access_token=t&timestamp=1700000000000&sign=")
+
+
+def test_two_serve_processes_on_one_database_start_a_due_run_once(tmp_path, world):
+    import socket
+    import urllib.request
+
+    store, config = world
+    cron, since = _due_a_moment_ago()
+    with store.session() as s:
+        s.add(Schedule(name="每天", cron=cron, site_ids=["fgw"], since=since))
+    settings = tmp_path / "console.yaml"
+    settings.write_text("scheduler: {tick_seconds: 0.3}\n", encoding="utf-8")
+    procs, ports = [], []
+    for i in range(2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+        procs.append(subprocess.Popen(
+            [str(Path(sys.executable).parent / "govaudit"), "serve", "--config", str(tmp_path / "sites.yaml"),
+             "--db", store.url, "--port", str(ports[-1]), "--data", str(tmp_path / "data"),
+             "--console-config", str(settings), "--no-jobs"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+    try:
+        for port, proc in zip(ports, procs, strict=True):
+            for _ in range(300):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                    break
+                except OSError:
+                    assert proc.poll() is None, proc.stderr.read()[-2000:]
+                    time.sleep(0.1)
+        time.sleep(2.0)  # both schedulers tick several times over the same due time
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+    with store.session() as s:
+        claims = s.scalars(select(ScheduleClaim)).all()
+        queued = s.scalars(select(Job)).all()
+    assert len(claims) == 1 and len(queued) == 1 and queued[0].status == "queued"
+    # both processes share one session secret, created once with owner-only rights
+    assert (tmp_path / "data" / "session-secret").stat().st_mode & 0o777 == 0o600

@@ -243,6 +243,25 @@ def add_explanation(c: Console, p: Principal, address: str, site_id: str, run_id
     return eid
 
 
+def mark_approved(c: Console, site_id: str, site: dict[str, Any]) -> dict[str, Any]:
+    """Findings with an approved explanation are struck through at once; they stop costing points at the next
+    scoring (marked ``next`` until then)."""
+    import copy
+
+    with c.store.session() as s:
+        waive = pipeline.explanation_waiver(s, site_id)
+    if waive is None:
+        return site
+    site = copy.deepcopy(site)
+    for ch in site.get("checks") or []:
+        for f in ch.get("findings") or []:
+            if not f.get("waived"):
+                info = waive(ch["id"], f)
+                if info is not None:
+                    f["waived"] = {**info, "next": True}
+    return site
+
+
 def decide_explanation(c: Console, p: Principal, address: str, explanation_id: int, approve: bool, note: str) -> None:
     with c.store.session() as s:
         e = s.get(Explanation, explanation_id)
@@ -460,6 +479,8 @@ def create_app(c: Console) -> FastAPI:
                 prev = pipeline.previous_results(c.store, got[1], [site_id])
                 previous = prev["sites"][0] if prev else None
         site_cfg = next((x for x in c.config.sites if x.id == site_id), None)
+        if got:
+            got = (mark_approved(c, site_id, got[0]), got[1])
         view = _site_view(got[0], diff_site(previous, got[0]) if previous else None) if got else None
         explained = {(e["check_id"], (e["finding"] or {}).get("message"), (e["finding"] or {}).get("url"))
                      for e in explanations if e["status"] in ("pending", "approved")}

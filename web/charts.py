@@ -13,7 +13,7 @@ ACCENT, OK, BAD, MUTED, LINE = "#1d4f91", "#1e7b34", "#b3261e", "#5f6b76", "#d0d
 def trend_svg(points: list[dict[str, Any]], width: int = 560, height: int = 200) -> Markup:
     if not points:
         return Markup('<p class="note">还没有可比较的检查。</p>')
-    left, right, top, bottom = 40, 16, 14, 34
+    left, right, top, bottom = 40, 16, 24, 34
     w, h = width - left - right, height - top - bottom
     n = len(points)
     xs = [left + (w * i / (n - 1) if n > 1 else w / 2) for i in range(n)]
@@ -44,7 +44,7 @@ def bars_svg(rows: list[dict[str, Any]], width: int = 560, bar: int = 20) -> Mar
     label_w, gap = 210, 6
     height = len(rows) * (bar + gap) + 10
     most = max(r["sites"] for r in rows) or 1
-    w = width - label_w - 60
+    w = width - label_w - 130
     parts = [f'<svg class="chart" role="img" aria-label="各检查项问题网站数" viewBox="0 0 {width} {height}" '
              f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">']
     for i, r in enumerate(rows):

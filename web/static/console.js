@@ -26,7 +26,7 @@
           row.querySelector(".pages").textContent = String(sites[sid].pages || 0);
         });
         if (job.status === "done" || job.status === "failed") {
-          if (box.getAttribute("data-status") !== job.status) window.location.reload();
+          if (box.getAttribute("data-status") !== job.status) window.location.replace(window.location.pathname);
           return;
         }
         setTimeout(poll, 1000);
