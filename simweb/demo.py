@@ -76,7 +76,8 @@ def _run(cmd: list[str]) -> int:
 DEMO_OFFICE = "demo-office"
 
 
-def demo_accounts(cli: str, db: str, config: Path, var: Path, sites: list[dict]) -> list[dict[str, str]]:
+def demo_accounts(cli: str, db: str, config: Path, var: Path, sites: list[dict],
+                  results: Path | None = None) -> list[dict[str, str]]:
     """The demo's console accounts: made once through `govaudit users add` (password on standard input)."""
     store = var / "demo-accounts.txt"
     if store.is_file():
@@ -88,6 +89,14 @@ def demo_accounts(cli: str, db: str, config: Path, var: Path, sites: list[dict])
         if accounts and all(a["name"] in listed.split() for a in accounts):
             return accounts
     county = next((s for s in sites if s["level"] == "county"), sites[0])
+    if results is not None and results.is_file():
+        # the department of the site with the most failing checks: something to re-check and to explain
+        judged = json.loads(results.read_text(encoding="utf-8"))["sites"]
+        fails = {x["id"]: sum(1 for c in x["checks"] if c["status"] == "fail") for x in judged
+                 if x["level"] != "municipal"}
+        if fails:
+            best = max(fails, key=lambda sid: (fails[sid], -list(fails).index(sid)))
+            county = next((s for s in sites if s["id"] == best), county)
     accounts = [
         {"name": DEMO_OFFICE, "role": "office", "unit": "", "password": secrets.token_urlsafe(9)},
         {"name": f"demo-{county['id']}", "role": "department", "unit": county["unit"],
@@ -109,10 +118,13 @@ def demo_accounts(cli: str, db: str, config: Path, var: Path, sites: list[dict])
 
 def print_console_help(accounts: list[dict[str, str]], port: int, var: str) -> None:
     print("\n控制台（在本次演示的数据上）：")
-    print(f"  .venv/bin/python -m simweb.demo --console --var {var}    # 模拟网站 + govaudit serve，"
+    extra = "" if port == 8000 else f" --console-port {port}"
+    print(f"  .venv/bin/python -m simweb.demo --console --var {var}{extra}    # 模拟网站 + govaudit serve，"
           f"然后打开 http://127.0.0.1:{port}/")
     for a in accounts:
-        who = "市政务公开办" if a["role"] == "office" else f"部门账号（{a['unit']}，{a.get('site', '')}）"
+        site = a.get("site", "")
+        who = "市政务公开办" if a["role"] == "office" else \
+            f"部门账号（{a['unit']}{'' if site in ('', a['unit']) else '，' + site}）"
         print(f"  {who}：账号 {a['name']}  密码 {a['password']}")
     print(f"  （密码保存在 {var}/demo-accounts.txt）", flush=True)
 
@@ -166,14 +178,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"simweb.demo: govaudit inspect failed (exit code {rc})", file=sys.stderr)
                 return rc
             print(f"simweb.demo: reports in {args.out}/ (index.html, sites/, notices/, report.pdf, results.json)")
-        accounts = demo_accounts(cli, db, config, var, web.sites)
+        accounts = demo_accounts(cli, db, config, var, web.sites, Path(args.out) / "results.json")
         if not args.console:
             print_console_help(accounts, args.console_port, args.var)
             return rc
         print_console_help(accounts, args.console_port, args.var)
         # the console on the demo's data; the simulated web keeps serving so re-checks reach it
+        # the simulated web is written for its as-of day: re-checks from the console are judged as of it too
+        console_yaml = var / "demo-console.yaml"
+        console_yaml.write_text(f"jobs: {{as_of: {args.as_of}}}\nrecheck: {{per_hour: 10}}\n", encoding="utf-8")
         rc = _run([cli, "serve", "--config", str(config), "--db", db, "--port", str(args.console_port),
-                   "--data", str(var / "console")])
+                   "--data", str(var / "console"), "--console-config", str(console_yaml)])
     return rc
 
 
