@@ -61,11 +61,11 @@ def write_docs(root: Path, site_ids: list[str]) -> None:
         (root / "notices" / f"{sid}.pdf").write_bytes(b"%PDF-1.4 " + sid.encode())
 
 
-def make_world(tmp_path: Path, settings: Settings | None = None) -> World:
+def make_world(tmp_path: Path, settings: Settings | None = None, db_url: str | None = None) -> World:
     results = json.loads(SAMPLE.read_text(encoding="utf-8"))
     config = tmp_path / "sites.yaml"
     config.write_text(sites_yaml(results), encoding="utf-8")
-    store = Store(f"sqlite:///{tmp_path / 'console.db'}")
+    store = Store(db_url or f"sqlite:///{tmp_path / 'console.db'}")
     data = tmp_path / "console-data"
     full = store_results(store, results)
     write_docs(tmp_path / "out-full", [s["id"] for s in results["sites"]])

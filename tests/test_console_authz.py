@@ -56,7 +56,7 @@ def params_for(world, path: str) -> dict[str, object]:
     values = {"site_id": "wuning", "run_id": ids["run_other"], "job_id": ids["job_other"],
               "explanation_id": ids["explanation_other"], "schedule_id": ids["schedule"],
               "user_id": ids["user_other"], "token_id": ids["token_other"], "path": "index.html",
-              "name": "console.css"}
+              "name": "console.css", "key": "no-such-review-key"}
     names = re.findall(r"{(\w+)(?::\w+)?}", path)
     unknown = [n for n in names if n not in values]
     assert not unknown, f"{path}: add an object of another unit for {unknown} to the authorization matrix"
@@ -290,3 +290,24 @@ def test_explain_then_office_approves_and_everything_is_audited(tmp_path):
         waive = pipeline.explanation_waiver(s, "xunyang")
     assert {"explanation.add", "explanation.approve", "login"} <= set(actions)
     assert waive is not None and waive(target["check_id"], target) is not None
+
+
+def test_the_console_on_postgresql(postgres_url, tmp_path):
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS console_pg"))
+        conn.execute(text("CREATE DATABASE console_pg"))
+    admin.dispose()
+    w = make_world(tmp_path, db_url=postgres_url.rsplit("/", 1)[0] + "/console_pg")
+    office = TestClient(w.app)
+    login(office, "office1")
+    assert "武宁县" in office.get("/").text and office.get("/sites/wuning").status_code == 200
+    dept = TestClient(w.app)
+    csrf = login(dept, "dept-a")
+    assert dept.get("/sites/wuning").status_code == 404
+    resp = dept.post("/api/sites/xunyang/rechecks", headers={"X-CSRF-Token": csrf})
+    assert resp.status_code == 202
+    assert dept.get(f"/api/jobs/{resp.json()['job_id']}").json()["status"] == "queued"
+    w.store.close()

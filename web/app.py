@@ -132,7 +132,8 @@ class Pages:
         ctx.setdefault("flash", request.query_params.get("msg", "")[:200])
         ctx.setdefault("error", request.query_params.get("err", "")[:200])
         html = self.env.get_template(template).render(
-            user=principal, csrf=c.auth.csrf_token(principal) if principal else "", path=request.url.path, **ctx)
+            user=principal, csrf=c.auth.csrf_token(principal) if principal else "", path=request.url.path,
+            reviews_enabled=getattr(request.app.state, "reviews", False), **ctx)
         return HTMLResponse(html, status_code=status_code)
 
 
@@ -408,7 +409,7 @@ def create_app(c: Console) -> FastAPI:
             pending = s.scalar(select(func.count(Explanation.id)).where(Explanation.status == "pending"))
         ranked = D.rank(sites)
         by_check = D.problems_by_check(sites)
-        return pages.render(request, "dashboard.html.j2", run=latest, summary=D.summary(sites), ranking=ranked,
+        return pages.render(request, "dashboard.html.j2", reviews=_pending_reviews(c), run=latest, summary=D.summary(sites), ranking=ranked,
                             by_check=by_check, trend=trend, trend_svg=charts.trend_svg(trend),
                             bars_svg=charts.bars_svg(by_check[:12]), jobs=jobs, pending=pending)
 
@@ -431,11 +432,14 @@ def create_app(c: Console) -> FastAPI:
         run, ids = visible_run(c, p, run_id)
         scope = scope_of(c, p)
         with c.store.session() as s:
-            sites = filter_results(D.latest_results(s, run_id), scope)
+            everyone = D.latest_results(s, run_id)
             root = D.report_dir(s, run_id)
             job = s.scalars(select(Job).where(Job.run_id == run_id)).first()
+        sites = filter_results(everyone, scope)
+        # a department sees its own sites' places in the whole ranking (as the report tells it), nobody else's row
+        ranking = filter_results(D.rank(everyone), scope)
         docs = D.documents(root, list(run.site_ids or []), scope) if root else []
-        return pages.render(request, "run.html.j2", run=run, summary=D.summary(sites), ranking=D.rank(sites),
+        return pages.render(request, "run.html.j2", run=run, summary=D.summary(sites), ranking=ranking,
                             by_check=D.problems_by_check(sites), docs=docs, job=job if job and (
                                 p.is_office or job.kind == "recheck") else None)
 
@@ -704,12 +708,24 @@ def create_app(c: Console) -> FastAPI:
         return pages.render(request, "alerts.html.j2", rows=rows)
 
     api_routes(app, c)
+    from web.reviews import add_review_routes
+
+    app.state.reviews = add_review_routes(app, c)
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi(p: Principal = Depends(require_user)) -> JSONResponse:
         return JSONResponse(app.openapi())
 
     return app
+
+
+def _pending_reviews(c: Console) -> int | None:
+    try:
+        from store import reviews
+    except ImportError:
+        return None
+    with c.store.session() as s:
+        return len(reviews.list_items(s, status="pending"))
 
 
 def _safe_next(value: str) -> str:
