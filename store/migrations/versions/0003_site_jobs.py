@@ -1,7 +1,7 @@
 """site jobs: the state of one site's job (crawl, probes, inspection) when run by workers
 
 Revision ID: sj0002
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01 21:50:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'sj0002'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
