@@ -131,3 +131,13 @@ def set_run_status(session: Session, run_id: int, status: str, finished: dt.date
 
 def site_states(session: Session, run_id: int) -> list[str]:
     return [rs.status for rs in session.scalars(select(RunSite).where(RunSite.run_id == run_id))]
+
+
+def list_users(store: Any) -> list[Any]:
+    """The console's accounts by name (``govaudit users list``), detached from their session."""
+    from store.models import User
+
+    with store.session() as s:
+        users = list(s.scalars(select(User).order_by(User.name)))
+        s.expunge_all()
+    return users

@@ -3,7 +3,8 @@ imports one it may not (a lower package importing a higher one, a check importin
 holding SQL).
 
     govconfig (what the configuration means)  ←  netkit (DNS client, URL normaliser, error kinds)
-        ←  extract, store  ←  crawler, probes  ←  inspections  ←  reports  ←  govaudit (CLI, orchestrator)
+        ←  extract, store  ←  crawler, probes  ←  inspections  ←  reports  ←  govaudit (CLI, orchestrator),
+        web (console), workers (site jobs)
 
 (inspections and reports are pure: they read stored artifacts and scored results, never the network or SQL.)
 """
@@ -17,7 +18,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("govconfig", "netkit", "extract", "store", "crawler", "probes", "inspections", "reports", "simweb",
-            "govaudit")
+            "govaudit", "web", "workers")
+APP = ("govconfig", "netkit", "extract", "store", "crawler", "probes", "inspections", "reports", "govaudit", "web",
+       "workers")  # the application layer: CLI, orchestrator, console, job workers
 
 # package -> the project modules (prefixes) it may import; anything of the project not listed is refused
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -30,7 +33,9 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "inspections": ("govconfig", "netkit.urls", "netkit.errors", "extract"),
     "reports": ("netkit.urls", "netkit.errors"),
     "simweb": ("govconfig.judge",),
-    "govaudit": ("govconfig", "netkit", "extract", "store", "crawler", "probes", "inspections", "reports"),
+    "govaudit": APP,
+    "web": APP,
+    "workers": APP,
 }
 
 
