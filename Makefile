@@ -28,14 +28,16 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(VENV)/bin/python -m simweb.demo --out out --as-of $(DEMO_AS_OF)
 
-# Lint (ruff, configured in pyproject.toml), then the tests; tests/test_layers.py fails on an import against the
+# Lint and format check (ruff, configured in pyproject.toml), then the tests; tests/test_layers.py fails on an import against the
 # layers (docs/contracts.md).
 test: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -q
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # Probes for 1,000 names, concurrent vs one at a time in the same run: on bare loopback (CPU-bound) and with
 # 50 ms of server latency (what real sites add).

@@ -48,22 +48,25 @@ def main(argv: list[str]) -> int:
     config = load_config(argv[0])
     GovResolver.lookup = DnsLookup(config.network.nameservers, config.network.allow_private)
     urls = [s.url for s in config.sites]
-    process = CrawlerProcess({
-        "ROBOTSTXT_OBEY": True,
-        "CONCURRENT_REQUESTS": max(32, 2 * len(urls)),  # only the per-host limit binds
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
-        "DOWNLOAD_DELAY": 0,
-        "DEPTH_PRIORITY": 1,
-        "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
-        "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
-        "TWISTED_DNS_RESOLVER": "crawler.resolver.GovResolver",
-        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
-        "REMOTE_CONTROL_ENABLED": False,
-        "TELNETCONSOLE_ENABLED": False,
-        "COOKIES_ENABLED": False,
-        "LOG_LEVEL": "WARNING",
-        "USER_AGENT": "govaudit-bench-bare",
-    }, install_root_handler=False)
+    process = CrawlerProcess(
+        {
+            "ROBOTSTXT_OBEY": True,
+            "CONCURRENT_REQUESTS": max(32, 2 * len(urls)),  # only the per-host limit binds
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+            "DOWNLOAD_DELAY": 0,
+            "DEPTH_PRIORITY": 1,
+            "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
+            "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
+            "TWISTED_DNS_RESOLVER": "crawler.resolver.GovResolver",
+            "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+            "REMOTE_CONTROL_ENABLED": False,
+            "TELNETCONSOLE_ENABLED": False,
+            "COOKIES_ENABLED": False,
+            "LOG_LEVEL": "WARNING",
+            "USER_AGENT": "govaudit-bench-bare",
+        },
+        install_root_handler=False,
+    )
     crawler = process.create_crawler(BareSpider)
     started = time.monotonic()
     process.crawl(crawler, urls=urls)

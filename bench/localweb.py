@@ -26,8 +26,10 @@ from simweb.dns_server import DNSServer, Zone  # noqa: E402
 
 ZONE = "bench.test"
 PER_LIST = 20
-WORDS = ("政务公开 政府信息 通知公告 工作动态 政策文件 人事信息 规划计划 财政预决算 行政许可 行政处罚 "
-         "重点领域 建议提案 办理结果 公共服务 社会救助 乡村振兴 营商环境 安全生产 生态环境 教育 卫生健康").split()
+WORDS = (
+    "政务公开 政府信息 通知公告 工作动态 政策文件 人事信息 规划计划 财政预决算 行政许可 行政处罚 "
+    "重点领域 建议提案 办理结果 公共服务 社会救助 乡村振兴 营商环境 安全生产 生态环境 教育 卫生健康"
+).split()
 
 
 def site_address(k: int) -> str:
@@ -49,10 +51,14 @@ class Site:
         articles = max(self.columns, pages - 1)
         lists = -(-articles // PER_LIST)
         articles = max(self.columns, pages - 1 - lists)
-        self.per_column = [articles // self.columns + (1 if c < articles % self.columns else 0)
-                           for c in range(self.columns)]
-        self.titles = {(c, a): "关于" + "".join(rnd.choice(WORDS) for _ in range(3)) + "的通知"
-                       for c in range(self.columns) for a in range(self.per_column[c])}
+        self.per_column = [
+            articles // self.columns + (1 if c < articles % self.columns else 0) for c in range(self.columns)
+        ]
+        self.titles = {
+            (c, a): "关于" + "".join(rnd.choice(WORDS) for _ in range(3)) + "的通知"
+            for c in range(self.columns)
+            for a in range(self.per_column[c])
+        }
         base = dt.date(2021, 12, 18)
         self.dates = {key: base - dt.timedelta(days=i * 3 % 700) for i, key in enumerate(sorted(self.titles))}
         self.text = "".join(rnd.choice(WORDS) + "，" for _ in range(400))
@@ -63,23 +69,32 @@ class Site:
 
     def _layout(self, title: str, crumbs: str, body: str) -> str:
         nav = "".join(f'<li><a href="/c{c}/">栏目{c}</a></li>' for c in range(self.columns))
-        return ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        return (
+            (
+                '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
                 f"<title>{title} - 第{self.k}县人民政府</title></head><body>"
-                f"<div class=\"header\"><ul class=\"nav\"><li><a href=\"/\">首页</a></li>{nav}</ul></div>"
-                f"<div class=\"position\">当前位置：<a href=\"/\">首页</a> &gt; {crumbs}</div>"
-                f"<div class=\"main\">{body}</div>"
-                "<div class=\"footer\">主办：第{k}县人民政府办公室 网站标识码：3604000{k:03d} "
-                "赣ICP备05000{k:03d}号 赣公网安备 36040202000{k:03d}号</div></body></html>").replace(
-            "{k}", str(self.k)).replace("{k:03d}", f"{self.k:03d}")
+                f'<div class="header"><ul class="nav"><li><a href="/">首页</a></li>{nav}</ul></div>'
+                f'<div class="position">当前位置：<a href="/">首页</a> &gt; {crumbs}</div>'
+                f'<div class="main">{body}</div>'
+                '<div class="footer">主办：第{k}县人民政府办公室 网站标识码：3604000{k:03d} '
+                "赣ICP备05000{k:03d}号 赣公网安备 36040202000{k:03d}号</div></body></html>"
+            )
+            .replace("{k}", str(self.k))
+            .replace("{k:03d}", f"{self.k:03d}")
+        )
 
     def page(self, path: str) -> bytes | None:
         if path == "/":
             cols = "".join(
                 f'<div class="col"><h3><a href="/c{c}/">栏目{c}</a></h3><ul>'
-                + "".join(f'<li><a href="/c{c}/a{a}.html">{self.titles[(c, a)]}</a>'
-                          f'<span>{self.dates[(c, a)].isoformat()}</span></li>'
-                          for a in range(min(5, self.per_column[c])))
-                + "</ul></div>" for c in range(self.columns))
+                + "".join(
+                    f'<li><a href="/c{c}/a{a}.html">{self.titles[(c, a)]}</a>'
+                    f"<span>{self.dates[(c, a)].isoformat()}</span></li>"
+                    for a in range(min(5, self.per_column[c]))
+                )
+                + "</ul></div>"
+                for c in range(self.columns)
+            )
             return self._layout("首页", "首页", cols + f"<p>{self.text[:300]}</p>").encode()
         parts = path.strip("/").split("/")
         if not parts or not parts[0].startswith("c") or not parts[0][1:].isdigit():
@@ -89,27 +104,35 @@ class Site:
             return None
         n = self.per_column[c]
         npages = max(1, -(-n // PER_LIST))
-        if len(parts) == 1 or parts[1] in ("", "index.html") or (parts[1].startswith("index_")
-                                                                  and parts[1].endswith(".html")):
+        if (
+            len(parts) == 1
+            or parts[1] in ("", "index.html")
+            or (parts[1].startswith("index_") and parts[1].endswith(".html"))
+        ):
             p = 0 if len(parts) == 1 or parts[1] in ("", "index.html") else int(parts[1][6:-5])
             if p >= npages:
                 return None
-            items = "".join(f'<li><a href="/c{c}/a{a}.html">{self.titles[(c, a)]}</a>'
-                            f'<span class="date">{self.dates[(c, a)].isoformat()}</span></li>'
-                            for a in range(p * PER_LIST, min(n, (p + 1) * PER_LIST)))
+            items = "".join(
+                f'<li><a href="/c{c}/a{a}.html">{self.titles[(c, a)]}</a>'
+                f'<span class="date">{self.dates[(c, a)].isoformat()}</span></li>'
+                for a in range(p * PER_LIST, min(n, (p + 1) * PER_LIST))
+            )
             pager = f'<div class="page">第{p + 1}页 共{npages}页 '
             if p + 1 < npages:
                 pager += f'<a href="/c{c}/index_{p + 1}.html">下一页</a>'
             pager += "</div>"
-            return self._layout(f"栏目{c}", f'<a href="/c{c}/">栏目{c}</a>',
-                                f'<ul class="list">{items}</ul>{pager}').encode()
+            return self._layout(
+                f"栏目{c}", f'<a href="/c{c}/">栏目{c}</a>', f'<ul class="list">{items}</ul>{pager}'
+            ).encode()
         if parts[1].startswith("a") and parts[1].endswith(".html") and parts[1][1:-5].isdigit():
             a = int(parts[1][1:-5])
             if a >= n:
                 return None
-            body = (f"<h1>{self.titles[(c, a)]}</h1><div class=\"info\">发布日期：{self.dates[(c, a)].isoformat()}"
-                    f"</div><div class=\"content\"><p>{self.text}</p></div>"
-                    f'<a href="/c{c}/">返回栏目</a>')
+            body = (
+                f'<h1>{self.titles[(c, a)]}</h1><div class="info">发布日期：{self.dates[(c, a)].isoformat()}'
+                f'</div><div class="content"><p>{self.text}</p></div>'
+                f'<a href="/c{c}/">返回栏目</a>'
+            )
             return self._layout(self.titles[(c, a)], f'<a href="/c{c}/">栏目{c}</a>', body).encode()
         return None
 
@@ -153,11 +176,18 @@ class _Protocol(asyncio.Protocol):
         else:
             page = self.site.page(path) if self.site else None
             if page is None:
-                status, ctype, body = "404 Not Found", "text/html; charset=utf-8", b"<html><body>404</body></html>"
+                status, ctype, body = (
+                    "404 Not Found",
+                    "text/html; charset=utf-8",
+                    b"<html><body>404</body></html>",
+                )
             else:
                 status, ctype, body = "200 OK", "text/html; charset=utf-8", page
-        self.transport.write(f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-                             "Connection: keep-alive\r\n\r\n".encode() + body)
+        self.transport.write(
+            f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
+            "Connection: keep-alive\r\n\r\n".encode()
+            + body
+        )
 
 
 class LocalWeb:
@@ -198,8 +228,11 @@ class LocalWeb:
                 port = probe.getsockname()[1]
             try:
                 for s in self.sites:
-                    self._servers.append(await self._loop.create_server(
-                        lambda: _Protocol(self), site_address(s.k), port, backlog=512, reuse_address=True))
+                    self._servers.append(
+                        await self._loop.create_server(
+                            lambda: _Protocol(self), site_address(s.k), port, backlog=512, reuse_address=True
+                        )
+                    )
                 self.port = port
                 return
             except OSError:
@@ -229,17 +262,36 @@ class LocalWeb:
         """sites.yaml for govaudit: same politeness as the bare spider (2 requests per host, no delay, robots)."""
         import yaml
 
-        base: dict[str, object] = {"max_pages": 100000, "max_depth": 50, "concurrency_per_host": 2, "delay_s": 0,
-                                   "timeout_s": 30, "render_js": "never", "obey_robots": True, "probe_count": 1,
-                                   "probe_interval_s": 0.1, "probe_timeout_s": 5, "max_seconds": 7200,
-                                   "link_check": True}
+        base: dict[str, object] = {
+            "max_pages": 100000,
+            "max_depth": 50,
+            "concurrency_per_host": 2,
+            "delay_s": 0,
+            "timeout_s": 30,
+            "render_js": "never",
+            "obey_robots": True,
+            "probe_count": 1,
+            "probe_interval_s": 0.1,
+            "probe_timeout_s": 5,
+            "max_seconds": 7200,
+            "link_check": True,
+        }
         base.update(defaults)
-        sites = [{"id": f"s{s.k}", "name": f"第{s.k}县人民政府", "url": self.url(s.k), "level": "county",
-                  "unit": f"第{s.k}县人民政府办公室"} for s in self.sites]
+        sites = [
+            {
+                "id": f"s{s.k}",
+                "name": f"第{s.k}县人民政府",
+                "url": self.url(s.k),
+                "level": "county",
+                "unit": f"第{s.k}县人民政府办公室",
+            }
+            for s in self.sites
+        ]
         assert self.dns is not None
         network = {"nameservers": [f"127.0.0.1:{self.dns.port}"], "allow_private": True}
-        return yaml.safe_dump({"defaults": base, "network": network, "sites": sites}, allow_unicode=True,
-                              sort_keys=False)
+        return yaml.safe_dump(
+            {"defaults": base, "network": network, "sites": sites}, allow_unicode=True, sort_keys=False
+        )
 
 
 def main() -> int:

@@ -39,9 +39,16 @@ from bench.localweb import LocalWeb  # noqa: E402
 
 GOVAUDIT = str(Path(sys.executable).with_name("govaudit"))
 RESULTS = ROOT / "bench" / "results.json"
-TARGETS = {"crawl_ratio": (">=", 0.8), "crawl_ratio_latency": (">=", 0.8), "full_ratio": (">=", 0.6),
-           "reinspect_s_per_100k": ("<", 60), "reinspect_peak_mb": ("<", 1000), "memory_growth": ("<=", 1.5),
-           "workers_speedup": (">=", 1.6), "ipv6_probe_rate": (">=", 1000)}
+TARGETS = {
+    "crawl_ratio": (">=", 0.8),
+    "crawl_ratio_latency": (">=", 0.8),
+    "full_ratio": (">=", 0.6),
+    "reinspect_s_per_100k": ("<", 60),
+    "reinspect_peak_mb": ("<", 1000),
+    "memory_growth": ("<=", 1.5),
+    "workers_speedup": (">=", 1.6),
+    "ipv6_probe_rate": (">=", 1000),
+}
 
 # Runs a command and prints, as JSON, its wall time and the peak resident memory of the largest process in its
 # tree (ru_maxrss of waited-for descendants: govaudit and its crawl child).
@@ -58,8 +65,9 @@ print(json.dumps({"rc": rc, "seconds": time.monotonic() - t,
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-c", _PEAK, *cmd], capture_output=True, text=True, env=env,
-                         check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK, *cmd], capture_output=True, text=True, env=env, check=False
+    )
     try:
         res = json.loads(out.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -71,11 +79,19 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]
 
 def bare(config: Path) -> dict[str, Any]:
     t = time.monotonic()
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "bare_spider.py"), str(config)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bare_spider.py"), str(config)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     seconds = time.monotonic() - t
     data = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"pages": data["pages"], "seconds": round(seconds, 2), "pages_per_s": round(data["pages"] / seconds, 2)}
+    return {
+        "pages": data["pages"],
+        "seconds": round(seconds, 2),
+        "pages_per_s": round(data["pages"] / seconds, 2),
+    }
 
 
 def db_pages(db: Path) -> int:
@@ -86,18 +102,30 @@ def db_pages(db: Path) -> int:
 def ours_crawl(config: Path, db: Path) -> dict[str, Any]:
     res = measure([GOVAUDIT, "crawl", "--config", str(config), "--db", f"sqlite:///{db}", "--no-probes"])
     pages = db_pages(db)
-    return {"pages": pages, "seconds": round(res["seconds"], 2), "pages_per_s": round(pages / res["seconds"], 2),
-            "peak_mb": round(res["peak_mb"], 1)}
+    return {
+        "pages": pages,
+        "seconds": round(res["seconds"], 2),
+        "pages_per_s": round(pages / res["seconds"], 2),
+        "peak_mb": round(res["peak_mb"], 1),
+    }
 
 
 def figure(name: str, value: float, baseline: dict[str, Any], ours: dict[str, Any], **extra: Any) -> dict:
     op, target = TARGETS[name]
     met = {">=": value >= target, "<": value < target, "<=": value <= target}[op]
-    print(f"{name:<22} {value:>9.2f}   target {op} {target:<6} {'met' if met else 'MISSED'}   "
-          f"baseline {json.dumps(baseline, ensure_ascii=False)}   govaudit {json.dumps(ours, ensure_ascii=False)}",
-          flush=True)
-    return {"value": round(value, 3), "target": f"{op} {target}", "met": met, "baseline": baseline, "govaudit": ours,
-            **extra}
+    print(
+        f"{name:<22} {value:>9.2f}   target {op} {target:<6} {'met' if met else 'MISSED'}   "
+        f"baseline {json.dumps(baseline, ensure_ascii=False)}   govaudit {json.dumps(ours, ensure_ascii=False)}",
+        flush=True,
+    )
+    return {
+        "value": round(value, 3),
+        "target": f"{op} {target}",
+        "met": met,
+        "baseline": baseline,
+        "govaudit": ours,
+        **extra,
+    }
 
 
 def crawl_ratio(args: argparse.Namespace, work: Path, out: dict) -> Path:
@@ -108,8 +136,13 @@ def crawl_ratio(args: argparse.Namespace, work: Path, out: dict) -> Path:
         b = bare(config)
         db = work / "crawl0.db"
         o = ours_crawl(config, db)
-    out["crawl_ratio"] = figure("crawl_ratio", o["pages_per_s"] / b["pages_per_s"], b, o,
-                                web=f"{args.sites} sites × {args.pages} pages, bare loopback")
+    out["crawl_ratio"] = figure(
+        "crawl_ratio",
+        o["pages_per_s"] / b["pages_per_s"],
+        b,
+        o,
+        web=f"{args.sites} sites × {args.pages} pages, bare loopback",
+    )
     return db
 
 
@@ -119,9 +152,13 @@ def crawl_ratio_latency(args: argparse.Namespace, work: Path, out: dict) -> None
         config.write_text(web.config_yaml(), encoding="utf-8")
         b = bare(config)
         o = ours_crawl(config, work / "crawl200.db")
-    out["crawl_ratio_latency"] = figure("crawl_ratio_latency", o["pages_per_s"] / b["pages_per_s"], b, o,
-                                        web=f"{args.sites} sites × {args.pages} pages, {args.latency_ms:.0f} ms "
-                                            "per response")
+    out["crawl_ratio_latency"] = figure(
+        "crawl_ratio_latency",
+        o["pages_per_s"] / b["pages_per_s"],
+        b,
+        o,
+        web=f"{args.sites} sites × {args.pages} pages, {args.latency_ms:.0f} ms per response",
+    )
 
 
 def full_ratio(args: argparse.Namespace, work: Path, out: dict) -> None:
@@ -130,12 +167,32 @@ def full_ratio(args: argparse.Namespace, work: Path, out: dict) -> None:
         config = work / "webfull.yaml"
         config.write_text(web.config_yaml(), encoding="utf-8")
         b = bare(config)
-        res = measure([GOVAUDIT, "inspect", "--config", str(config), "--db", f"sqlite:///{work / 'full.db'}",
-                       "--as-of", "2021-12-20", "--out", str(work / "full-out")])
-    o = {"seconds": round(res["seconds"], 2), "pages": db_pages(work / "full.db"),
-         "reports": len(list((work / "full-out").rglob("*.*")))}
-    out["full_ratio"] = figure("full_ratio", b["seconds"] / res["seconds"], b, o,
-                               web=f"{sites} sites × {args.pages} pages, bare loopback")
+        res = measure(
+            [
+                GOVAUDIT,
+                "inspect",
+                "--config",
+                str(config),
+                "--db",
+                f"sqlite:///{work / 'full.db'}",
+                "--as-of",
+                "2021-12-20",
+                "--out",
+                str(work / "full-out"),
+            ]
+        )
+    o = {
+        "seconds": round(res["seconds"], 2),
+        "pages": db_pages(work / "full.db"),
+        "reports": len(list((work / "full-out").rglob("*.*"))),
+    }
+    out["full_ratio"] = figure(
+        "full_ratio",
+        b["seconds"] / res["seconds"],
+        b,
+        o,
+        web=f"{sites} sites × {args.pages} pages, bare loopback",
+    )
 
 
 def reinspect(args: argparse.Namespace, work: Path, out: dict, db: Path | None) -> None:
@@ -146,12 +203,27 @@ def reinspect(args: argparse.Namespace, work: Path, out: dict, db: Path | None) 
             config.write_text(web.config_yaml(), encoding="utf-8")
             ours_crawl(config, db)
     pages = db_pages(db)
-    res = measure([GOVAUDIT, "inspect", "--db", f"sqlite:///{db}", "--run", "latest", "--no-reports",
-                   "--out", str(work / "reinspect-out")])
+    res = measure(
+        [
+            GOVAUDIT,
+            "inspect",
+            "--db",
+            f"sqlite:///{db}",
+            "--run",
+            "latest",
+            "--no-reports",
+            "--out",
+            str(work / "reinspect-out"),
+        ]
+    )
     per_100k = res["seconds"] * 100_000 / pages
     base = {"pages": pages, "seconds": round(res["seconds"], 2)}
-    out["reinspect_s_per_100k"] = figure("reinspect_s_per_100k", per_100k, base, {"s_per_100k": round(per_100k, 1)})
-    out["reinspect_peak_mb"] = figure("reinspect_peak_mb", res["peak_mb"], base, {"peak_mb": round(res["peak_mb"])})
+    out["reinspect_s_per_100k"] = figure(
+        "reinspect_s_per_100k", per_100k, base, {"s_per_100k": round(per_100k, 1)}
+    )
+    out["reinspect_peak_mb"] = figure(
+        "reinspect_peak_mb", res["peak_mb"], base, {"peak_mb": round(res["peak_mb"])}
+    )
 
 
 def memory_growth(args: argparse.Namespace, work: Path, out: dict) -> None:
@@ -161,8 +233,13 @@ def memory_growth(args: argparse.Namespace, work: Path, out: dict) -> None:
             config = work / f"mem{factor}.yaml"
             config.write_text(web.config_yaml(), encoding="utf-8")
             runs[factor] = ours_crawl(config, work / f"mem{factor}.db")
-    out["memory_growth"] = figure("memory_growth", runs[10]["peak_mb"] / runs[1]["peak_mb"], runs[1], runs[10],
-                                  web=f"{args.memory_sites} sites × {args.pages} pages and × {args.pages * 10}")
+    out["memory_growth"] = figure(
+        "memory_growth",
+        runs[10]["peak_mb"] / runs[1]["peak_mb"],
+        runs[1],
+        runs[10],
+        web=f"{args.memory_sites} sites × {args.pages} pages and × {args.pages * 10}",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- workers
@@ -185,26 +262,73 @@ def start_postgres(work: Path) -> tuple[str, Any]:
     pre = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if pre:
         shutil.chown(data, "postgres", "postgres")
-    subprocess.run([*pre, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                    "--locale=C"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *pre,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        check=True,
+        capture_output=True,
+    )
     port = _free_port()
-    subprocess.run([*pre, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(data / "log"), "-w", "-o",
-                    f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off", "start"], check=True,
-                   capture_output=True)
-    subprocess.run([*pre, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "bench"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            *pre,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(data / "log"),
+            "-w",
+            "-o",
+            f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [*pre, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "bench"],
+        check=True,
+        capture_output=True,
+    )
 
     def stop() -> None:
-        subprocess.run([*pre, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True, check=False)
+        subprocess.run(
+            [*pre, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            check=False,
+        )
 
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/bench", stop
 
 
 def start_redis(work: Path) -> tuple[str, Any]:
     port = _free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(work)], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(work),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     time.sleep(0.5)
     return f"redis://127.0.0.1:{port}/0", lambda: (proc.terminate(), proc.wait(10))
 
@@ -220,15 +344,45 @@ def workers_speedup(args: argparse.Namespace, work: Path, out: dict) -> None:
             config = work / "workers.yaml"
             config.write_text(web.config_yaml(), encoding="utf-8")
             for n in (1, 2):
-                workers = [subprocess.Popen([GOVAUDIT, "worker", "--db", pg, "--broker", redis, "--concurrency",
-                                             str(args.worker_concurrency), "--name", f"bench{n}-{i}@local"],
-                                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                           for i in range(n)]
+                workers = [
+                    subprocess.Popen(
+                        [
+                            GOVAUDIT,
+                            "worker",
+                            "--db",
+                            pg,
+                            "--broker",
+                            redis,
+                            "--concurrency",
+                            str(args.worker_concurrency),
+                            "--name",
+                            f"bench{n}-{i}@local",
+                        ],
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                    for i in range(n)
+                ]
                 try:
                     time.sleep(3)  # workers connected before the first job is sent
                     t = time.monotonic()
-                    subprocess.run([GOVAUDIT, "crawl", "--config", str(config), "--db", pg, "--broker", redis,
-                                    "--no-probes"], env=env, check=True, capture_output=True)
+                    subprocess.run(
+                        [
+                            GOVAUDIT,
+                            "crawl",
+                            "--config",
+                            str(config),
+                            "--db",
+                            pg,
+                            "--broker",
+                            redis,
+                            "--no-probes",
+                        ],
+                        env=env,
+                        check=True,
+                        capture_output=True,
+                    )
                     seconds = time.monotonic() - t
                 finally:
                     for w in workers:
@@ -239,19 +393,28 @@ def workers_speedup(args: argparse.Namespace, work: Path, out: dict) -> None:
 
                 engine = create_engine(pg)
                 with engine.connect() as conn:
-                    pages = conn.execute(text("SELECT count(*) FROM pages WHERE run_id = (SELECT max(id) FROM runs)"
-                                              )).scalar()
+                    pages = conn.execute(
+                        text("SELECT count(*) FROM pages WHERE run_id = (SELECT max(id) FROM runs)")
+                    ).scalar()
                 engine.dispose()
-                results[n] = {"workers": n, "pages": pages, "seconds": round(seconds, 2),
-                              "pages_per_s": round(pages / seconds, 2)}
+                results[n] = {
+                    "workers": n,
+                    "pages": pages,
+                    "seconds": round(seconds, 2),
+                    "pages_per_s": round(pages / seconds, 2),
+                }
     finally:
         stop_redis()
         stop_pg()
-    out["workers_speedup"] = figure("workers_speedup", results[2]["pages_per_s"] / results[1]["pages_per_s"],
-                                    results[1], results[2],
-                                    web=f"{args.worker_sites} sites × {args.worker_pages} pages, "
-                                        f"{args.latency_ms:.0f} ms per response, {args.worker_concurrency} jobs "
-                                        "per worker")
+    out["workers_speedup"] = figure(
+        "workers_speedup",
+        results[2]["pages_per_s"] / results[1]["pages_per_s"],
+        results[1],
+        results[2],
+        web=f"{args.worker_sites} sites × {args.worker_pages} pages, "
+        f"{args.latency_ms:.0f} ms per response, {args.worker_concurrency} jobs "
+        "per worker",
+    )
 
 
 def ipv6_probe_rate(out: dict) -> None:
@@ -267,10 +430,14 @@ def ipv6_probe_rate(out: dict) -> None:
         print("ipv6_probe_rate: no runs in bench/results-probes.json")
         return
     r = runs[name]
-    out["ipv6_probe_rate"] = figure("ipv6_probe_rate", r["concurrent"]["domains_per_minute"],
-                                    {"one_at_a_time_domains_per_min": r["sequential"]["domains_per_minute"]},
-                                    {"concurrent_domains_per_min": r["concurrent"]["domains_per_minute"]},
-                                    http_latency_ms=r.get("http_latency_ms"), names=r.get("names"))
+    out["ipv6_probe_rate"] = figure(
+        "ipv6_probe_rate",
+        r["concurrent"]["domains_per_minute"],
+        {"one_at_a_time_domains_per_min": r["sequential"]["domains_per_minute"]},
+        {"concurrent_domains_per_min": r["concurrent"]["domains_per_minute"]},
+        http_latency_ms=r.get("http_latency_ms"),
+        names=r.get("names"),
+    )
 
 
 def main() -> int:
@@ -315,12 +482,23 @@ def main() -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    RESULTS.write_text(json.dumps({
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "load_average_at_start": [round(x, 1) for x in load]},
-        "taken": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "figures": out,
-    }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "load_average_at_start": [round(x, 1) for x in load],
+                },
+                "taken": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "figures": out,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0
 

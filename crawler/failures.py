@@ -31,6 +31,7 @@ try:  # Scrapy >= 2.14
         ResponseDataLossError,
     )
 except ImportError:  # pragma: no cover - older Scrapy
+
     class _Never(Exception):
         pass
 
@@ -97,7 +98,14 @@ def failure_kind(failure: Any) -> tuple[str, str]:
         return "too_large", f"响应超过大小上限，已中止下载：{text}"
     if any_of(ResponseDataLossError) or "dataloss" in lower.replace("_", ""):
         return "reset", f"响应不完整（连接在传完之前中断）：{detail}"
-    if any_of(ResponseNeverReceived, ResponseFailed, ConnectionLost, ConnectionDone, DownloadFailedError,
-              ConnectionResetError, ConnectionAbortedError):
+    if any_of(
+        ResponseNeverReceived,
+        ResponseFailed,
+        ConnectionLost,
+        ConnectionDone,
+        DownloadFailedError,
+        ConnectionResetError,
+        ConnectionAbortedError,
+    ):
         return "reset", f"连接中断，未收到完整响应：{detail}"
     return "other", f"{type(exc).__name__}: {text}"

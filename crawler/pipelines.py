@@ -54,14 +54,24 @@ class StorePipeline:
             page_urls = [i.url for i in items if isinstance(i, PageItem)]
             existing: set[tuple[str, str]] = set()
             if page_urls:
-                existing = {(site_id, url) for site_id, url in session.execute(
-                    select(Page.site_id, Page.url).where(Page.run_id == RUN_ID, Page.url.in_(page_urls)))}
+                existing = {
+                    (site_id, url)
+                    for site_id, url in session.execute(
+                        select(Page.site_id, Page.url).where(Page.run_id == RUN_ID, Page.url.in_(page_urls))
+                    )
+                }
             check_urls = [i.target_url for i in items if isinstance(i, LinkCheckItem)]
             # Keyed by site too: two sites of one run often link to the same target (www.gov.cn ...).
             checked: dict[tuple[str, str], LinkCheck] = {}
             if check_urls:
-                checked = {(c.site_id, c.target_url): c for c in session.scalars(select(LinkCheck).where(
-                    LinkCheck.run_id == RUN_ID, LinkCheck.target_url.in_(check_urls)))}
+                checked = {
+                    (c.site_id, c.target_url): c
+                    for c in session.scalars(
+                        select(LinkCheck).where(
+                            LinkCheck.run_id == RUN_ID, LinkCheck.target_url.in_(check_urls)
+                        )
+                    )
+                }
             rows: dict[type, list[dict[str, Any]]] = {Page: [], Link: [], ListEntryRow: []}
             for item in items:
                 if isinstance(item, PageItem):
@@ -70,8 +80,16 @@ class StorePipeline:
                     existing.add((item.site_id, item.url))
                     self._page_rows(item, rows)
                 elif isinstance(item, FailureItem):
-                    session.add(FetchFailureRow(run_id=RUN_ID, site_id=item.site_id, url=item.url,
-                                                kind=item.kind, status=item.status, message=item.message[:2000]))
+                    session.add(
+                        FetchFailureRow(
+                            run_id=RUN_ID,
+                            site_id=item.site_id,
+                            url=item.url,
+                            kind=item.kind,
+                            status=item.status,
+                            message=item.message[:2000],
+                        )
+                    )
                 elif isinstance(item, LinkCheckItem):
                     row = checked.get((item.site_id, item.target_url))
                     if row is None:
@@ -89,21 +107,57 @@ class StorePipeline:
     @staticmethod
     def _page_rows(item: PageItem, rows: dict[type, list[dict[str, Any]]]) -> None:
         body = zlib.compress(item.body.encode("utf-8"), 6) if item.body is not None else None
-        rows[Page].append(dict(
-            run_id=RUN_ID, site_id=item.site_id, url=item.url, final_url=item.final_url,
-            redirects=item.redirects, status=item.status, content_type=item.content_type,
-            charset_declared=item.charset_declared, charset_used=item.charset_used, size=item.size,
-            fetch_ms=item.fetch_ms, fetched_at=utcnow(), depth=item.depth, title=item.title[:1000], meta=item.meta,
-            is_list=item.is_list, column_url=item.column_url, column_name=item.column_name,
-            breadcrumb=item.breadcrumb, rendered=item.rendered, js_shell=item.js_shell, body=body,
-        ))
+        rows[Page].append(
+            dict(
+                run_id=RUN_ID,
+                site_id=item.site_id,
+                url=item.url,
+                final_url=item.final_url,
+                redirects=item.redirects,
+                status=item.status,
+                content_type=item.content_type,
+                charset_declared=item.charset_declared,
+                charset_used=item.charset_used,
+                size=item.size,
+                fetch_ms=item.fetch_ms,
+                fetched_at=utcnow(),
+                depth=item.depth,
+                title=item.title[:1000],
+                meta=item.meta,
+                is_list=item.is_list,
+                column_url=item.column_url,
+                column_name=item.column_name,
+                breadcrumb=item.breadcrumb,
+                rendered=item.rendered,
+                js_shell=item.js_shell,
+                body=body,
+            )
+        )
         for link in item.links:
-            rows[Link].append(dict(run_id=RUN_ID, site_id=item.site_id, source_url=item.url,
-                                   target_url=link.target_url, anchor=link.anchor[:500],
-                                   image_alt=link.image_alt[:500], region=link.region, internal=link.internal))
+            rows[Link].append(
+                dict(
+                    run_id=RUN_ID,
+                    site_id=item.site_id,
+                    source_url=item.url,
+                    target_url=link.target_url,
+                    anchor=link.anchor[:500],
+                    image_alt=link.image_alt[:500],
+                    region=link.region,
+                    internal=link.internal,
+                )
+            )
         column_url = item.column_url or item.url
         for e in item.entries:
-            rows[ListEntryRow].append(dict(run_id=RUN_ID, site_id=item.site_id, list_url=item.url,
-                                           column_url=column_url, column_name=item.column_name or "",
-                                           title=e.title[:1000], link=e.link, date_text=e.date_text[:64],
-                                           date=e.date))
+            rows[ListEntryRow].append(
+                dict(
+                    run_id=RUN_ID,
+                    site_id=item.site_id,
+                    list_url=item.url,
+                    column_url=column_url,
+                    column_name=item.column_name or "",
+                    title=e.title[:1000],
+                    link=e.link,
+                    date_text=e.date_text[:64],
+                    date=e.date,
+                )
+            )

@@ -29,8 +29,6 @@ class Resolution:
     message: str = ""
 
 
-
-
 class DnsLookup:
     """Blocking A+AAAA lookups for the crawl, cached, over netkit.dns.Resolver (the one DNS client)."""
 
@@ -86,8 +84,14 @@ class GovResolver:
     def install_on_reactor(self) -> None:
         self.reactor.installNameResolver(self)
 
-    def resolveHostName(self, resolutionReceiver: IResolutionReceiver, hostName: str,  # noqa: N802
-                        portNumber: int = 0, addressTypes=None, transportSemantics: str = "TCP"):  # type: ignore[no-untyped-def]  # noqa: N803
+    def resolveHostName(
+        self,
+        resolutionReceiver: IResolutionReceiver,
+        hostName: str,  # noqa: N802
+        portNumber: int = 0,
+        addressTypes=None,
+        transportSemantics: str = "TCP",
+    ):  # type: ignore[no-untyped-def]  # noqa: N803
         lookup = GovResolver.lookup or DnsLookup((), allow_private=True)
         resolution = _HostResolution(hostName)
         resolutionReceiver.resolutionBegan(resolution)

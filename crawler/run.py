@@ -46,15 +46,24 @@ def site_settings(site: dict[str, Any], render: bool) -> Settings:
     s.set("DOWNLOAD_MAXSIZE", int(lim["max_page_bytes"]), priority="spider")
     s.set("CLOSESPIDER_TIMEOUT", float(lim["max_seconds"]), priority="spider")
     if render:
-        s.set("DOWNLOAD_HANDLERS", {
-            # Playwright starts only if a page of this site needs the browser (crawler/render.py).
-            "http": "crawler.render.LazyPlaywrightHandler",
-            "https": "crawler.render.LazyPlaywrightHandler",
-        }, priority="spider")
-        s.set("PLAYWRIGHT_LAUNCH_OPTIONS", {
-            "executable_path": base_settings.CHROMIUM_PATH, "headless": True,
-            "args": [*base_settings.CHROMIUM_ARGS, host_rules(site)],
-        }, priority="spider")
+        s.set(
+            "DOWNLOAD_HANDLERS",
+            {
+                # Playwright starts only if a page of this site needs the browser (crawler/render.py).
+                "http": "crawler.render.LazyPlaywrightHandler",
+                "https": "crawler.render.LazyPlaywrightHandler",
+            },
+            priority="spider",
+        )
+        s.set(
+            "PLAYWRIGHT_LAUNCH_OPTIONS",
+            {
+                "executable_path": base_settings.CHROMIUM_PATH,
+                "headless": True,
+                "args": [*base_settings.CHROMIUM_ARGS, host_rules(site)],
+            },
+            priority="spider",
+        )
         s.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", float(lim["timeout_s"]) * 1000, priority="spider")
         s.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 4, priority="spider")
         # Only the page itself: images, fonts and media are not needed to read a list.
@@ -82,15 +91,22 @@ def host_rules(site: dict[str, Any]) -> str:
     return "--host-resolver-rules=" + ", ".join(rules)
 
 
-def resume_state(store: Store, run_id: int, site_id: str, home: str) -> tuple[list[str], list[tuple[str, int]]]:
+def resume_state(
+    store: Store, run_id: int, site_id: str, home: str
+) -> tuple[list[str], list[tuple[str, int]]]:
     """Pages already stored for a site, and the frontier: internal links of those pages not yet stored."""
     with store.session() as s:
-        pages = s.execute(select(Page.url, Page.depth).where(Page.run_id == run_id, Page.site_id == site_id)).all()
+        pages = s.execute(
+            select(Page.url, Page.depth).where(Page.run_id == run_id, Page.site_id == site_id)
+        ).all()
         if not pages:
             return [], []
         depth_of = {u: d for u, d in pages}
-        links = s.execute(select(Link.source_url, Link.target_url).where(
-            Link.run_id == run_id, Link.site_id == site_id, Link.internal.is_(True))).all()
+        links = s.execute(
+            select(Link.source_url, Link.target_url).where(
+                Link.run_id == run_id, Link.site_id == site_id, Link.internal.is_(True)
+            )
+        ).all()
     frontier: dict[str, int] = {}
     for source, target in links:
         t = canonical(target)
@@ -122,10 +138,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="crawler.run")
     ap.add_argument("--db", required=True)
     ap.add_argument("--run", type=int, required=True)
-    ap.add_argument("--site", action="append", default=[], metavar="ID",
-                    help="only these sites of the run (a worker's job is one site)")
-    ap.add_argument("--sites-at-once", type=int, default=0,
-                    help="sites crawled at the same time (default: network.sites_at_once of the run's config)")
+    ap.add_argument(
+        "--site",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only these sites of the run (a worker's job is one site)",
+    )
+    ap.add_argument(
+        "--sites-at-once",
+        type=int,
+        default=0,
+        help="sites crawled at the same time (default: network.sites_at_once of the run's config)",
+    )
     args = ap.parse_args(argv)
     die_with_parent()
 
@@ -139,8 +164,14 @@ def main(argv: list[str] | None = None) -> int:
         as_of = run.as_of
         wanted = list(run.site_ids)
         states = {rs.site_id: rs for rs in s.scalars(select(RunSite).where(RunSite.run_id == args.run))}
-    sites = [site for site in config.sites if site.id in wanted and states.get(site.id) is not None
-             and states[site.id].status != "done" and (not args.site or site.id in args.site)]
+    sites = [
+        site
+        for site in config.sites
+        if site.id in wanted
+        and states.get(site.id) is not None
+        and states[site.id].status != "done"
+        and (not args.site or site.id in args.site)
+    ]
     # The bound on sites in flight: configured (network.sites_at_once), by default sized to the machine's cores.
     sites_at_once = args.sites_at_once or config.network.concurrent_sites()
     GovResolver.lookup = DnsLookup(config.network.nameservers, config.network.allow_private)
@@ -179,8 +210,9 @@ def main(argv: list[str] | None = None) -> int:
             spider = crawler.spider
             n = spider.scheduled if spider is not None else 0
             with store.session() as s:
-                count = s.scalar(select(func.count(Page.id)).where(Page.run_id == args.run,
-                                                                   Page.site_id == site.id))
+                count = s.scalar(
+                    select(func.count(Page.id)).where(Page.run_id == args.run, Page.site_id == site.id)
+                )
             reason = ""
             if spider is not None and spider.crawler.stats:
                 reason = str(spider.crawler.stats.get_value("finish_reason") or "")
@@ -202,8 +234,13 @@ def main(argv: list[str] | None = None) -> int:
         for site_id, crawler in list(crawlers.items()):
             spider = getattr(crawler, "spider", None)
             if spider is not None:
-                emit(event="progress", site=site_id, pages=spider.stored, scheduled=spider.scheduled,
-                     max=spider.max_pages)
+                emit(
+                    event="progress",
+                    site=site_id,
+                    pages=spider.stored,
+                    scheduled=spider.scheduled,
+                    max=spider.max_pages,
+                )
 
     from twisted.internet import reactor
 
@@ -224,7 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     reactor.callWhenRunning(lambda: loop.start(0.5, now=False))  # type: ignore[attr-defined]
     started = time.monotonic()
     process.start(stop_after_crawl=False, install_signal_handlers=True)
-    emit(event="done", sites=len(sites), seconds=round(time.monotonic() - started, 2), sites_at_once=sites_at_once)
+    emit(
+        event="done",
+        sites=len(sites),
+        seconds=round(time.monotonic() - started, 2),
+        sites_at_once=sites_at_once,
+    )
     store.close()
     return 0
 

@@ -46,7 +46,10 @@ TWISTED_DNS_RESOLVER = "crawler.resolver.GovResolver"
 DNS_TIMEOUT = 10
 
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.HostGuardMiddleware": 50, "crawler.middlewares.TimingMiddleware": 950}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.HostGuardMiddleware": 50,
+    "crawler.middlewares.TimingMiddleware": 950,
+}
 # The spider keeps its own set of seen pages. Scrapy's duplicate filter would silently drop a redirect to a URL
 # already asked for (a redirect loop, /old -> /new when /new was crawled): no page, no failure, nothing stored.
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
@@ -59,6 +62,12 @@ HTTPERROR_ALLOW_ALL = True  # the spider stores 4xx/5xx pages as what they are
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 CHROMIUM_PATH = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]

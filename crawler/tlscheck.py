@@ -37,8 +37,17 @@ def check_certificate(url: str, lookup: DnsLookup, *, timeout: float = 10.0) -> 
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or 443
-    out: dict[str, Any] = {"url": url, "host": host, "port": port, "ok": False, "error_kind": None,
-                           "tls_error": None, "verify_code": None, "error": "", "address": None}
+    out: dict[str, Any] = {
+        "url": url,
+        "host": host,
+        "port": port,
+        "ok": False,
+        "error_kind": None,
+        "tls_error": None,
+        "verify_code": None,
+        "error": "",
+        "address": None,
+    }
     t0 = time.monotonic()
     res = lookup.lookup(host)
     if not res.addresses:
@@ -51,12 +60,21 @@ def check_certificate(url: str, lookup: DnsLookup, *, timeout: float = 10.0) -> 
         with socket.create_connection((address, port), timeout=timeout) as sock:
             with ctx.wrap_socket(sock, server_hostname=host) as tls:
                 cert = tls.getpeercert() or {}
-                out.update(ok=True, version=tls.version(), not_after=cert.get("notAfter"),
-                           issuer=_name(cert.get("issuer")), subject=_name(cert.get("subject")))
+                out.update(
+                    ok=True,
+                    version=tls.version(),
+                    not_after=cert.get("notAfter"),
+                    issuer=_name(cert.get("issuer")),
+                    subject=_name(cert.get("subject")),
+                )
     except ssl.SSLCertVerificationError as exc:
         code = getattr(exc, "verify_code", None)
-        out.update(error_kind="tls", verify_code=code, tls_error=VERIFY_CODES.get(code or -1, "untrusted"),
-                   error=f"证书验证失败：{getattr(exc, 'verify_message', '') or exc}")
+        out.update(
+            error_kind="tls",
+            verify_code=code,
+            tls_error=VERIFY_CODES.get(code or -1, "untrusted"),
+            error=f"证书验证失败：{getattr(exc, 'verify_message', '') or exc}",
+        )
     except ssl.SSLError as exc:
         out.update(error_kind="tls", tls_error="handshake", error=f"TLS 握手失败：{exc}")
     except TimeoutError:

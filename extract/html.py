@@ -474,8 +474,9 @@ def _js_shell(root, scripts: list[str], n_entries: int) -> bool:
 
 # ----------------------------------------------------------------------------------------------- main
 
-_LIST_URL_RE = re.compile(r"(?:/|/(?:index|list|default)\.\w+|/(?:index|list)_\d+\.\w+|[?&]page=\d+)$",
-                          re.IGNORECASE)
+_LIST_URL_RE = re.compile(
+    r"(?:/|/(?:index|list|default)\.\w+|/(?:index|list)_\d+\.\w+|[?&]page=\d+)$", re.IGNORECASE
+)
 
 
 _REFRESH_URL_RE = re.compile(r"url\s*=\s*(\S+)", re.IGNORECASE)
@@ -647,7 +648,12 @@ def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
     # A page that names its column (national web design rules: ColumnName meta) and is no article is a column
     # page, whatever its URL: with an empty list container it is a blank column (空白栏目), not a lost page.
     column_page = bool(meta.get("ColumnName")) and not article_like
-    if not is_list and not article_like and url and (column_page or _LIST_URL_RE.search(url.split("#", 1)[0])):
+    if (
+        not is_list
+        and not article_like
+        and url
+        and (column_page or _LIST_URL_RE.search(url.split("#", 1)[0]))
+    ):
         for el in root.iter("ul", "ol", "table", "div"):
             ic = _idclass(el)
             if _LIST_CONTAINER_RE.search(ic) or (_tag(el) in ("ul", "ol") and len(el.findall("li")) >= 3):

@@ -35,29 +35,70 @@ def _has_notice(site: dict[str, Any]) -> bool:
 
     if site.get("verdict") == "未检测":
         return False
-    return any(finding_kind(c, f) in (KIND_VETO, KIND_FAIL) and not f.get("waived")
-               for c in site.get("checks") or [] if c.get("status") == "fail" for f in c.get("findings") or [])
+    return any(
+        finding_kind(c, f) in (KIND_VETO, KIND_FAIL) and not f.get("waived")
+        for c in site.get("checks") or []
+        if c.get("status") == "fail"
+        for f in c.get("findings") or []
+    )
 
 
-def _record(session: Any, settings: Settings, *, event: str, unit: str, site_id: str, subject: str, body: str,
-            job_id: int | None) -> int:
+def _record(
+    session: Any,
+    settings: Settings,
+    *,
+    event: str,
+    unit: str,
+    site_id: str,
+    subject: str,
+    body: str,
+    job_id: int | None,
+) -> int:
     contacts = settings.units.get(unit)
     if contacts is None:
         return 0
     n = 0
     for addr in contacts.emails:
-        session.add(Alert(event=event, unit=unit, site_id=site_id, channel="email", target=addr, subject=subject,
-                          body=body, job_id=job_id))
+        session.add(
+            Alert(
+                event=event,
+                unit=unit,
+                site_id=site_id,
+                channel="email",
+                target=addr,
+                subject=subject,
+                body=body,
+                job_id=job_id,
+            )
+        )
         n += 1
     for hook in contacts.webhooks:
-        session.add(Alert(event=event, unit=unit, site_id=site_id, channel=hook.kind, target=hook.name,
-                          subject=subject, body=body, job_id=job_id))
+        session.add(
+            Alert(
+                event=event,
+                unit=unit,
+                site_id=site_id,
+                channel=hook.kind,
+                target=hook.name,
+                subject=subject,
+                body=body,
+                job_id=job_id,
+            )
+        )
         n += 1
     return n
 
 
-def raise_for_run(store: Any, settings: Settings, *, results: dict[str, Any], previous: dict[str, Any] | None,
-                  recheck: dict[str, Any] | None, job_id: int | None, is_recheck: bool) -> int:
+def raise_for_run(
+    store: Any,
+    settings: Settings,
+    *,
+    results: dict[str, Any],
+    previous: dict[str, Any] | None,
+    recheck: dict[str, Any] | None,
+    job_id: int | None,
+    is_recheck: bool,
+) -> int:
     """Record the alerts a judged run gives rise to: a notice issued (inspections), a re-check finished, a veto
     that the previous judgement of the site did not have. Returns how many were recorded."""
     prev_sites = {s["id"]: s for s in (previous or {}).get("sites") or []}
@@ -70,23 +111,44 @@ def raise_for_run(store: Any, settings: Settings, *, results: dict[str, Any], pr
             if is_recheck and recheck is not None:
                 counts = (recheck.get("sites") or {}).get(sid, {}).get("counts") or {}
                 parts = "，".join(f"{k} {v} 项" for k, v in counts.items() if v) or "无变化"
-                n += _record(s, settings, event="recheck", unit=unit, site_id=sid,
-                             subject=f"【复查完成】{name}",
-                             body=f"{name} 整改复查已完成（检查编号 {run_id}）：{site['verdict']}，{score}；{parts}。"
-                                  f"{CONSOLE_HINT}", job_id=job_id)
+                n += _record(
+                    s,
+                    settings,
+                    event="recheck",
+                    unit=unit,
+                    site_id=sid,
+                    subject=f"【复查完成】{name}",
+                    body=f"{name} 整改复查已完成（检查编号 {run_id}）：{site['verdict']}，{score}；{parts}。"
+                    f"{CONSOLE_HINT}",
+                    job_id=job_id,
+                )
             elif not is_recheck and _has_notice(site):
-                n += _record(s, settings, event="notice", unit=unit, site_id=sid,
-                             subject=f"【整改通知】{name}",
-                             body=f"{name} 在第 {run_id} 次检查中发现问题（{site['verdict']}，{score}），"
-                                  f"已下发整改通知书，请按时限整改。{CONSOLE_HINT}", job_id=job_id)
+                n += _record(
+                    s,
+                    settings,
+                    event="notice",
+                    unit=unit,
+                    site_id=sid,
+                    subject=f"【整改通知】{name}",
+                    body=f"{name} 在第 {run_id} 次检查中发现问题（{site['verdict']}，{score}），"
+                    f"已下发整改通知书，请按时限整改。{CONSOLE_HINT}",
+                    job_id=job_id,
+                )
             before = set((prev_sites.get(sid) or {}).get("vetoes") or [])
             new_vetoes = [v for v in site.get("vetoes") or [] if v not in before]
             if new_vetoes:
                 titles = {c["id"]: c.get("failure_title") or c["id"] for c in site.get("checks") or []}
-                n += _record(s, settings, event="veto", unit=unit, site_id=sid,
-                             subject=f"【单项否决】{name}",
-                             body=f"{name} 出现单项否决问题：{'、'.join(titles.get(v, v) for v in new_vetoes)}"
-                                  f"（检查编号 {run_id}），网站判定为不合格。{CONSOLE_HINT}", job_id=job_id)
+                n += _record(
+                    s,
+                    settings,
+                    event="veto",
+                    unit=unit,
+                    site_id=sid,
+                    subject=f"【单项否决】{name}",
+                    body=f"{name} 出现单项否决问题：{'、'.join(titles.get(v, v) for v in new_vetoes)}"
+                    f"（检查编号 {run_id}），网站判定为不合格。{CONSOLE_HINT}",
+                    job_id=job_id,
+                )
     return n
 
 
@@ -162,12 +224,20 @@ def deliver_due(store: Any, settings: Settings, *, now: dt.datetime | None = Non
     now = now or utcnow()
     sent = 0
     with store.session() as s:
-        due = [a.id for a in s.scalars(select(Alert).where(Alert.status == "pending", Alert.next_at <= now)
-                                        .order_by(Alert.id).limit(limit))]
+        due = [
+            a.id
+            for a in s.scalars(
+                select(Alert)
+                .where(Alert.status == "pending", Alert.next_at <= now)
+                .order_by(Alert.id)
+                .limit(limit)
+            )
+        ]
     for alert_id in due:
         with store.session() as s:
-            claimed = s.execute(update(Alert).where(Alert.id == alert_id, Alert.status == "pending")
-                                .values(status="sending")).rowcount
+            claimed = s.execute(
+                update(Alert).where(Alert.id == alert_id, Alert.status == "pending").values(status="sending")
+            ).rowcount
         if not claimed:
             continue
         with store.session() as s:

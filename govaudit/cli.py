@@ -46,12 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser, config: bool = True) -> None:
         if config:
             sp.add_argument("--config", default=DEFAULT_CONFIG, help="网站名录 sites.yaml")
-        sp.add_argument("--db", default=None, help="数据库 URL（默认 $GOVAUDIT_DB 或 sqlite:///var/govaudit.db）")
+        sp.add_argument(
+            "--db", default=None, help="数据库 URL（默认 $GOVAUDIT_DB 或 sqlite:///var/govaudit.db）"
+        )
 
     def broker(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--broker", default=None,
-                        help="任务队列 Redis URL（默认 $GOVAUDIT_BROKER；不设则在本进程内执行）：每个网站一个任务，"
-                             "由 govaudit worker 执行")
+        sp.add_argument(
+            "--broker",
+            default=None,
+            help="任务队列 Redis URL（默认 $GOVAUDIT_BROKER；不设则在本进程内执行）：每个网站一个任务，"
+            "由 govaudit worker 执行",
+        )
 
     sp = sub.add_parser("sites", help="校验并列出配置的网站")
     sp.add_argument("--config", default=DEFAULT_CONFIG)
@@ -74,8 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--scoring", default=None, help="评分配置 scoring.yaml")
     sp.add_argument("--previous", default=None, help="上次的 results.json，用于复查（已整改 / 未整改）")
     sp.add_argument("--no-probes", action="store_true")
-    sp.add_argument("--trigger", choices=TRIGGERS, default="manual",
-                    help="检查方式：manual 人工、scheduled 定时（可用性探测按周累计）、recheck 整改复查")
+    sp.add_argument(
+        "--trigger",
+        choices=TRIGGERS,
+        default="manual",
+        help="检查方式：manual 人工、scheduled 定时（可用性探测按周累计）、recheck 整改复查",
+    )
     sp.add_argument("--no-reports", action="store_true", help="只写 results.json")
     broker(sp)
 
@@ -104,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default="127.0.0.1", help="监听地址（默认只在本机）")
     sp.add_argument("--port", type=int, default=8000)
     sp.add_argument("--data", default="var/console", help="控制台数据目录（会话密钥、检查报告）")
-    sp.add_argument("--console-config", default=None, help="控制台配置 console.yaml（默认 config/console.yaml）")
+    sp.add_argument(
+        "--console-config", default=None, help="控制台配置 console.yaml（默认 config/console.yaml）"
+    )
     sp.add_argument("--no-scheduler", action="store_true", help="不执行定时检查")
     sp.add_argument("--no-jobs", action="store_true", help="不在本进程执行任务（由其他进程或分布式引擎执行）")
 
@@ -113,8 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     ua = usub.add_parser("add", help="新增账号（密码从终端或标准输入读取）")
     ua.add_argument("name")
     ua.add_argument("--role", choices=("office", "department"), required=True)
-    ua.add_argument("--unit", nargs="+", action="extend", default=[], metavar="U",
-                    help="部门账号负责的单位（sites.yaml 中的 unit）")
+    ua.add_argument(
+        "--unit",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="U",
+        help="部门账号负责的单位（sites.yaml 中的 unit）",
+    )
     ua.add_argument("--config", default=DEFAULT_CONFIG, help="校验单位名称用的 sites.yaml")
     common(ua, config=False)
     common(usub.add_parser("list", help="列出账号"), config=False)
@@ -175,7 +192,9 @@ class Progress:
             total = max(st.get("max") or 1, 1)
             done = min(st.get("pages", 0), total)
             filled = int(24 * done / total) if st.get("state") != "完成" else 24
-            lines.append(f"{sid:<14} [{'#' * filled}{'.' * (24 - filled)}] {st.get('pages', 0):>5} 页 {st.get('state', '')}")
+            lines.append(
+                f"{sid:<14} [{'#' * filled}{'.' * (24 - filled)}] {st.get('pages', 0):>5} 页 {st.get('state', '')}"
+            )
         for line in lines:
             self.stream.write("\x1b[2K" + line + "\n")
         self.drawn = len(lines)
@@ -229,14 +248,16 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sites = config.select(args.site)
     store = _open_store(args.db)
     pipeline.mark_interrupted(store)
-    run_id = pipeline.start_run(store, config, [s.id for s in sites], as_of=args.as_of or dt.date.today(),
-                                trigger=args.trigger)
+    run_id = pipeline.start_run(
+        store, config, [s.id for s in sites], as_of=args.as_of or dt.date.today(), trigger=args.trigger
+    )
     print(f"检查编号 {run_id}：抓取 {len(sites)} 个网站", file=sys.stderr)
     broker_url = _broker(args)
     if broker_url:
         # Workers crawl, probe and judge each site (one job per site); the judgement is stored with it.
-        done = _run_on_workers(store, broker_url, run_id, trigger=args.trigger, probes=not args.no_probes,
-                               scoring_path=None)
+        done = _run_on_workers(
+            store, broker_url, run_id, trigger=args.trigger, probes=not args.no_probes, scoring_path=None
+        )
         print(run_id)
         return 0 if done else 1
     code = pipeline.crawl_and_probe(store, run_id, progress=Progress(), probes=not args.no_probes)
@@ -250,8 +271,9 @@ def _broker(args: argparse.Namespace) -> str | None:
     return getattr(args, "broker", None) or os.environ.get("GOVAUDIT_BROKER") or None
 
 
-def _run_on_workers(store: Any, broker_url: str, run_id: int, *, trigger: str, probes: bool,
-                    scoring_path: str | None) -> bool:
+def _run_on_workers(
+    store: Any, broker_url: str, run_id: int, *, trigger: str, probes: bool, scoring_path: str | None
+) -> bool:
     """Hand the run's sites to the workers and wait until every site is done or failed."""
     from workers.sitejobs import CeleryRunner
 
@@ -260,8 +282,11 @@ def _run_on_workers(store: Any, broker_url: str, run_id: int, *, trigger: str, p
     print(f"已提交 {run_id} 号检查的网站任务到队列（govaudit worker 执行）", file=sys.stderr)
 
     def show(event: dict[str, Any]) -> None:
-        print(f"检查 {run_id}：排队 {event['queued']} · 进行中 {event['running']} · 完成 {event['done']} · "
-              f"失败 {event['failed']}（共 {event['total']}）", file=sys.stderr)
+        print(
+            f"检查 {run_id}：排队 {event['queued']} · 进行中 {event['running']} · 完成 {event['done']} · "
+            f"失败 {event['failed']}（共 {event['total']}）",
+            file=sys.stderr,
+        )
 
     final = runner.wait(run_id, progress=show)
     return final.finished
@@ -286,8 +311,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"重新检查已保存的抓取 {run_id}（不访问网络）", file=sys.stderr)
     else:
         assert config is not None and sites is not None
-        resume_id = pipeline.resumable_run(store, config, [x.id for x in sites], as_of=args.as_of,
-                                           any_run=args.resume)
+        resume_id = pipeline.resumable_run(
+            store, config, [x.id for x in sites], as_of=args.as_of, any_run=args.resume
+        )
         if args.resume and resume_id is None:
             raise UsageError("没有可继续的中断检查")
         if resume_id is not None:
@@ -295,22 +321,41 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             pipeline.claim_run(store, run_id)
             print(f"继续中断的检查 {run_id}", file=sys.stderr)
         else:
-            run_id = pipeline.start_run(store, config, [s.id for s in sites],
-                                        as_of=args.as_of or dt.date.today(), trigger=args.trigger)
+            run_id = pipeline.start_run(
+                store,
+                config,
+                [s.id for s in sites],
+                as_of=args.as_of or dt.date.today(),
+                trigger=args.trigger,
+            )
             print(f"检查编号 {run_id}：{len(sites)} 个网站", file=sys.stderr)
         broker_url = _broker(args)
         if broker_url:
-            _run_on_workers(store, broker_url, run_id, trigger=args.trigger, probes=not args.no_probes,
-                            scoring_path=args.scoring)
+            _run_on_workers(
+                store,
+                broker_url,
+                run_id,
+                trigger=args.trigger,
+                probes=not args.no_probes,
+                scoring_path=args.scoring,
+            )
             # Each site was judged by its job; the results are read back from the store.
             results = pipeline.stored_results(store, run_id, scoring_path=args.scoring, scoring=scoring)
             return _finish_inspect(args, store, results, out)
         code = pipeline.crawl_and_probe(store, run_id, progress=Progress(), probes=not args.no_probes)
         if code != 0:
-            print(f"抓取进程异常退出（{code}）；检查 {run_id} 标记为中断，重新运行同一命令即可继续", file=sys.stderr)
+            print(
+                f"抓取进程异常退出（{code}）；检查 {run_id} 标记为中断，重新运行同一命令即可继续",
+                file=sys.stderr,
+            )
             return 1
-    results = pipeline.inspect_run(store, run_id, as_of=args.as_of if args.run is not None else None,
-                                   site_ids=args.site or None, scoring=scoring)
+    results = pipeline.inspect_run(
+        store,
+        run_id,
+        as_of=args.as_of if args.run is not None else None,
+        site_ids=args.site or None,
+        scoring=scoring,
+    )
     return _finish_inspect(args, store, results, out)
 
 
@@ -373,9 +418,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for run in runs:
         progress = run_progress(store, run["id"])
         engine = "（队列）" if progress.engine == "workers" else ""
-        print(f"{run['id']:>4}  {run['started']:%Y-%m-%d %H:%M}  基准日 {run['as_of']}  {run['sites']:>3} 个网站 "
-              f"{run['pages']:>6} 页  {labels.get(run['status'], run['status'])}  {run['trigger']}  "
-              f"网站：{progress.label()}{engine}")
+        print(
+            f"{run['id']:>4}  {run['started']:%Y-%m-%d %H:%M}  基准日 {run['as_of']}  {run['sites']:>3} 个网站 "
+            f"{run['pages']:>6} 页  {labels.get(run['status'], run['status'])}  {run['trigger']}  "
+            f"网站：{progress.label()}{engine}"
+        )
     return 0
 
 
@@ -392,12 +439,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise UsageError("--concurrency 应为正整数")
     db = database_url(args.db)
     if db.startswith("sqlite"):
-        print("注意：工作进程使用 SQLite，只适合单机；多台机器请共用一个 PostgreSQL（--db postgresql://…）",
-              file=sys.stderr)
+        print(
+            "注意：工作进程使用 SQLite，只适合单机；多台机器请共用一个 PostgreSQL（--db postgresql://…）",
+            file=sys.stderr,
+        )
     from workers.app import worker_main
 
-    return worker_main(broker_url, db, concurrency=args.concurrency,
-                       name=args.name or f"govaudit@{socket.gethostname()}")
+    return worker_main(
+        broker_url, db, concurrency=args.concurrency, name=args.name or f"govaudit@{socket.gethostname()}"
+    )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -431,19 +481,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     pipeline.mark_interrupted(store)
     data = Path(args.data)
-    engine = None if args.no_jobs else jobs.make_engine(store, sites_config=args.config, settings=settings,
-                                                         data_dir=data, settings_path=settings.path)
+    engine = (
+        None
+        if args.no_jobs
+        else jobs.make_engine(
+            store, sites_config=args.config, settings=settings, data_dir=data, settings_path=settings.path
+        )
+    )
     app = build(store, args.config, settings, data, engine=engine)
     scheduler = None if args.no_scheduler else Scheduler(store, config, settings, engine)
     if engine is not None:
         engine.start()
     if scheduler is not None:
         scheduler.start()
-    print(f"控制台：http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/ "
-          f"（数据库 {store.url}，网站名录 {args.config}）", file=sys.stderr, flush=True)
+    print(
+        f"控制台：http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/ "
+        f"（数据库 {store.url}，网站名录 {args.config}）",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=False,
-                    server_header=False)
+        uvicorn.run(
+            app, host=args.host, port=args.port, log_level="warning", proxy_headers=False, server_header=False
+        )
     finally:
         if scheduler is not None:
             scheduler.stop()
@@ -479,7 +539,9 @@ def cmd_users(args: argparse.Namespace) -> int:
         known = {x.unit for x in load_config(args.config).sites}
         unknown = [u for u in args.unit if u not in known]
         if unknown:
-            raise UsageError(f"{args.config} 中没有这些单位：{'、'.join(unknown)}（可用：{'、'.join(sorted(known))}）")
+            raise UsageError(
+                f"{args.config} 中没有这些单位：{'、'.join(unknown)}（可用：{'、'.join(sorted(known))}）"
+            )
     elif args.unit:
         raise UsageError("市政务公开办账号（office）不绑定单位，请去掉 --unit")
     password = _read_password()
@@ -494,8 +556,17 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "users": cmd_users, "sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect,
-            "rules": cmd_rules, "runs": cmd_runs, "report": cmd_report, "worker": cmd_worker}
+COMMANDS = {
+    "serve": cmd_serve,
+    "users": cmd_users,
+    "sites": cmd_sites,
+    "crawl": cmd_crawl,
+    "inspect": cmd_inspect,
+    "rules": cmd_rules,
+    "runs": cmd_runs,
+    "report": cmd_report,
+    "worker": cmd_worker,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,9 +62,17 @@ class JobStatus:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "status": self.status, "status_name": STATUS_NAMES.get(self.status),
-                "site_ids": self.site_ids, "run_id": self.run_id, "progress": self.progress, "result": self.result,
-                "message": self.message}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "status_name": STATUS_NAMES.get(self.status),
+            "site_ids": self.site_ids,
+            "run_id": self.run_id,
+            "progress": self.progress,
+            "result": self.result,
+            "message": self.message,
+        }
 
 
 class Engine(Protocol):
@@ -77,9 +85,19 @@ def lane_of(kind: str, site_ids: list[str]) -> str:
     return "inspection" if kind == "inspection" else f"recheck:{site_ids[0]}"
 
 
-def submit(store: Store, config: Config, settings: Settings, *, kind: str, site_ids: list[str],
-           requested_by: str, schedule_id: int | None = None, params: dict[str, Any] | None = None,
-           engine: Engine | None = None, session: Any = None) -> int:
+def submit(
+    store: Store,
+    config: Config,
+    settings: Settings,
+    *,
+    kind: str,
+    site_ids: list[str],
+    requested_by: str,
+    schedule_id: int | None = None,
+    params: dict[str, Any] | None = None,
+    engine: Engine | None = None,
+    session: Any = None,
+) -> int:
     """Queue a job after checking it; returns its id. ``session``: write inside the caller's transaction (the
     scheduler's claim and its job commit together)."""
     if kind not in KINDS:
@@ -95,15 +113,24 @@ def submit(store: Store, config: Config, settings: Settings, *, kind: str, site_
 
     def write(s: Any) -> int:
         if kind == "recheck":
-            waiting = s.scalars(select(Job).where(Job.lane == lane, Job.status.in_(("queued", "running")))).first()
+            waiting = s.scalars(
+                select(Job).where(Job.lane == lane, Job.status.in_(("queued", "running")))
+            ).first()
             if waiting is not None:
                 raise JobRefused(f"该网站已有复查在排队或进行中（任务 {waiting.id}），完成后再申请")
             hour_ago = utcnow() - dt.timedelta(hours=1)
             recent = s.scalar(select(func.count(Job.id)).where(Job.lane == lane, Job.created >= hour_ago))
             if recent >= settings.recheck_per_hour:
                 raise JobRefused(f"每个网站每小时最多复查 {settings.recheck_per_hour} 次，请稍后再试")
-        job = Job(kind=kind, lane=lane, site_ids=ids, requested_by=requested_by, schedule_id=schedule_id,
-                  params=dict(params or {}), status="queued")
+        job = Job(
+            kind=kind,
+            lane=lane,
+            site_ids=ids,
+            requested_by=requested_by,
+            schedule_id=schedule_id,
+            params=dict(params or {}),
+            status="queued",
+        )
         s.add(job)
         s.flush()
         return job.id
@@ -123,8 +150,16 @@ def status(store: Store, job_id: int) -> JobStatus | None:
         j = s.get(Job, job_id)
         if j is None:
             return None
-        return JobStatus(j.id, j.kind, j.status, list(j.site_ids), j.run_id, dict(j.progress or {}),
-                         dict(j.result or {}), j.message)
+        return JobStatus(
+            j.id,
+            j.kind,
+            j.status,
+            list(j.site_ids),
+            j.run_id,
+            dict(j.progress or {}),
+            dict(j.result or {}),
+            j.message,
+        )
 
 
 def claim_next(store: Store, kinds: tuple[str, ...], worker: str) -> int | None:
@@ -133,24 +168,37 @@ def claim_next(store: Store, kinds: tuple[str, ...], worker: str) -> int | None:
     with store.session() as s:
         busy = aliased(Job)
         candidates = s.scalars(
-            select(Job.id).where(Job.status == "queued", Job.kind.in_(kinds),
-                                 ~exists().where(and_(busy.lane == Job.lane, busy.status == "running")))
-            .order_by(Job.id).limit(5)).all()
+            select(Job.id)
+            .where(
+                Job.status == "queued",
+                Job.kind.in_(kinds),
+                ~exists().where(and_(busy.lane == Job.lane, busy.status == "running")),
+            )
+            .order_by(Job.id)
+            .limit(5)
+        ).all()
     for job_id in candidates:
         with store.session() as s:
             busy = aliased(Job)
             lane = s.scalar(select(Job.lane).where(Job.id == job_id))
             claimed = s.execute(
-                update(Job).where(Job.id == job_id, Job.status == "queued",
-                                  ~exists().where(and_(busy.lane == lane, busy.status == "running")))
+                update(Job)
+                .where(
+                    Job.id == job_id,
+                    Job.status == "queued",
+                    ~exists().where(and_(busy.lane == lane, busy.status == "running")),
+                )
                 .values(status="running", started=utcnow(), worker=worker)
-                .execution_options(synchronize_session=False)).rowcount
+                .execution_options(synchronize_session=False)
+            ).rowcount
         if claimed:
             return job_id
     return None
 
 
-def finish(store: Store, job_id: int, state: str, message: str = "", result: dict[str, Any] | None = None) -> None:
+def finish(
+    store: Store, job_id: int, state: str, message: str = "", result: dict[str, Any] | None = None
+) -> None:
     with store.session() as s:
         j = s.get(Job, job_id)
         if j is None:
@@ -172,7 +220,10 @@ class _Progress:
 
     def __init__(self, store: Store, job_id: int, site_ids: list[str]):
         self.store, self.job_id = store, job_id
-        self.state: dict[str, Any] = {"phase": "抓取中", "sites": {sid: {"pages": 0, "state": "排队"} for sid in site_ids}}
+        self.state: dict[str, Any] = {
+            "phase": "抓取中",
+            "sites": {sid: {"pages": 0, "state": "排队"} for sid in site_ids},
+        }
         self.last = 0.0
 
     def phase(self, text: str) -> None:
@@ -208,7 +259,9 @@ class _Progress:
                 j.progress = json.loads(json.dumps(self.state))
 
 
-def execute_job(store: Store, job_id: int, *, sites_config: str, settings: Settings, data_dir: Path) -> dict[str, Any]:
+def execute_job(
+    store: Store, job_id: int, *, sites_config: str, settings: Settings, data_dir: Path
+) -> dict[str, Any]:
     """Run one claimed job to the end: crawl + probe, judge, write the run's documents to
     ``data_dir/runs/<run id>/``, record alerts. Raises on failure (the engine marks the job failed)."""
     from govaudit import alerts, pipeline
@@ -217,7 +270,12 @@ def execute_job(store: Store, job_id: int, *, sites_config: str, settings: Setti
         job = s.get(Job, job_id)
         if job is None:
             raise KeyError(job_id)
-        kind, site_ids, params, schedule_id = job.kind, list(job.site_ids), dict(job.params or {}), job.schedule_id
+        kind, site_ids, params, schedule_id = (
+            job.kind,
+            list(job.site_ids),
+            dict(job.params or {}),
+            job.schedule_id,
+        )
     config = load_config(sites_config)
     known = {x.id for x in config.sites}
     if not site_ids or any(i not in known for i in site_ids):
@@ -252,14 +310,23 @@ def execute_job(store: Store, job_id: int, *, sites_config: str, settings: Setti
     pipeline.record_report_dir(store, run_id, results["run"]["as_of"], out)
     summary = {
         "run_id": run_id,
-        "sites": [{"id": x["id"], "name": x["name"], "verdict": x["verdict"], "score": x["score"]}
-                  for x in results["sites"]],
+        "sites": [
+            {"id": x["id"], "name": x["name"], "verdict": x["verdict"], "score": x["score"]}
+            for x in results["sites"]
+        ],
         "recheck": ({sid: d["counts"] for sid, d in recheck["sites"].items()} if recheck else None),
         "previous_run": previous["run"]["id"] if previous else None,
     }
     try:
-        summary["alerts"] = alerts.raise_for_run(store, settings, results=results, previous=previous,
-                                                 recheck=recheck, job_id=job_id, is_recheck=kind == "recheck")
+        summary["alerts"] = alerts.raise_for_run(
+            store,
+            settings,
+            results=results,
+            previous=previous,
+            recheck=recheck,
+            job_id=job_id,
+            is_recheck=kind == "recheck",
+        )
     except Exception as exc:  # noqa: BLE001 - an alert that cannot be recorded never fails the inspection
         log.exception("recording alerts failed")
         summary["alerts_error"] = str(exc)
@@ -294,8 +361,16 @@ def fail_orphans(store: Store) -> list[int]:
 class EmbeddedEngine:
     """The default engine: lanes of threads inside `govaudit serve`, one child process per job."""
 
-    def __init__(self, store: Store, *, sites_config: str, settings: Settings, data_dir: Path,
-                 settings_path: str | None = None, poll_s: float = 0.5):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        sites_config: str,
+        settings: Settings,
+        data_dir: Path,
+        settings_path: str | None = None,
+        poll_s: float = 0.5,
+    ):
         self.store, self.sites_config, self.settings, self.data_dir = store, sites_config, settings, data_dir
         self.settings_path = settings_path
         self.poll_s = poll_s
@@ -340,8 +415,18 @@ class EmbeddedEngine:
             self._run(job_id)
 
     def _run(self, job_id: int) -> None:
-        cmd = [sys.executable, "-m", "govaudit.jobs", str(job_id), "--db", self.store.url,
-               "--config", self.sites_config, "--data", str(self.data_dir)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "govaudit.jobs",
+            str(job_id),
+            "--db",
+            self.store.url,
+            "--config",
+            self.sites_config,
+            "--data",
+            str(self.data_dir),
+        ]
         if self.settings_path:
             cmd += ["--console-config", self.settings_path]
         try:
@@ -368,16 +453,23 @@ class EmbeddedEngine:
                 log.exception("alert delivery failed")
 
 
-def make_engine(store: Store, *, sites_config: str, settings: Settings, data_dir: Path,
-                settings_path: str | None = None) -> Engine:
+def make_engine(
+    store: Store, *, sites_config: str, settings: Settings, data_dir: Path, settings_path: str | None = None
+) -> Engine:
     """`jobs.engine` of console.yaml: embedded, or `module:Class` taking the same keyword arguments."""
     if settings.engine == "embedded":
-        return EmbeddedEngine(store, sites_config=sites_config, settings=settings, data_dir=data_dir,
-                              settings_path=settings_path)
+        return EmbeddedEngine(
+            store,
+            sites_config=sites_config,
+            settings=settings,
+            data_dir=data_dir,
+            settings_path=settings_path,
+        )
     module, _, cls = settings.engine.partition(":")
     factory = getattr(importlib.import_module(module), cls)
-    return factory(store, sites_config=sites_config, settings=settings, data_dir=data_dir,
-                   settings_path=settings_path)
+    return factory(
+        store, sites_config=sites_config, settings=settings, data_dir=data_dir, settings_path=settings_path
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -393,7 +485,9 @@ def main(argv: list[str] | None = None) -> int:
     store = Store(args.db)
     settings = load_settings(args.console_config)
     try:
-        result = execute_job(store, args.job_id, sites_config=args.config, settings=settings, data_dir=Path(args.data))
+        result = execute_job(
+            store, args.job_id, sites_config=args.config, settings=settings, data_dir=Path(args.data)
+        )
     except Exception as exc:  # noqa: BLE001 - recorded with the job
         log.exception("job %s failed", args.job_id)
         finish(store, args.job_id, "failed", f"{type(exc).__name__}: {exc}")

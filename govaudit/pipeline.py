@@ -46,8 +46,9 @@ def mark_interrupted(store: Store) -> list[int]:
     marked = []
     with store.session() as s:
         for run in s.scalars(select(Run).where(Run.status == "running")):
-            held_by_workers = s.scalar(select(RunSite.id).where(RunSite.run_id == run.id,
-                                                                RunSite.job.is_not(None)).limit(1))
+            held_by_workers = s.scalar(
+                select(RunSite.id).where(RunSite.run_id == run.id, RunSite.job.is_not(None)).limit(1)
+            )
             if held_by_workers is not None:  # queued on a broker: the jobs, not a process, finish it
                 continue
             if not _alive(run.pid):
@@ -58,8 +59,16 @@ def mark_interrupted(store: Store) -> list[int]:
 
 def start_run(store: Store, config: Config, site_ids: list[str], *, as_of: dt.date, trigger: str) -> int:
     with store.session() as s:
-        run = Run(trigger=trigger, as_of=as_of, tool_version=TOOL_VERSION, status="running", pid=os.getpid(),
-                  config_path=config.path, config=config.snapshot(), site_ids=list(site_ids))
+        run = Run(
+            trigger=trigger,
+            as_of=as_of,
+            tool_version=TOOL_VERSION,
+            status="running",
+            pid=os.getpid(),
+            config_path=config.path,
+            config=config.snapshot(),
+            site_ids=list(site_ids),
+        )
         s.add(run)
         s.flush()
         for sid in site_ids:
@@ -67,17 +76,20 @@ def start_run(store: Store, config: Config, site_ids: list[str], *, as_of: dt.da
         return run.id
 
 
-def resumable_run(store: Store, config: Config, site_ids: list[str], *, as_of: dt.date | None,
-                  any_run: bool = False) -> int | None:
+def resumable_run(
+    store: Store, config: Config, site_ids: list[str], *, as_of: dt.date | None, any_run: bool = False
+) -> int | None:
     """The newest interrupted run to continue: any (--resume), or one of the same sites, date and configuration
     (re-running the same command resumes it)."""
     with store.session() as s:
         candidate = s.scalars(select(Run).where(Run.status == "interrupted").order_by(Run.id.desc())).first()
         if candidate is None:
             return None
-        same = (sorted(candidate.site_ids) == sorted(site_ids)
-                and (as_of is None or candidate.as_of == as_of)
-                and candidate.config.get("sites") == config.snapshot()["sites"])
+        same = (
+            sorted(candidate.site_ids) == sorted(site_ids)
+            and (as_of is None or candidate.as_of == as_of)
+            and candidate.config.get("sites") == config.snapshot()["sites"]
+        )
         return candidate.id if any_run or same else None
 
 
@@ -107,7 +119,9 @@ def crawl_shards(store: Store, run_id: int, processes: int | None = None) -> lis
             return []
         config = config_from_snapshot(run.config)
         states = {rs.site_id: rs.status for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id))}
-    pending = [site for site in config.sites if site.id in set(run.site_ids) and states.get(site.id) != "done"]
+    pending = [
+        site for site in config.sites if site.id in set(run.site_ids) and states.get(site.id) != "done"
+    ]
     if processes is None:
         # A second process only when more sites are in flight than one core keeps busy (SITES_PER_CORE).
         in_flight = min(len(pending), config.network.concurrent_sites())
@@ -122,8 +136,9 @@ def crawl_shards(store: Store, run_id: int, processes: int | None = None) -> lis
     return [sh for sh in shards if sh]
 
 
-def crawl_run(store: Store, run_id: int, *, progress: ProgressFn | None = None,
-              processes: int | None = None) -> int:
+def crawl_run(
+    store: Store, run_id: int, *, progress: ProgressFn | None = None, processes: int | None = None
+) -> int:
     """Crawl the run's sites in child processes (crawl_shards: one per core); returns the worst exit code."""
     shards = crawl_shards(store, run_id, processes)
     if len(shards) <= 1:
@@ -141,8 +156,12 @@ def crawl_run(store: Store, run_id: int, *, progress: ProgressFn | None = None,
                 progress(event)
 
     codes: list[int] = []
-    threads = [threading.Thread(target=lambda sh=sh: codes.append(_crawl_child(store, run_id, sh, per_child, locked)))
-               for sh in shards]
+    threads = [
+        threading.Thread(
+            target=lambda sh=sh: codes.append(_crawl_child(store, run_id, sh, per_child, locked))
+        )
+        for sh in shards
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -150,8 +169,9 @@ def crawl_run(store: Store, run_id: int, *, progress: ProgressFn | None = None,
     return max(codes, key=abs) if codes else 0
 
 
-def _crawl_child(store: Store, run_id: int, site_ids: list[str], sites_at_once: int | None,
-                 progress: ProgressFn | None) -> int:
+def _crawl_child(
+    store: Store, run_id: int, site_ids: list[str], sites_at_once: int | None, progress: ProgressFn | None
+) -> int:
     cmd = [sys.executable, "-m", "crawler.run", "--db", store.url, "--run", str(run_id)]
     for sid in site_ids:
         cmd += ["--site", sid]
@@ -184,8 +204,9 @@ def _crawl_child(store: Store, run_id: int, site_ids: list[str], sites_at_once: 
     return code
 
 
-def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None,
-              site_ids: list[str] | None = None) -> None:
+def probe_run(
+    store: Store, run_id: int, *, progress: ProgressFn | None = None, site_ids: list[str] | None = None
+) -> None:
     """Availability, DNS and IPv6 probes for the run's sites (or only `site_ids`, a worker's job); stored as
     ProbeRows plus the run environment. The probed sites' earlier rows of this run are replaced, so probing a
     site twice (a job delivered again) stores its probes once."""
@@ -200,13 +221,25 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None,
         assert run is not None
         config = config_from_snapshot(run.config)
         wanted = set(run.site_ids) & set(site_ids) if site_ids else set(run.site_ids)
-    sites = [{"id": site.id, "url": site.url, "level": site.level, "hosts": list(site.hosts),
-              "limits": site.as_dict()["limits"]} for site in config.sites if site.id in wanted]
+    sites = [
+        {
+            "id": site.id,
+            "url": site.url,
+            "level": site.level,
+            "hosts": list(site.hosts),
+            "limits": site.as_dict()["limits"],
+        }
+        for site in config.sites
+        if site.id in wanted
+    ]
     d = config.defaults
     # Defaults here; each site's own probe_count / probe_interval_s / probe_timeout_s (its limits) win per site.
     options: dict[str, Any] = {
-        "availability": {"probe_count": d.probe_count, "probe_interval_s": d.probe_interval_s,
-                         "timeout_s": d.probe_timeout_s},
+        "availability": {
+            "probe_count": d.probe_count,
+            "probe_interval_s": d.probe_interval_s,
+            "timeout_s": d.probe_timeout_s,
+        },
     }
     reference = ipv6_reference(config)
     if reference:
@@ -214,32 +247,67 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None,
     nameservers = [format_nameserver(ip, port) for ip, port in config.network.nameservers]
     with ThreadPoolExecutor(max_workers=8) as pool:
         # Scrapy does not verify certificates: every https site gets a verifying TLS handshake of its own.
-        tls_checks = [(site["id"], pool.submit(certificate_probe, site["url"], config,
-                                               site["limits"]["probe_timeout_s"]))
-                      for site in sites if site["url"].startswith("https://")]
-        environment, records = _probe_sites(run_probes, sites, nameservers, config.network.allow_private,
-                                            options, progress)
+        tls_checks = [
+            (
+                site["id"],
+                pool.submit(certificate_probe, site["url"], config, site["limits"]["probe_timeout_s"]),
+            )
+            for site in sites
+            if site["url"].startswith("https://")
+        ]
+        environment, records = _probe_sites(
+            run_probes, sites, nameservers, config.network.allow_private, options, progress
+        )
         tls_rows = [(sid, f.result()) for sid, f in tls_checks]
     with store.session() as s:
         # Locked: workers probing other sites of the run merge their environment facts into the same row.
         run = s.get(Run, run_id, with_for_update=True)
         assert run is not None
         run.environment = {**(run.environment or {}), **environment}
-        s.execute(delete(ProbeRow).where(ProbeRow.run_id == run_id,
-                                         ProbeRow.site_id.in_([site["id"] for site in sites])))
+        s.execute(
+            delete(ProbeRow).where(
+                ProbeRow.run_id == run_id, ProbeRow.site_id.in_([site["id"] for site in sites])
+            )
+        )
         for r in records:
-            s.add(ProbeRow(run_id=run_id, site_id=r.site_id, kind=r.kind, target=r.target, at=r.at, ok=r.ok,
-                           duration_ms=r.duration_ms, data=r.data))
+            s.add(
+                ProbeRow(
+                    run_id=run_id,
+                    site_id=r.site_id,
+                    kind=r.kind,
+                    target=r.target,
+                    at=r.at,
+                    ok=r.ok,
+                    duration_ms=r.duration_ms,
+                    data=r.data,
+                )
+            )
         for sid, data in tls_rows:
             at = data.pop("at")
-            s.add(ProbeRow(run_id=run_id, site_id=sid, kind="tls", target=data["url"], at=at, ok=data["ok"],
-                           duration_ms=data.get("elapsed_ms"), data=data))
+            s.add(
+                ProbeRow(
+                    run_id=run_id,
+                    site_id=sid,
+                    kind="tls",
+                    target=data["url"],
+                    at=at,
+                    ok=data["ok"],
+                    duration_ms=data.get("elapsed_ms"),
+                    data=data,
+                )
+            )
     if progress:
         progress({"event": "probes_done", "count": len(records) + len(tls_rows)})
 
 
-def _probe_sites(run_probes: Callable[..., Any], sites: list[dict[str, Any]], nameservers: list[str],
-                 allow_private: bool, options: dict[str, Any], progress: ProgressFn | None) -> tuple[dict, list]:
+def _probe_sites(
+    run_probes: Callable[..., Any],
+    sites: list[dict[str, Any]],
+    nameservers: list[str],
+    allow_private: bool,
+    options: dict[str, Any],
+    progress: ProgressFn | None,
+) -> tuple[dict, list]:
     """All sites at once; when that fails (a probe broke on one site's page), site by site, so one site's
     broken probe costs that site's probes only (its availability is then not_tested), never the whole run's."""
     try:
@@ -260,7 +328,12 @@ def _probe_sites(run_probes: Callable[..., Any], sites: list[dict[str, Any]], na
                 env, recs = fut.result()
             except Exception as exc:  # noqa: BLE001
                 if progress:
-                    progress({"event": "probe_error", "message": f"{site['id']} 探测出错（不计为网站问题）：{exc!r}"})
+                    progress(
+                        {
+                            "event": "probe_error",
+                            "message": f"{site['id']} 探测出错（不计为网站问题）：{exc!r}",
+                        }
+                    )
                 continue
             environment = environment or env
             records.extend(recs)
@@ -275,8 +348,14 @@ def certificate_probe(url: str, config: Config, timeout: float) -> dict[str, Any
     try:
         return check_certificate(url, lookup, timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - a check of ours that broke is not the site's failure
-        return {"url": url, "ok": False, "error_kind": "ours", "tls_error": None,
-                "error": f"证书检查出错：{type(exc).__name__}: {exc}", "at": utcnow()}
+        return {
+            "url": url,
+            "ok": False,
+            "error_kind": "ours",
+            "tls_error": None,
+            "error": f"证书检查出错：{type(exc).__name__}: {exc}",
+            "at": utcnow(),
+        }
 
 
 def ipv6_reference(config: Config) -> str | None:
@@ -292,8 +371,9 @@ def ipv6_reference(config: Config) -> str | None:
     return None
 
 
-def crawl_and_probe(store: Store, run_id: int, *, progress: ProgressFn | None = None,
-                    probes: bool = True) -> int:
+def crawl_and_probe(
+    store: Store, run_id: int, *, progress: ProgressFn | None = None, probes: bool = True
+) -> int:
     """Crawl (child process) and probe (thread) at the same time; mark the run complete or interrupted."""
     probe_error: list[BaseException] = []
 
@@ -321,9 +401,16 @@ def crawl_and_probe(store: Store, run_id: int, *, progress: ProgressFn | None = 
 probe_window = runs.probe_window  # the name callers used before the query moved to store/
 
 
-def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site_ids: list[str] | None = None,
-                scoring_path: str | None = None, save: bool = True,
-                scoring: dict[str, Any] | None = None) -> dict[str, Any]:
+def inspect_run(
+    store: Store,
+    run_id: int,
+    *,
+    as_of: dt.date | None = None,
+    site_ids: list[str] | None = None,
+    scoring_path: str | None = None,
+    save: bool = True,
+    scoring: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Judge a stored run (offline) and return the results.json dict (``scoring``: an already validated config,
     else the one at ``scoring_path``).
 
@@ -345,14 +432,23 @@ def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site
         ids = [i for i in run.site_ids if not site_ids or i in site_ids]
         info = run_info(run, judge_date)
         info["rules"] = run_rules(scoring)  # the pass mark and notice deadline the reports print
-    sites = [inspect_site_of_run(store, run_id, sid, judge_date=judge_date, scoring=scoring, save=save)
-             for sid in ids]
+    sites = [
+        inspect_site_of_run(store, run_id, sid, judge_date=judge_date, scoring=scoring, save=save)
+        for sid in ids
+    ]
     return {"run": info, "sites": sites}
 
 
-def inspect_site_of_run(store: Store, run_id: int, site_id: str, *, judge_date: dt.date | None = None,
-                        scoring: dict[str, Any] | None = None, scoring_path: str | None = None,
-                        save: bool = True) -> dict[str, Any]:
+def inspect_site_of_run(
+    store: Store,
+    run_id: int,
+    site_id: str,
+    *,
+    judge_date: dt.date | None = None,
+    scoring: dict[str, Any] | None = None,
+    scoring_path: str | None = None,
+    save: bool = True,
+) -> dict[str, Any]:
     """Judge one site of a stored run and (save=True) replace its stored judgement for that date."""
     from inspections.runner import inspect_site, load_scoring
 
@@ -375,8 +471,14 @@ def inspect_site_of_run(store: Store, run_id: int, site_id: str, *, judge_date: 
     return site
 
 
-def stored_results(store: Store, run_id: int, *, as_of: dt.date | None = None,
-                   scoring_path: str | None = None, scoring: dict[str, Any] | None = None) -> dict[str, Any]:
+def stored_results(
+    store: Store,
+    run_id: int,
+    *,
+    as_of: dt.date | None = None,
+    scoring_path: str | None = None,
+    scoring: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The results.json dict of a run whose sites were judged by workers (SiteResult rows), in run order. A site
     whose job failed before its judgement is judged here from what was stored (offline)."""
     with store.session() as s:
@@ -385,19 +487,26 @@ def stored_results(store: Store, run_id: int, *, as_of: dt.date | None = None,
             raise KeyError(run_id)
         judge_date = as_of or run.as_of
         ids = list(run.site_ids)
-        judged = set(s.scalars(select(SiteResult.site_id).where(SiteResult.run_id == run_id,
-                                                                SiteResult.as_of == judge_date)))
+        judged = set(
+            s.scalars(
+                select(SiteResult.site_id).where(SiteResult.run_id == run_id, SiteResult.as_of == judge_date)
+            )
+        )
     for sid in ids:
         if sid not in judged:
-            inspect_site_of_run(store, run_id, sid, judge_date=judge_date, scoring=scoring,
-                                scoring_path=scoring_path)
+            inspect_site_of_run(
+                store, run_id, sid, judge_date=judge_date, scoring=scoring, scoring_path=scoring_path
+            )
     sites = []
     with store.session() as s:
         run = s.get(Run, run_id)
         assert run is not None
         for sid in ids:
-            row = s.scalars(select(SiteResult).where(SiteResult.run_id == run_id, SiteResult.site_id == sid,
-                                                     SiteResult.as_of == judge_date)).first()
+            row = s.scalars(
+                select(SiteResult).where(
+                    SiteResult.run_id == run_id, SiteResult.site_id == sid, SiteResult.as_of == judge_date
+                )
+            ).first()
             if row is not None:
                 sites.append(row.data)
         info = run_info(run, judge_date)
@@ -416,14 +525,17 @@ def finding_fingerprint(check_id: str, finding: dict[str, Any]) -> str:
     port, message with its numbers blanked) and the severity. An explanation holds while this stays the same."""
     from reports.recheck import finding_key
 
-    return json.dumps([*finding_key(check_id, finding), str(finding.get("severity") or "")], ensure_ascii=False)
+    return json.dumps(
+        [*finding_key(check_id, finding), str(finding.get("severity") or "")], ensure_ascii=False
+    )
 
 
 def explanation_waiver(session: Any, site_id: str, now: dt.datetime | None = None) -> Any:
     """Comply or explain: the approved, unexpired explanations of a site as a waiver for inspect_site, or None."""
     now = now or utcnow()
-    rows = session.scalars(select(Explanation).where(Explanation.site_id == site_id,
-                                                     Explanation.status == "approved")).all()
+    rows = session.scalars(
+        select(Explanation).where(Explanation.site_id == site_id, Explanation.status == "approved")
+    ).all()
     valid = {e.finding_key: e for e in rows if e.expires is None or e.expires > now}
     if not valid:
         return None
@@ -432,8 +544,12 @@ def explanation_waiver(session: Any, site_id: str, now: dt.datetime | None = Non
         e = valid.get(finding_fingerprint(check_id, finding))
         if e is None:
             return None
-        return {"explanation": e.id, "by": e.created_by, "approved_by": e.decided_by,
-                "until": e.expires.date().isoformat() if e.expires else None}
+        return {
+            "explanation": e.id,
+            "by": e.created_by,
+            "approved_by": e.decided_by,
+            "until": e.expires.date().isoformat() if e.expires else None,
+        }
 
     return waive
 
@@ -452,11 +568,15 @@ def record_report_dir(store: Store, run_id: int, as_of: str | dt.date, out_dir: 
 
 def run_info(run: Run, judge_date: dt.date) -> dict[str, Any]:
     return {
-        "id": run.id, "as_of": judge_date.isoformat(),
+        "id": run.id,
+        "as_of": judge_date.isoformat(),
         "started": run.started.isoformat(timespec="seconds") if run.started else None,
         "finished": run.finished.isoformat(timespec="seconds") if run.finished else None,
-        "tool_version": run.tool_version, "status": run.status, "trigger": run.trigger,
-        "crawl_as_of": run.as_of.isoformat(), "complete": run.status == "complete",
+        "tool_version": run.tool_version,
+        "status": run.status,
+        "trigger": run.trigger,
+        "crawl_as_of": run.as_of.isoformat(),
+        "complete": run.status == "complete",
     }
 
 
@@ -483,9 +603,18 @@ def resolve_run(store: Store, ref: str | None) -> int | None:
 def run_listing(store: Store) -> list[dict[str, Any]]:
     """The runs for ``govaudit runs``, oldest first."""
     with store.session() as s:
-        return [{"id": run.id, "started": run.started, "as_of": run.as_of, "sites": len(run.site_ids),
-                 "pages": pages, "status": run.status, "trigger": run.trigger}
-                for run, pages in runs.run_listing(s)]
+        return [
+            {
+                "id": run.id,
+                "started": run.started,
+                "as_of": run.as_of,
+                "sites": len(run.site_ids),
+                "pages": pages,
+                "status": run.status,
+                "trigger": run.trigger,
+            }
+            for run, pages in runs.run_listing(s)
+        ]
 
 
 def notice_workdays(start: dt.date, days: int) -> dt.date:
@@ -499,7 +628,9 @@ def notice_workdays(start: dt.date, days: int) -> dt.date:
         return add_weekdays(start, days)
 
 
-def recheck_baseline(store: Store, results: dict[str, Any], previous: str | Path | None) -> dict[str, Any] | None:
+def recheck_baseline(
+    store: Store, results: dict[str, Any], previous: str | Path | None
+) -> dict[str, Any] | None:
     """What a re-check compares with: the results.json given (``--previous``), else the latest earlier judgement
     of the same sites in the store (None: a first inspection). OSError/ValueError for an unreadable file."""
     if previous:

@@ -46,7 +46,9 @@ def parse_cron(expr: str, timezone: str) -> CronTrigger:
         raise CronError(f"无法解析的定时表达式 {expr!r}：{exc}") from None
 
 
-def latest_due(trigger: CronTrigger, since: dt.datetime, now: dt.datetime, tz: ZoneInfo) -> dt.datetime | None:
+def latest_due(
+    trigger: CronTrigger, since: dt.datetime, now: dt.datetime, tz: ZoneInfo
+) -> dt.datetime | None:
     """The last fire time in (since, now] as naive UTC, or None. ``since``/``now`` are naive UTC."""
     start = since.replace(tzinfo=dt.UTC).astimezone(tz)
     end = now.replace(tzinfo=dt.UTC).astimezone(tz)
@@ -68,16 +70,25 @@ def next_due(cron: str, timezone: str, now: dt.datetime | None = None) -> dt.dat
     return t.astimezone(tz) if t else None
 
 
-def tick(store: Store, config: Config, settings: Settings, *, now: dt.datetime | None = None,
-         who: str | None = None, engine: jobs.Engine | None = None) -> list[int]:
+def tick(
+    store: Store,
+    config: Config,
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+    who: str | None = None,
+    engine: jobs.Engine | None = None,
+) -> list[int]:
     """Claim and queue every schedule that is due; returns the job ids this caller queued."""
     now = now or utcnow()
     who = who or f"{socket.gethostname()}:{os.getpid()}"
     tz = ZoneInfo(settings.timezone)
     queued = []
     with store.session() as s:
-        schedules = [(x.id, x.cron, list(x.site_ids), x.since, x.name)
-                     for x in s.scalars(select(Schedule).where(Schedule.enabled.is_(True)))]
+        schedules = [
+            (x.id, x.cron, list(x.site_ids), x.since, x.name)
+            for x in s.scalars(select(Schedule).where(Schedule.enabled.is_(True)))
+        ]
     for sid, cron, site_ids, since, name in schedules:
         try:
             due = latest_due(parse_cron(cron, settings.timezone), since, now, tz)
@@ -88,18 +99,34 @@ def tick(store: Store, config: Config, settings: Settings, *, now: dt.datetime |
             continue
         try:
             with store.session() as s:
-                if s.scalars(select(ScheduleClaim).where(ScheduleClaim.schedule_id == sid,
-                                                          ScheduleClaim.due == due)).first():
+                if s.scalars(
+                    select(ScheduleClaim).where(ScheduleClaim.schedule_id == sid, ScheduleClaim.due == due)
+                ).first():
                     continue
                 claim = ScheduleClaim(schedule_id=sid, due=due, claimed_by=who)
                 s.add(claim)
                 s.flush()  # the unique (schedule, due) row: a second claimer fails here or at commit
-                job_id = jobs.submit(store, config, settings, kind="inspection", site_ids=site_ids,
-                                     requested_by=f"定时任务：{name}", schedule_id=sid,
-                                     params={"due": due.isoformat()}, session=s)
+                job_id = jobs.submit(
+                    store,
+                    config,
+                    settings,
+                    kind="inspection",
+                    site_ids=site_ids,
+                    requested_by=f"定时任务：{name}",
+                    schedule_id=sid,
+                    params={"due": due.isoformat()},
+                    session=s,
+                )
                 claim.job_id = job_id
-                s.add(AuditEntry(user="scheduler", address=who, action="schedule.run", target=f"schedule:{sid}",
-                                 detail={"due": due.isoformat(), "job": job_id}))
+                s.add(
+                    AuditEntry(
+                        user="scheduler",
+                        address=who,
+                        action="schedule.run",
+                        target=f"schedule:{sid}",
+                        detail={"due": due.isoformat(), "job": job_id},
+                    )
+                )
         except IntegrityError:
             continue  # another scheduler claimed this due time first
         except jobs.JobRefused as exc:
@@ -126,8 +153,15 @@ class Scheduler:
             log.exception("scheduler tick failed")
 
     def start(self) -> None:
-        self.aps.add_job(self._tick, "interval", seconds=self.settings.tick_seconds, id="govaudit-schedules",
-                         max_instances=1, coalesce=True, next_run_time=dt.datetime.now(ZoneInfo(self.settings.timezone)))
+        self.aps.add_job(
+            self._tick,
+            "interval",
+            seconds=self.settings.tick_seconds,
+            id="govaudit-schedules",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=dt.datetime.now(ZoneInfo(self.settings.timezone)),
+        )
         self.aps.start()
 
     def stop(self) -> None:
@@ -140,5 +174,11 @@ def describe(schedule: Any, settings: Settings) -> dict[str, Any]:
         nxt = next_due(schedule.cron, settings.timezone)
     except CronError:
         nxt = None
-    return {"id": schedule.id, "name": schedule.name, "cron": schedule.cron, "site_ids": list(schedule.site_ids),
-            "enabled": schedule.enabled, "next": nxt.strftime("%Y-%m-%d %H:%M") if nxt else "—"}
+    return {
+        "id": schedule.id,
+        "name": schedule.name,
+        "cron": schedule.cron,
+        "site_ids": list(schedule.site_ids),
+        "enabled": schedule.enabled,
+        "next": nxt.strftime("%Y-%m-%d %H:%M") if nxt else "—",
+    }

@@ -82,7 +82,9 @@ class Settings:
     engine: str = "embedded"
     recheck_workers: int = 1
     reports: bool = True
-    as_of: str | None = None  # jobs judge as of this day instead of today (demo and tests on the simulated web)
+    as_of: str | None = (
+        None  # jobs judge as of this day instead of today (demo and tests on the simulated web)
+    )
 
 
 SECTIONS: dict[str, dict[str, tuple[str, Any]]] = {
@@ -90,12 +92,19 @@ SECTIONS: dict[str, dict[str, tuple[str, Any]]] = {
     "recheck": {"per_hour": ("recheck_per_hour", int)},
     "explanations": {"valid_days": ("explanation_days", int)},
     "scheduler": {"tick_seconds": ("tick_seconds", float), "timezone": ("timezone", str)},
-    "login": {"max_failures_account": ("max_failures_account", int),
-              "max_failures_address": ("max_failures_address", int), "window_minutes": ("window_minutes", int)},
+    "login": {
+        "max_failures_account": ("max_failures_account", int),
+        "max_failures_address": ("max_failures_address", int),
+        "window_minutes": ("window_minutes", int),
+    },
     "sessions": {"hours": ("session_hours", float)},
     "alerts": {"retries": ("alert_retries", int), "backoff_s": ("alert_backoff_s", float)},
-    "jobs": {"engine": ("engine", str), "recheck_workers": ("recheck_workers", int), "reports": ("reports", bool),
-             "as_of": ("as_of", "date")},
+    "jobs": {
+        "engine": ("engine", str),
+        "recheck_workers": ("recheck_workers", int),
+        "reports": ("reports", bool),
+        "as_of": ("as_of", "date"),
+    },
 }
 
 
@@ -138,7 +147,11 @@ class _Reader:
             if not isinstance(value, bool):
                 raise self.err(node, where, f"应为 true 或 false，而不是 {value!r}")
         elif typ in (int, float):
-            if isinstance(value, bool) or not isinstance(value, int | float) or (typ is int and not isinstance(value, int)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or (typ is int and not isinstance(value, int))
+            ):
                 raise self.err(node, where, f"应为{'整数' if typ is int else '数字'}，而不是 {value!r}")
             if value < 0:
                 raise self.err(node, where, "不能为负数")
@@ -163,7 +176,9 @@ class _Reader:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            raise ConfigError(self.path, mark.line + 1 if mark else None, "", f"YAML 语法错误：{exc.problem}") from None
+            raise ConfigError(
+                self.path, mark.line + 1 if mark else None, "", f"YAML 语法错误：{exc.problem}"
+            ) from None
         values: dict[str, Any] = {"path": str(self.path)}
         if root is None:
             return Settings(**values)
@@ -175,7 +190,9 @@ class _Reader:
             elif key in SECTIONS:
                 for sub, (sk, sv) in self.mapping(vnode, key).items():
                     if sub not in SECTIONS[key]:
-                        raise self.err(sk, f"{key}.{sub}", f"未知字段（可用字段：{', '.join(SECTIONS[key])}）")
+                        raise self.err(
+                            sk, f"{key}.{sub}", f"未知字段（可用字段：{', '.join(SECTIONS[key])}）"
+                        )
                     name, typ = SECTIONS[key][sub]
                     values[name] = self.value(sv, f"{key}.{sub}", typ)
             else:
@@ -187,8 +204,15 @@ class _Reader:
 
     def smtp(self, node: Node) -> Smtp:
         items = self.mapping(node, "smtp")
-        types = {"host": str, "port": int, "sender": str, "starttls": bool, "username": str, "password_env": str,
-                 "timeout_s": float}
+        types = {
+            "host": str,
+            "port": int,
+            "sender": str,
+            "starttls": bool,
+            "username": str,
+            "password_env": str,
+            "timeout_s": float,
+        }
         values = {}
         for key, (knode, vnode) in items.items():
             if key not in types:
@@ -218,16 +242,26 @@ class _Reader:
                         fields = self.mapping(item, hw)
                         for fk, (fkn, _) in fields.items():
                             if fk not in ("kind", "url", "secret_env"):
-                                raise self.err(fkn, f"{hw}.{fk}", "未知字段（可用字段：kind, url, secret_env）")
+                                raise self.err(
+                                    fkn, f"{hw}.{fk}", "未知字段（可用字段：kind, url, secret_env）"
+                                )
                         if "kind" not in fields or "url" not in fields:
                             raise self.err(item, hw, "需要 kind 和 url")
                         kind = self.value(fields["kind"][1], f"{hw}.kind", str)
                         if kind not in WEBHOOK_KINDS:
-                            raise self.err(fields["kind"][1], f"{hw}.kind", "应为 wecom（企业微信）或 dingtalk（钉钉）")
+                            raise self.err(
+                                fields["kind"][1], f"{hw}.kind", "应为 wecom（企业微信）或 dingtalk（钉钉）"
+                            )
                         url = self.value(fields["url"][1], f"{hw}.url", str)
                         if not re.match(r"^https?://", url):
-                            raise self.err(fields["url"][1], f"{hw}.url", "应为 http:// 或 https:// 开头的地址")
-                        secret = self.value(fields["secret_env"][1], f"{hw}.secret_env", str) if "secret_env" in fields else None
+                            raise self.err(
+                                fields["url"][1], f"{hw}.url", "应为 http:// 或 https:// 开头的地址"
+                            )
+                        secret = (
+                            self.value(fields["secret_env"][1], f"{hw}.secret_env", str)
+                            if "secret_env" in fields
+                            else None
+                        )
                         hooks.append(Webhook(kind, url, secret))
                 else:
                     raise self.err(k2, f"{where}.{key}", "未知字段（可用字段：emails, webhooks）")

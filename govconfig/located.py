@@ -68,7 +68,9 @@ def load_located(path: str | Path) -> Located:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise ConfigError(path, mark.line + 1 if mark else None, "", f"YAML 语法错误：{exc.problem or exc}") from None
+        raise ConfigError(
+            path, mark.line + 1 if mark else None, "", f"YAML 语法错误：{exc.problem or exc}"
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(path, None, "", f"YAML 语法错误：{exc}") from None
     located = Located(str(path), None)
@@ -98,5 +100,9 @@ def _plain(node: Node, where: FieldPath, located: Located) -> Any:
         return _construct(node)  # type: ignore[arg-type]
     except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(located.path, node.start_mark.line + 1, dotted(where),
-                          f"无法解析的值 {str(node.value)[:60]!r}：{problem}") from None
+        raise ConfigError(
+            located.path,
+            node.start_mark.line + 1,
+            dotted(where),
+            f"无法解析的值 {str(node.value)[:60]!r}：{problem}",
+        ) from None

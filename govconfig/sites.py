@@ -48,9 +48,20 @@ class CrawlLimits:
 
 
 LIMIT_TYPES: dict[str, type] = {
-    "max_pages": int, "max_depth": int, "concurrency_per_host": int, "delay_s": float, "timeout_s": float,
-    "render_js": str, "obey_robots": bool, "max_page_bytes": int, "max_seconds": float, "probe_count": int,
-    "probe_interval_s": float, "probe_timeout_s": float, "link_check": bool, "max_link_checks": int,
+    "max_pages": int,
+    "max_depth": int,
+    "concurrency_per_host": int,
+    "delay_s": float,
+    "timeout_s": float,
+    "render_js": str,
+    "obey_robots": bool,
+    "max_page_bytes": int,
+    "max_seconds": float,
+    "probe_count": int,
+    "probe_interval_s": float,
+    "probe_timeout_s": float,
+    "link_check": bool,
+    "max_link_checks": int,
 }
 
 
@@ -98,8 +109,11 @@ class Network:
     sites_at_once: int = 0  # 0: SITES_PER_CORE x CPU cores of the machine that crawls
 
     def as_dict(self) -> dict[str, Any]:
-        return {"nameservers": [format_nameserver(ip, port) for ip, port in self.nameservers],
-                "allow_private": self.allow_private, "sites_at_once": self.sites_at_once}
+        return {
+            "nameservers": [format_nameserver(ip, port) for ip, port in self.nameservers],
+            "allow_private": self.allow_private,
+            "sites_at_once": self.sites_at_once,
+        }
 
     def concurrent_sites(self) -> int:
         """How many sites one crawl process runs at once on this machine."""
@@ -130,8 +144,12 @@ class Config:
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-able copy stored with each run, so a stored crawl can be re-inspected without the file."""
-        return {"path": self.path, "defaults": asdict(self.defaults), "network": self.network.as_dict(),
-                "sites": [s.as_dict() for s in self.sites]}
+        return {
+            "path": self.path,
+            "defaults": asdict(self.defaults),
+            "network": self.network.as_dict(),
+            "sites": [s.as_dict() for s in self.sites],
+        }
 
 
 def format_nameserver(ip: str, port: int) -> str:
@@ -232,8 +250,9 @@ class _Loader:
             raise self.err(node, where, "不能为空")
         return str(value)
 
-    def limits(self, items: dict[str, tuple[Node, Node]], base: CrawlLimits, where: str,
-               allowed_extra: set[str]) -> CrawlLimits:
+    def limits(
+        self, items: dict[str, tuple[Node, Node]], base: CrawlLimits, where: str, allowed_extra: set[str]
+    ) -> CrawlLimits:
         changes: dict[str, Any] = {}
         for key, (knode, vnode) in items.items():
             if key in allowed_extra:
@@ -293,7 +312,9 @@ class _Loader:
                 if isinstance(vnode, ScalarNode) and vnode.value in ("", "null", "~"):
                     continue
                 if not isinstance(vnode, SequenceNode):
-                    raise self.err(vnode, "network.nameservers", "应为列表，如 [\"223.5.5.5\", \"127.0.0.1:5353\"]")
+                    raise self.err(
+                        vnode, "network.nameservers", '应为列表，如 ["223.5.5.5", "127.0.0.1:5353"]'
+                    )
                 for i, item in enumerate(vnode.value):
                     where = f"network.nameservers[{i}]"
                     value = self.scalar(item, where)
@@ -306,11 +327,15 @@ class _Loader:
             elif key == "sites_at_once":
                 sites_at_once = self.typed(vnode, "network.sites_at_once", int)
                 if not 0 <= sites_at_once <= MAX_SITES_AT_ONCE:
-                    raise self.err(vnode, "network.sites_at_once",
-                                   f"应为 0 到 {MAX_SITES_AT_ONCE} 之间的整数（0 表示按本机 CPU 核数自动确定）")
+                    raise self.err(
+                        vnode,
+                        "network.sites_at_once",
+                        f"应为 0 到 {MAX_SITES_AT_ONCE} 之间的整数（0 表示按本机 CPU 核数自动确定）",
+                    )
             else:
-                raise self.err(knode, f"network.{key}",
-                               "未知字段（可用字段：nameservers, allow_private, sites_at_once）")
+                raise self.err(
+                    knode, f"network.{key}", "未知字段（可用字段：nameservers, allow_private, sites_at_once）"
+                )
         return Network(tuple(servers), allow_private, sites_at_once)
 
     def sites(self, node: Node, defaults: CrawlLimits) -> list[Site]:
@@ -323,7 +348,9 @@ class _Loader:
         for i, item in enumerate(node.value):
             site = self.site(item, i, defaults)
             if site.id in seen:
-                raise self.err(item, f"sites[{i}].id", f"网站 id {site.id!r} 重复（第 {seen[site.id]} 行已使用）")
+                raise self.err(
+                    item, f"sites[{i}].id", f"网站 id {site.id!r} 重复（第 {seen[site.id]} 行已使用）"
+                )
             seen[site.id] = site.line or 0
             sites.append(site)
         ids = set(seen)
@@ -359,15 +386,26 @@ class _Loader:
         except ValueError:
             port_ok = False
         if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-            raise self.err(items["url"][1], f"{where}.url", f"网址无效 {url!r}（应为 http:// 或 https:// 开头的完整地址）")
+            raise self.err(
+                items["url"][1],
+                f"{where}.url",
+                f"网址无效 {url!r}（应为 http:// 或 https:// 开头的完整地址）",
+            )
         if parts.path in ("",):
             url = url + "/"
         if values["level"] not in LEVELS:
-            raise self.err(items["level"][1], f"{where}.level",
-                           f"未知级别 {values['level']!r}（应为 {' / '.join(LEVELS)}）")
+            raise self.err(
+                items["level"][1],
+                f"{where}.level",
+                f"未知级别 {values['level']!r}（应为 {' / '.join(LEVELS)}）",
+            )
         code = values.get("site_code")
         if code is not None and not re.fullmatch(r"[0-9A-Za-z]{10}", code):
-            raise self.err(items["site_code"][1], f"{where}.site_code", f"网站标识码应为 10 位字母或数字，而不是 {code!r}")
+            raise self.err(
+                items["site_code"][1],
+                f"{where}.site_code",
+                f"网站标识码应为 10 位字母或数字，而不是 {code!r}",
+            )
         unverified = False
         if "unverified" in items:
             unverified = self.typed(items["unverified"][1], f"{where}.unverified", bool)
@@ -384,9 +422,19 @@ class _Loader:
                     hosts.append(name)
         extra = {"id", "name", "url", "level", "unit", "parent", "site_code", "unverified", "hosts"}
         limits = self.limits(items, defaults, where, extra)
-        return Site(id=sid, name=values["name"], url=url, level=values["level"], unit=values["unit"],
-                    parent=values.get("parent"), site_code=code, unverified=unverified, hosts=tuple(hosts),
-                    limits=limits, line=node.start_mark.line + 1)
+        return Site(
+            id=sid,
+            name=values["name"],
+            url=url,
+            level=values["level"],
+            unit=values["unit"],
+            parent=values.get("parent"),
+            site_code=code,
+            unverified=unverified,
+            hosts=tuple(hosts),
+            limits=limits,
+            line=node.start_mark.line + 1,
+        )
 
 
 def load_config(path: str | Path) -> Config:
@@ -398,8 +446,11 @@ def config_from_snapshot(snap: dict[str, Any]) -> Config:
     """Rebuild a Config from the snapshot stored with a run (no file needed)."""
     defaults = CrawlLimits(**snap.get("defaults", {}))
     net = snap.get("network", {})
-    network = Network(tuple(parse_nameserver(s) for s in net.get("nameservers", [])),
-                      bool(net.get("allow_private", False)), int(net.get("sites_at_once", 0) or 0))
+    network = Network(
+        tuple(parse_nameserver(s) for s in net.get("nameservers", [])),
+        bool(net.get("allow_private", False)),
+        int(net.get("sites_at_once", 0) or 0),
+    )
     sites = []
     for s in snap.get("sites", []):
         s = dict(s)

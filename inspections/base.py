@@ -163,11 +163,16 @@ def register(meta: Meta) -> Callable[[Callable[..., Iterable[Finding]]], Callabl
         if meta.id in REGISTRY:
             raise ValueError(f"duplicate inspection id {meta.id!r}")
         params = inspect.signature(func).parameters
-        defaults = [n for n, p in params.items()
-                    if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty]
+        defaults = [
+            n
+            for n, p in params.items()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty
+        ]
         if defaults:
-            raise TypeError(f"{meta.id}: options take their values from config/scoring.yaml, not from defaults "
-                            f"in the signature: {', '.join(defaults)}")
+            raise TypeError(
+                f"{meta.id}: options take their values from config/scoring.yaml, not from defaults "
+                f"in the signature: {', '.join(defaults)}"
+            )
         REGISTRY[meta.id] = Inspection(meta, func)
         return func
 
@@ -187,8 +192,9 @@ class Outcome:
     def as_dict(self) -> dict[str, Any]:
         findings = [f.as_dict() for f in self.findings]
         if self.reason and self.status in (Status.NOT_TESTED, Status.ERROR):
-            findings.insert(0, {"message": self.reason, "url": "", "evidence": "", "severity": "info",
-                                "points": 0.0})
+            findings.insert(
+                0, {"message": self.reason, "url": "", "evidence": "", "severity": "info", "points": 0.0}
+            )
         return {
             "id": self.check_id,
             "status": self.status.value,
@@ -199,8 +205,15 @@ class Outcome:
         }
 
 
-def run_inspection(ins: Inspection, site: SiteArtifacts, *, as_of: dt.date, options: Mapping[str, Any],
-                   readings: Any = None, max_points: float = float("inf")) -> Outcome:
+def run_inspection(
+    ins: Inspection,
+    site: SiteArtifacts,
+    *,
+    as_of: dt.date,
+    options: Mapping[str, Any],
+    readings: Any = None,
+    max_points: float = float("inf"),
+) -> Outcome:
     """Run one check with every one of its options (from config/scoring.yaml) and turn what it yields (or
     raises) into an Outcome. ``readings`` is the site's shared ``inspections.readings.Readings``.
 

@@ -29,6 +29,7 @@ META = Meta(
     task="",
 )
 
+
 def _failure(link: LinkArtifact) -> str | None:
     """The failure in words, or None when the link works, was never tried, or failed on our side."""
     if link.status is not None and link.status < 400:
@@ -95,6 +96,10 @@ def check(site: SiteArtifacts, *, points_home: float, points_other: float) -> It
         f"共检测链接{len(tried)}条，其中首页不可用链接{counts['home']}条、其他页面不可用链接{counts['other']}条"
         + (f"，另有{counts['unconfirmed']}条访问失败尚未确认。" if counts["unconfirmed"] else "。"),
         url=site.home_url,
-        evidence={"检测链接数": len(tried), "首页不可用链接": counts["home"], "其他页面不可用链接": counts["other"],
-                  "未确认": counts["unconfirmed"]},
+        evidence={
+            "检测链接数": len(tried),
+            "首页不可用链接": counts["home"],
+            "其他页面不可用链接": counts["other"],
+            "未确认": counts["unconfirmed"],
+        },
     )

@@ -98,17 +98,17 @@ def find_period(text: str, *, as_of: dt.date, published: dt.date | None = None) 
     ranges = []
     for (_p1, d1, end1, start1), (p2, d2, _end2, start2) in zip(dates, dates[1:], strict=False):
         if _CONNECT.match(norm[end1:start2]) and d2 >= d1:
-            before = norm[max(0, start1 - 24):start1]
+            before = norm[max(0, start1 - 24) : start1]
             labelled = bool(_PERIOD_LABEL.search(before) or "自" in before[-3:])
-            ranges.append((not labelled, start1, Period(d1, d2, norm[start1:start2 + len(p2)])))
+            ranges.append((not labelled, start1, Period(d1, d2, norm[start1 : start2 + len(p2)])))
     if ranges:
         return min(ranges, key=lambda r: (r[0], r[1]))[2]
     start = end = None
     for printed, day, after, at in dates:
-        before = norm[max(0, at - 12):at]
+        before = norm[max(0, at - 12) : at]
         if start is None and _START_LABEL.search(before):
             start = (printed, day)
-        elif end is None and (_END_LABEL.search(before) or _BEFORE.match(norm[after:after + 3])):
+        elif end is None and (_END_LABEL.search(before) or _BEFORE.match(norm[after : after + 3])):
             end = (printed, day)
     if end is not None and start is not None and end[1] >= start[1]:
         return Period(start[1], end[1], f"{start[0]}……{end[0]}")
@@ -185,7 +185,9 @@ def check(
         if all(s in ("unknown", "js_shell", "failed") for s in states):
             why = {"unknown": "未抓取", "js_shell": "由脚本生成未能渲染", "failed": "无法打开"}
             prefix = f"{gap}，" if gap else ""
-            raise NotTested(f"{prefix}征求意见栏目（{columns[0].url}）{why.get(states[0], '未能读取')}，无法检查。")
+            raise NotTested(
+                f"{prefix}征求意见栏目（{columns[0].url}）{why.get(states[0], '未能读取')}，无法检查。"
+            )
         raise NotTested(f"征求意见栏目近{lookback_days}天内没有征求意见事项，无可检查的内容。")
 
     # Feedback items published anywhere the crawl saw, by subject.
@@ -200,8 +202,12 @@ def check(
     unread = 0
     for item in items.values():
         page = article(site, item.url)
-        row: dict[str, object] = {"标题": item.title, "地址": item.url, "栏目": item.column,
-                                  "发布日期": item.published.isoformat() if item.published else "未注明"}
+        row: dict[str, object] = {
+            "标题": item.title,
+            "地址": item.url,
+            "栏目": item.column,
+            "发布日期": item.published.isoformat() if item.published else "未注明",
+        }
         rows.append(row)
         if page is None:
             unread += 1
@@ -211,28 +217,50 @@ def check(
         period = find_period(text, as_of=as_of, published=item.published)
         if period is None:
             row["结论"] = "未注明起止时间"
-            findings.append(META.finding(
-                Severity.FAIL, f"征求意见事项“{item.title}”未注明征求意见的起止时间。", url=item.url,
-                evidence=dict(row), points=points_no_dates))
+            findings.append(
+                META.finding(
+                    Severity.FAIL,
+                    f"征求意见事项“{item.title}”未注明征求意见的起止时间。",
+                    url=item.url,
+                    evidence=dict(row),
+                    points=points_no_dates,
+                )
+            )
             continue
         days = (period.end - period.start).days + (1 if count_both_ends else 0)
-        row.update({"开始日期": period.start.isoformat(), "结束日期": period.end.isoformat(), "期限（天）": days,
-                    "原文": period.text})
+        row.update(
+            {
+                "开始日期": period.start.isoformat(),
+                "结束日期": period.end.isoformat(),
+                "期限（天）": days,
+                "原文": period.text,
+            }
+        )
         if period.start_from_publication:
             row["开始日期说明"] = "正文仅注明截止日期，自发布日期起算"
         if not reached(days, min_days):
             reasons = words_in(text, reason_words)
             if reasons:
                 row["缩短理由"] = "、".join(reasons)
-                findings.append(META.finding(
-                    Severity.INFO, f"征求意见事项“{item.title}”期限{days}天，少于{min_days}天，已说明理由。",
-                    url=item.url, evidence=dict(row)))
+                findings.append(
+                    META.finding(
+                        Severity.INFO,
+                        f"征求意见事项“{item.title}”期限{days}天，少于{min_days}天，已说明理由。",
+                        url=item.url,
+                        evidence=dict(row),
+                    )
+                )
             else:
-                findings.append(META.finding(
-                    Severity.FAIL,
-                    f"征求意见事项“{item.title}”征求意见期限仅{days}天（{cn_date(period.start)}至"
-                    f"{cn_date(period.end)}），少于{min_days}天且未说明理由。",
-                    url=item.url, evidence=dict(row), points=points_short))
+                findings.append(
+                    META.finding(
+                        Severity.FAIL,
+                        f"征求意见事项“{item.title}”征求意见期限仅{days}天（{cn_date(period.start)}至"
+                        f"{cn_date(period.end)}），少于{min_days}天且未说明理由。",
+                        url=item.url,
+                        evidence=dict(row),
+                        points=points_short,
+                    )
+                )
         # Feedback, once the period is over (and the grace for publishing it has passed).
         if period.end >= as_of:
             row["反馈"] = "征求意见尚未结束"
@@ -246,38 +274,56 @@ def check(
             if (as_of - period.end).days <= feedback_grace_days:
                 row["反馈"] = f"征求意见结束未满{feedback_grace_days}天"
                 continue
-            findings.append(META.finding(
-                Severity.FAIL,
-                f"征求意见事项“{item.title}”已于{cn_date(period.end)}结束，未发现公布的意见采纳情况（反馈）。",
-                url=item.url, evidence=dict(row), points=points_no_feedback))
+            findings.append(
+                META.finding(
+                    Severity.FAIL,
+                    f"征求意见事项“{item.title}”已于{cn_date(period.end)}结束，未发现公布的意见采纳情况（反馈）。",
+                    url=item.url,
+                    evidence=dict(row),
+                    points=points_no_feedback,
+                )
+            )
             continue
         if not links:
-            findings.append(META.finding(
-                Severity.WARN,
-                f"征求意见事项“{item.title}”的意见采纳情况已公布，但征求意见稿页面未链接反馈信息。",
-                url=item.url, evidence=dict(row)))
+            findings.append(
+                META.finding(
+                    Severity.WARN,
+                    f"征求意见事项“{item.title}”的意见采纳情况已公布，但征求意见稿页面未链接反馈信息。",
+                    url=item.url,
+                    evidence=dict(row),
+                )
+            )
         fb_page = article(site, fb_url)
         if fb_page is None:
             row["反馈"] = "反馈页面未抓取，未核实未采纳意见的理由"
             continue
         fb_text = squash(page_text(fb_page))
         counts = _COUNTS.search(fb_text)
-        unadopted = bool(_UNADOPTED.search(fb_text)) or bool(counts and int(counts.group(1)) > int(counts.group(2)))
+        unadopted = bool(_UNADOPTED.search(fb_text)) or bool(
+            counts and int(counts.group(1)) > int(counts.group(2))
+        )
         explained = bool(words_in(fb_text, explain_words))
         if unadopted and not explained and not _NONE_RECEIVED.search(fb_text):
             row["反馈"] = "有未采纳意见，未说明理由"
-            findings.append(META.finding(
-                Severity.FAIL, f"“{item.title}”的意见采纳情况未说明未采纳意见的理由。", url=fb_url,
-                evidence=dict(row), points=points_unexplained))
+            findings.append(
+                META.finding(
+                    Severity.FAIL,
+                    f"“{item.title}”的意见采纳情况未说明未采纳意见的理由。",
+                    url=fb_url,
+                    evidence=dict(row),
+                    points=points_unexplained,
+                )
+            )
         else:
             row["反馈"] = "已反馈"
     if unread == len(items):
         raise NotTested(f"征求意见事项共{len(items)}条，其正文页面均未抓取，无法核对征求意见期限。")
-    findings.append(META.finding(
-        Severity.INFO,
-        f"共检查公开征求意见事项{len(items)}条（近{lookback_days}天），期限要求不少于{min_days}天。",
-        url=columns[0].url if columns else home_url,
-        evidence={"征求意见事项": rows},
-    ))
+    findings.append(
+        META.finding(
+            Severity.INFO,
+            f"共检查公开征求意见事项{len(items)}条（近{lookback_days}天），期限要求不少于{min_days}天。",
+            url=columns[0].url if columns else home_url,
+            evidence={"征求意见事项": rows},
+        )
+    )
     yield from findings
-

@@ -93,7 +93,9 @@ def check(
 ) -> Iterator[Finding]:
     """Yield FAIL when this year's catalogue is missing after its deadline or lacks a field."""
     if site.level not in levels:
-        raise NotTested("不适用：重大行政决策事项目录由县级以上人民政府公开（省政府令第247号），本网站为部门网站。")
+        raise NotTested(
+            "不适用：重大行政决策事项目录由县级以上人民政府公开（省政府令第247号），本网站为部门网站。"
+        )
     home = readings.home()
     year = as_of.year
     due = yearly_deadline(year, deadline)
@@ -105,18 +107,30 @@ def check(
         if columns:
             state = column_state(site, columns[0].url, as_of=as_of)
             if state in ("unknown", "js_shell"):
-                raise NotTested(f"重大行政决策事项目录栏目（{columns[0].url}）未能读取，无法核实{year}年度目录。")
+                raise NotTested(
+                    f"重大行政决策事项目录栏目（{columns[0].url}）未能读取，无法核实{year}年度目录。"
+                )
         elif gap := readings.gap:
             raise NotTested(f"{gap}，且未找到重大行政决策事项目录，无法判断是否公开。")
         if as_of <= due:
-            yield META.finding(Severity.INFO, f"尚未发现{year}年度重大行政决策事项目录（期限{cn_date(due)}，尚未到期）。",
-                               url=where, evidence={"目录栏目": where, "期限": due.isoformat()})
+            yield META.finding(
+                Severity.INFO,
+                f"尚未发现{year}年度重大行政决策事项目录（期限{cn_date(due)}，尚未到期）。",
+                url=where,
+                evidence={"目录栏目": where, "期限": due.isoformat()},
+            )
             return
         yield META.finding(
-            Severity.FAIL, f"截至{cn_date(as_of)}，网站未公开{year}年度重大行政决策事项目录。", url=where,
-            evidence={"目录栏目": columns[0].url if columns else "未找到", "期限": due.isoformat(),
-                      "检查日期": as_of.isoformat()},
-            points=points_missing)
+            Severity.FAIL,
+            f"截至{cn_date(as_of)}，网站未公开{year}年度重大行政决策事项目录。",
+            url=where,
+            evidence={
+                "目录栏目": columns[0].url if columns else "未找到",
+                "期限": due.isoformat(),
+                "检查日期": as_of.isoformat(),
+            },
+            points=points_missing,
+        )
         return
     page = article(site, item.url)
     evidence = titled_evidence(item)
@@ -127,17 +141,29 @@ def check(
     got = fields_found(headers, text, fields)
     attachments = [lk.target_url for lk in links_on(site, item.url) if _ATTACHMENT.search(lk.target_url)]
     if not headers and attachments:  # the catalogue is the attachment; the page's words prove nothing
-        raise NotTested(f"{year}年度重大行政决策事项目录以附件形式发布（{attachments[0]}），未读取附件，无法核对目录要素。")
+        raise NotTested(
+            f"{year}年度重大行政决策事项目录以附件形式发布（{attachments[0]}），未读取附件，无法核对目录要素。"
+        )
     evidence.update({"表头": headers, "识别的要素": got, "附件": attachments})
     missing = [name for name in fields if name not in got]
     for name in missing:
         yield META.finding(
-            Severity.FAIL, f"{year}年度重大行政决策事项目录未列明“{name}”。", url=item.url,
-            evidence={**evidence, "缺少要素": name, "可接受的名称": "、".join(fields[name])}, points=points_field)
+            Severity.FAIL,
+            f"{year}年度重大行政决策事项目录未列明“{name}”。",
+            url=item.url,
+            evidence={**evidence, "缺少要素": name, "可接受的名称": "、".join(fields[name])},
+            points=points_field,
+        )
     if verdict == "late":
-        yield META.finding(Severity.INFO, f"{year}年度重大行政决策事项目录于{cn_date(item.date)}公开，晚于{cn_date(due)}。",
-                           url=item.url, evidence=evidence)
+        yield META.finding(
+            Severity.INFO,
+            f"{year}年度重大行政决策事项目录于{cn_date(item.date)}公开，晚于{cn_date(due)}。",
+            url=item.url,
+            evidence=evidence,
+        )
     yield META.finding(
         Severity.INFO,
         f"已公开{year}年度重大行政决策事项目录，列明：{'、'.join(got) or '无'}。",
-        url=item.url, evidence=evidence)
+        url=item.url,
+        evidence=evidence,
+    )

@@ -78,15 +78,25 @@ def check(
     No pass on what was not looked at: when nothing is wrong with what was read but some parts were never read
     (not fetched, or drawn by script), the check is not_tested, naming them.
     """
-    findings = list(_judge(site, as_of=as_of, readings=readings,
-                           min_body_chars=min_body_chars, points_column=points_column,
-                           points_part_missing=points_part_missing, points_part_empty=points_part_empty,
-                           points_broken_link=points_broken_link))
+    findings = list(
+        _judge(
+            site,
+            as_of=as_of,
+            readings=readings,
+            min_body_chars=min_body_chars,
+            points_column=points_column,
+            points_part_missing=points_part_missing,
+            points_part_empty=points_part_empty,
+            points_broken_link=points_broken_link,
+        )
+    )
     problems = [f for f in findings if f.severity >= Severity.WARN]
     unread = [f for f in findings if isinstance(f.evidence, Mapping) and f.evidence.get("未核实")]
     if unread and not problems:
         names = "、".join(u["栏目"] for u in unread[0].evidence["栏目"])
-        raise NotTested(f"政府信息公开专栏已找到，但以下部分的页面未抓取或由脚本生成未能渲染，未能核实：{names}。")
+        raise NotTested(
+            f"政府信息公开专栏已找到，但以下部分的页面未抓取或由脚本生成未能渲染，未能核实：{names}。"
+        )
     yield from findings
 
 
@@ -114,8 +124,13 @@ def _judge(
     column_broken = (
         where.column_link is not None and _failed(where.column_link) and where.column_link.confirmed
     )
-    if (where.column_link is not None and not column_seen and not column_broken
-            and not any(where.parts.values()) and not where.shared):
+    if (
+        where.column_link is not None
+        and not column_seen
+        and not column_broken
+        and not any(where.parts.values())
+        and not where.shared
+    ):
         raise NotTested(
             f"政府信息公开专栏页面（{where.column_url}）未抓取，无法核对其指南、制度、目录、年报等组成部分。"
         )
@@ -142,8 +157,13 @@ def _judge(
     area = [where.column_url] if where.column_url else []
     for part, link in where.parts.items():
         if link is None and part not in where.shared and not column_seen:
-            unverified.append({"栏目": part, "说明": ("专栏页面未抓取" if where.column_link is not None
-                                                  else "仅抓取了首页") + "，首页未见该栏目链接"})
+            unverified.append(
+                {
+                    "栏目": part,
+                    "说明": ("专栏页面未抓取" if where.column_link is not None else "仅抓取了首页")
+                    + "，首页未见该栏目链接",
+                }
+            )
             continue
         if link is None:
             if part in where.shared:

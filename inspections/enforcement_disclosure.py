@@ -76,8 +76,9 @@ class _Pattern:
         return self.pattern.search(cn_year_digits(text))
 
 
-def _decision_lists(site: SiteArtifacts, column_url: str, names: Sequence[str],
-                    column_names: Sequence[str]) -> list[str]:
+def _decision_lists(
+    site: SiteArtifacts, column_url: str, names: Sequence[str], column_names: Sequence[str]
+) -> list[str]:
     """The lists of one kind of decision inside the column: linked from it, in its folder or under it."""
     lists: list[str] = [lk.target_url for lk in find_links(site, column_url, names, max_len=16)]
     for column in site.columns:
@@ -261,8 +262,13 @@ def check(
         )
     else:
         findings += _judge_decisions(
-            site, column_url, decisions, column_names=column_names, as_of=as_of, limit=limit_workdays,
-            points=points_stale
+            site,
+            column_url,
+            decisions,
+            column_names=column_names,
+            as_of=as_of,
+            limit=limit_workdays,
+            points=points_stale,
         )
 
     # 118号 / 大同、广东 制度: 上年度行政执法数据 by 1月31日.

@@ -113,25 +113,41 @@ def check(
                 summary[f"{doc_year}年{what}"] = f"未发现（期限{due.isoformat()}，尚未到期）"
                 continue
             yield META.finding(
-                Severity.FAIL, f"截至{cn_date(as_of)}，网站未公开{doc_year}年度{what}（期限{cn_date(due)}）。", url=where,
-                evidence={"财政预决算栏目": summary["财政预决算栏目"], "期限": due.isoformat(),
-                          "检查日期": as_of.isoformat()},
-                points=points)
+                Severity.FAIL,
+                f"截至{cn_date(as_of)}，网站未公开{doc_year}年度{what}（期限{cn_date(due)}）。",
+                url=where,
+                evidence={
+                    "财政预决算栏目": summary["财政预决算栏目"],
+                    "期限": due.isoformat(),
+                    "检查日期": as_of.isoformat(),
+                },
+                points=points,
+            )
         elif verdict == "late":
             yield META.finding(
-                Severity.WARN, f"{doc_year}年度{what}于{cn_date(item.date)}公开，晚于{cn_date(due)}。", url=item.url,
-                evidence={**titled_evidence(item), "期限": due.isoformat()}, points=points_late)
+                Severity.WARN,
+                f"{doc_year}年度{what}于{cn_date(item.date)}公开，晚于{cn_date(due)}。",
+                url=item.url,
+                evidence={**titled_evidence(item), "期限": due.isoformat()},
+                points=points_late,
+            )
 
     procurement = columns_of(site, procurement_names)
     procurement_docs = titled(site, _PROCUREMENT_TITLE, as_of=as_of)
-    summary["政府采购"] = procurement[0].url if procurement else (procurement_docs[0].url if procurement_docs else "未发现")
+    summary["政府采购"] = (
+        procurement[0].url if procurement else (procurement_docs[0].url if procurement_docs else "未发现")
+    )
     if not procurement and not procurement_docs:
         if gap:
             summary["政府采购"] = f"未发现（{gap}）"
         else:
             yield META.finding(
-                Severity.FAIL, "网站未公开政府采购信息（采购目录、标准、公告、中标及成交公示等）。", url=home_url,
-                evidence={"查找的名称": "、".join(procurement_names)}, points=points_procurement)
+                Severity.FAIL,
+                "网站未公开政府采购信息（采购目录、标准、公告、中标及成交公示等）。",
+                url=home_url,
+                evidence={"查找的名称": "、".join(procurement_names)},
+                points=points_procurement,
+            )
 
     if site.level in debt_levels:
         debt = columns_of(site, debt_names)
@@ -140,8 +156,12 @@ def check(
                 summary["政府债务"] = f"未发现（{gap}）"
             else:
                 yield META.finding(
-                    Severity.FAIL, "县级以上政府门户网站未公开政府债务信息（限额、余额、发行、还本付息等）。", url=home_url,
-                    evidence={"查找的名称": "、".join(debt_names)}, points=points_debt)
+                    Severity.FAIL,
+                    "县级以上政府门户网站未公开政府债务信息（限额、余额、发行、还本付息等）。",
+                    url=home_url,
+                    evidence={"查找的名称": "、".join(debt_names)},
+                    points=points_debt,
+                )
         else:
             col = debt[0]
             entries = items_of(site, col.url)
@@ -164,9 +184,17 @@ def check(
                 for name, ok in present.items():
                     if not ok:
                         yield META.finding(
-                            Severity.FAIL, f"政府债务信息未公开“{name}”情况。", url=col.url,
+                            Severity.FAIL,
+                            f"政府债务信息未公开“{name}”情况。",
+                            url=col.url,
                             evidence={"政府债务栏目": col.url, "缺少": name, "条目数": len(entries)},
-                            points=points_debt_item)
-    yield META.finding(Severity.INFO, "财政信息公开情况：" + "；".join(
-        f"{k}：{'见证据' if isinstance(v, dict) else v}" for k, v in summary.items()) + "。", url=where,
-        evidence=summary)
+                            points=points_debt_item,
+                        )
+    yield META.finding(
+        Severity.INFO,
+        "财政信息公开情况："
+        + "；".join(f"{k}：{'见证据' if isinstance(v, dict) else v}" for k, v in summary.items())
+        + "。",
+        url=where,
+        evidence=summary,
+    )

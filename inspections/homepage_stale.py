@@ -38,6 +38,7 @@ META = Meta(
     task="",
 )
 
+
 @register(META)
 def check(
     site: SiteArtifacts,
@@ -69,11 +70,15 @@ def check(
     if home_entries < portal_entries:
         # Few or no dated items: a navigation portal, judged by its second-level pages (19号), i.e. the columns
         # linked from the home page, together with whatever the home page itself dates.
-        targets = {link.target_url for link in site.links_from(home.url)} | {link.url for link in parsed.links}
+        targets = {link.target_url for link in site.links_from(home.url)} | {
+            link.url for link in parsed.links
+        }
         if home.final_url != home.url:
             targets |= {link.target_url for link in site.links_from(home.final_url)}
         keys = {url_key(t) for t in targets}
-        linked = [c for c in site.columns if url_key(c.url) in keys or (c.pages and url_key(c.pages[0]) in keys)]
+        linked = [
+            c for c in site.columns if url_key(c.url) in keys or (c.pages and url_key(c.pages[0]) in keys)
+        ]
         col_dates = [
             (e.date, f"{c.name}：{e.title}")
             for c in linked
@@ -100,8 +105,14 @@ def check(
     age = (as_of - newest).days
     if shell and age >= warn_days:
         raise NotTested(shell_reason)
-    evidence = {"首页": url, "最新日期": newest.isoformat(), "最新信息": item, "已过天数": age,
-                "时限": limit_days, "依据": source}
+    evidence = {
+        "首页": url,
+        "最新日期": newest.isoformat(),
+        "最新信息": item,
+        "已过天数": age,
+        "时限": limit_days,
+        "依据": source,
+    }
     lead = "首页最近一次更新为" if source == "首页" else "首页为栏目导航入口，其二级栏目最近一次更新为"
     # “监测2周，首页无信息更新”: fresh only when the newest item is newer than as_of − 14 days.
     if reached(age, limit_days):

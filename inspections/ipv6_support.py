@@ -50,7 +50,6 @@ META = Meta(
 PORTAL_LEVELS = ("municipal", "county")
 
 
-
 def _pick(site: SiteArtifacts) -> ProbeArtifact:
     probes = site.probes_of("ipv6")
     if not probes:
@@ -64,14 +63,24 @@ def _table(d: Mapping[str, Any], ns: Mapping[str, Any] | None) -> dict[str, Any]
     v4 = home.get("v4") or {}
     return {
         "host": d.get("host"),
-        "A": list(d.get("a") or []), "A_kind": d.get("a_kind"),
-        "AAAA": list(d.get("aaaa") or []), "AAAA_kind": d.get("aaaa_kind"),
-        "ports": {fam: {addr: dict(ports) for addr, ports in (d.get("tcp") or {}).get(fam, {}).items()}
-                  for fam in ("v4", "v6")},
-        "home_v4": {"address": v4.get("address"), "status": v4.get("status"), "size": v4.get("size"),
-                    "error_kind": v4.get("error_kind")},
-        "home_v6": {addr: {"status": h.get("status"), "size": h.get("size"), "error_kind": h.get("error_kind")}
-                    for addr, h in (home.get("v6") or {}).items()},
+        "A": list(d.get("a") or []),
+        "A_kind": d.get("a_kind"),
+        "AAAA": list(d.get("aaaa") or []),
+        "AAAA_kind": d.get("aaaa_kind"),
+        "ports": {
+            fam: {addr: dict(ports) for addr, ports in (d.get("tcp") or {}).get(fam, {}).items()}
+            for fam in ("v4", "v6")
+        },
+        "home_v4": {
+            "address": v4.get("address"),
+            "status": v4.get("status"),
+            "size": v4.get("size"),
+            "error_kind": v4.get("error_kind"),
+        },
+        "home_v6": {
+            addr: {"status": h.get("status"), "size": h.get("size"), "error_kind": h.get("error_kind")}
+            for addr, h in (home.get("v6") or {}).items()
+        },
         "comparison": {addr: dict(c) for addr, c in (d.get("comparison") or {}).items()},
         "links": {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in (d.get("links") or {}).items()},
         "timings": {k: dict(v) for k, v in (d.get("timings") or {}).items()},
@@ -80,8 +89,14 @@ def _table(d: Mapping[str, Any], ns: Mapping[str, Any] | None) -> dict[str, Any]
 
 
 @register(META)
-def check(site: SiteArtifacts, *, similarity_threshold: float, link_target: float,
-          department_points: bool, points_fail: float) -> Iterator[Finding]:
+def check(
+    site: SiteArtifacts,
+    *,
+    similarity_threshold: float,
+    link_target: float,
+    department_points: bool,
+    points_fail: float,
+) -> Iterator[Finding]:
     env = site.environment or {}
     if "ipv6" not in env:
         raise NotTested("本次检查没有记录检查机自身的IPv6自检结果，无法判断。")
@@ -107,8 +122,7 @@ def check(site: SiteArtifacts, *, similarity_threshold: float, link_target: floa
     homes6 = home.get("v6") or {}
     aaaa_kind = d.get("aaaa_kind")
 
-    if aaaa_kind == "ok" and not v4_ok and not any(
-            (h.get("status") or 999) < 400 for h in homes6.values()):
+    if aaaa_kind == "ok" and not v4_ok and not any((h.get("status") or 999) < 400 for h in homes6.values()):
         raise NotTested(f"首页通过IPv4和IPv6均无法访问（{site.home_url}），由网站可用性检查判定。")
 
     findings: list[Finding] = []
@@ -146,16 +160,26 @@ def check(site: SiteArtifacts, *, similarity_threshold: float, link_target: floa
             elif v4_ok and h6["status"] != v4.get("status"):
                 problems[addr] = f"访问首页返回HTTP {h6['status']}，IPv4为HTTP {v4.get('status')}"
             elif v4_ok and comp.get("similarity") is not None and comp["similarity"] < similarity_threshold:
-                problems[addr] = (f"首页内容与IPv4访问不一致（相似度{comp['similarity'] * 100:.1f}%，"
-                                  f"低于{similarity_threshold * 100:.0f}%）")
+                problems[addr] = (
+                    f"首页内容与IPv4访问不一致（相似度{comp['similarity'] * 100:.1f}%，"
+                    f"低于{similarity_threshold * 100:.0f}%）"
+                )
         serving = [a for a in d.get("aaaa") or [] if a not in problems]
         if not serving:
             for i, (addr, why) in enumerate(problems.items()):
-                add(fail_sev, f"网站域名{host}的IPv6地址{addr}{why}，网站不能通过IPv6正常访问。",
-                    fail_pts if i == 0 else 0.0, address=addr)
+                add(
+                    fail_sev,
+                    f"网站域名{host}的IPv6地址{addr}{why}，网站不能通过IPv6正常访问。",
+                    fail_pts if i == 0 else 0.0,
+                    address=addr,
+                )
         else:
             for addr, why in problems.items():
-                add(Severity.WARN, f"网站域名{host}的部分IPv6地址不能正常提供服务：{addr}{why}。", address=addr)
+                add(
+                    Severity.WARN,
+                    f"网站域名{host}的部分IPv6地址不能正常提供服务：{addr}{why}。",
+                    address=addr,
+                )
         # 3. Ports: open over IPv4 but closed over IPv6.
         tcp = d.get("tcp") or {}
         open4 = {int(p) for ports in (tcp.get("v4") or {}).values() for p, o in ports.items() if o.get("ok")}
@@ -164,9 +188,12 @@ def check(site: SiteArtifacts, *, similarity_threshold: float, link_target: floa
             open6 = {int(p) for p, o in ports6.items() if o.get("ok")}
             missing = sorted(open4 - open6)
             if missing and open6:
-                add(Severity.WARN,
+                add(
+                    Severity.WARN,
                     f"IPv6地址{addr}仅开放端口{'、'.join(map(str, sorted(open6)))}，"
-                    f"未开放IPv4已开放的端口{'、'.join(map(str, missing))}。", address=addr)
+                    f"未开放IPv4已开放的端口{'、'.join(map(str, missing))}。",
+                    address=addr,
+                )
         # 4. Depth-2 / depth-3 internal link support rates.
         links = d.get("links") or {}
         for key, label in (("depth2", "二级"), ("depth3", "三级")):
@@ -174,11 +201,18 @@ def check(site: SiteArtifacts, *, similarity_threshold: float, link_target: floa
             if not r:
                 continue
             if r.get("rate") is None:
-                add(Severity.INFO, f"{label}内链样本为空（抽样{r.get('sampled', 0)}条，IPv4可访问{r.get('v4_ok', 0)}条），"
-                                   f"未计算IPv6支持率。")
+                add(
+                    Severity.INFO,
+                    f"{label}内链样本为空（抽样{r.get('sampled', 0)}条，IPv4可访问{r.get('v4_ok', 0)}条），"
+                    f"未计算IPv6支持率。",
+                )
             elif r["rate"] < link_target:
-                add(Severity.WARN, f"{label}内链IPv6支持率为{r['rate']:.1f}%（{r['v6_ok']}/{r['v4_ok']}），"
-                                   f"低于{link_target:.0f}%。", failed_links=list(r.get("failed") or []))
+                add(
+                    Severity.WARN,
+                    f"{label}内链IPv6支持率为{r['rate']:.1f}%（{r['v6_ok']}/{r['v4_ok']}），"
+                    f"低于{link_target:.0f}%。",
+                    failed_links=list(r.get("failed") or []),
+                )
 
     # 5. The 授权体系: every name server of the zone has an AAAA record and answers over IPv6.
     if ns_probe is None:
@@ -190,17 +224,27 @@ def check(site: SiteArtifacts, *, similarity_threshold: float, link_target: floa
         nss = ns_probe["nameservers"]
         without = [n["name"] for n in nss if not n.get("aaaa")]
         if len(without) == len(nss):
-            add(Severity.WARN, f"域名{ns_probe.get('zone')}的域名服务器均没有AAAA记录，域名授权体系不支持IPv6。")
+            add(
+                Severity.WARN,
+                f"域名{ns_probe.get('zone')}的域名服务器均没有AAAA记录，域名授权体系不支持IPv6。",
+            )
         else:
             for name in without:
-                add(Severity.WARN, f"域名{ns_probe.get('zone')}的域名服务器{name}没有AAAA记录，"
-                                   f"域名授权体系未全面支持IPv6。", nameserver=name)
+                add(
+                    Severity.WARN,
+                    f"域名{ns_probe.get('zone')}的域名服务器{name}没有AAAA记录，域名授权体系未全面支持IPv6。",
+                    nameserver=name,
+                )
         for n in nss:
             for ans in n.get("v6_answers") or []:
                 if not ans.get("ok"):
                     why = ans.get("rcode") or ans.get("error") or "无应答"
-                    add(Severity.WARN, f"域名服务器{n['name']}的IPv6地址{ans.get('address')}未应答域名"
-                                       f"{ns_probe.get('zone')}的查询（{why}）。", nameserver=n["name"])
+                    add(
+                        Severity.WARN,
+                        f"域名服务器{n['name']}的IPv6地址{ans.get('address')}未应答域名"
+                        f"{ns_probe.get('zone')}的查询（{why}）。",
+                        nameserver=n["name"],
+                    )
 
     # 6. Other host names of the site (bare / www.) that have A but no AAAA.
     for rec in records:
@@ -208,10 +252,17 @@ def check(site: SiteArtifacts, *, similarity_threshold: float, link_target: floa
             continue
         a, aaaa = rec.get("a") or {}, rec.get("aaaa") or {}
         if a.get("kind") == "ok" and aaaa.get("kind") != "ok":
-            add(Severity.WARN, f"网站域名{rec.get('host')}有IPv4地址但没有可用的AAAA记录"
-                               f"（{dns_error(aaaa.get('kind') or 'error', 'AAAA')}）。", name=rec.get("host"))
+            add(
+                Severity.WARN,
+                f"网站域名{rec.get('host')}有IPv4地址但没有可用的AAAA记录"
+                f"（{dns_error(aaaa.get('kind') or 'error', 'AAAA')}）。",
+                name=rec.get("host"),
+            )
 
     # 7. Timings side by side (the platform's DNS/TCP/首包 delay items), always shown.
-    add(Severity.INFO, "IPv6技术明细：地址、端口、状态码、页面大小、内容相似度、内链支持率，以及IPv4与IPv6的"
-                       "DNS解析、TCP建连、首字节时延对比。")
+    add(
+        Severity.INFO,
+        "IPv6技术明细：地址、端口、状态码、页面大小、内容相似度、内链支持率，以及IPv4与IPv6的"
+        "DNS解析、TCP建连、首字节时延对比。",
+    )
     yield from findings

@@ -53,7 +53,6 @@ META = Meta(
 )
 
 
-
 def form_of(title: str, html: str, forms: Mapping[str, Sequence[str]]) -> str:
     """The form of an interpretation by its title (a <video> on the page is a 视频), else 文字."""
     for name, words in forms.items():
@@ -127,12 +126,18 @@ def check(
         read += 1
         day = page_date(page, as_of=as_of) or day  # the document's own 发布日期 (a list may print 成文日期)
         row["发布日期"] = day.isoformat()
-        forward = [lk for lk in links_on(site, entry.link)
-                   if canonical(lk.target_url) != key
-                   and (words_in(label(lk), link_words) or canonical(lk.target_url) in interp_entries)]
+        forward = [
+            lk
+            for lk in links_on(site, entry.link)
+            if canonical(lk.target_url) != key
+            and (words_in(label(lk), link_words) or canonical(lk.target_url) in interp_entries)
+        ]
         # 解读 pages that link to this policy without being linked from it.
-        backward = [e for k, e in interp_entries.items()
-                    if any(canonical(lk.target_url) == key for lk in links_on(site, e.link))]
+        backward = [
+            e
+            for k, e in interp_entries.items()
+            if any(canonical(lk.target_url) == key for lk in links_on(site, e.link))
+        ]
         if not forward and not backward:
             row["解读"] = "未发现"
             missing.append((entry, row))
@@ -141,9 +146,15 @@ def check(
         if not forward:
             interp = backward[0]
             row.update({"解读": interp.title, "解读地址": interp.link, "双向关联": "文件未链接解读"})
-            findings.append(META.finding(
-                Severity.FAIL, f"规范性文件“{entry.title}”的解读已发布，但文件页面未链接解读。", url=entry.link,
-                evidence=dict(row), points=points_no_backlink))
+            findings.append(
+                META.finding(
+                    Severity.FAIL,
+                    f"规范性文件“{entry.title}”的解读已发布，但文件页面未链接解读。",
+                    url=entry.link,
+                    evidence=dict(row),
+                    points=points_no_backlink,
+                )
+            )
             interp_url, interp_title = interp.link, interp.title
         else:
             interp_url, interp_title = forward[0].target_url, label(forward[0])
@@ -153,17 +164,27 @@ def check(
                 row["双向关联"] = "解读页面未抓取，未核实"
             elif not any(canonical(lk.target_url) == key for lk in links_on(site, interp_url)):
                 row["双向关联"] = "解读未链接文件原文"
-                findings.append(META.finding(
-                    Severity.FAIL, f"“{interp_title}”未链接回政策原文“{entry.title}”（未双向关联）。",
-                    url=interp_url, evidence=dict(row), points=points_no_backlink))
+                findings.append(
+                    META.finding(
+                        Severity.FAIL,
+                        f"“{interp_title}”未链接回政策原文“{entry.title}”（未双向关联）。",
+                        url=interp_url,
+                        evidence=dict(row),
+                        points=points_no_backlink,
+                    )
+                )
             else:
                 row["双向关联"] = "是"
         interp_page = article(site, interp_url)
         ientry = interp_entries.get(canonical(interp_url))
-        iday = ientry.date if ientry is not None and ientry.date else (
-            page_date(interp_page, as_of=as_of) if interp_page is not None else None)
-        form = form_of(interp_title + (ientry.title if ientry else ""), interp_page.html if interp_page else "",
-                       forms)
+        iday = (
+            ientry.date
+            if ientry is not None and ientry.date
+            else (page_date(interp_page, as_of=as_of) if interp_page is not None else None)
+        )
+        form = form_of(
+            interp_title + (ientry.title if ientry else ""), interp_page.html if interp_page else "", forms
+        )
         forms_used[form] = forms_used.get(form, 0) + 1
         row["解读形式"] = form
         if iday is not None:
@@ -171,24 +192,43 @@ def check(
             delay = (iday - day).days
             row["间隔（天）"] = delay
             if delay > limit_days:
-                findings.append(META.finding(
-                    Severity.WARN,
-                    f"规范性文件“{entry.title}”（{cn_date(day)}）的解读于{cn_date(iday)}发布，晚于{limit_days}天。",
-                    url=interp_url, evidence=dict(row), points=points_late))
+                findings.append(
+                    META.finding(
+                        Severity.WARN,
+                        f"规范性文件“{entry.title}”（{cn_date(day)}）的解读于{cn_date(iday)}发布，晚于{limit_days}天。",
+                        url=interp_url,
+                        evidence=dict(row),
+                        points=points_late,
+                    )
+                )
     if read == 0:
         raise NotTested(f"近{lookback_days}天的规范性文件共{len(policies)}件，其页面均未抓取，无法检查解读。")
     share = with_interp / read
     if share < min_share:
         for entry, row in missing:
-            findings.append(META.finding(
-                Severity.FAIL, f"规范性文件“{entry.title}”未发布解读（或未与解读关联）。", url=entry.link,
-                evidence=dict(row), points=points_missing))
+            findings.append(
+                META.finding(
+                    Severity.FAIL,
+                    f"规范性文件“{entry.title}”未发布解读（或未与解读关联）。",
+                    url=entry.link,
+                    evidence=dict(row),
+                    points=points_missing,
+                )
+            )
     forms_text = "、".join(f"{k}{v}篇" for k, v in forms_used.items()) or "无"
-    findings.append(META.finding(
-        Severity.INFO,
-        f"近{lookback_days}天规范性文件{read}件，有解读的{with_interp}件（解读比例{share:.0%}）；解读形式：{forms_text}。",
-        url=columns[0].url if columns else home_url,
-        evidence={"解读比例": round(share, 4), "解读形式": forms_used, "文件": rows, "目标比例": min_share,
-                  "未读取": len(policies) - read, "政策解读栏目": sorted({e.list_url for e in interp_entries.values()})},
-    ))
+    findings.append(
+        META.finding(
+            Severity.INFO,
+            f"近{lookback_days}天规范性文件{read}件，有解读的{with_interp}件（解读比例{share:.0%}）；解读形式：{forms_text}。",
+            url=columns[0].url if columns else home_url,
+            evidence={
+                "解读比例": round(share, 4),
+                "解读形式": forms_used,
+                "文件": rows,
+                "目标比例": min_share,
+                "未读取": len(policies) - read,
+                "政策解读栏目": sorted({e.list_url for e in interp_entries.values()}),
+            },
+        )
+    )
     yield from findings

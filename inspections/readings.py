@@ -98,7 +98,8 @@ def tried(site: SiteArtifacts, url: str) -> bool:
     if page_of(site, url) is not None or any(same_url(f.url, url) for f in site.failures):
         return True
     return any(
-        (lk.status is not None or lk.error_kind is not None) and same_url(lk.target_url, url) for lk in site.links
+        (lk.status is not None or lk.error_kind is not None) and same_url(lk.target_url, url)
+        for lk in site.links
     )
 
 
@@ -110,7 +111,9 @@ def home_only(site: SiteArtifacts) -> bool:
     inner = [
         lk.target_url
         for lk in links_of(site, home.url)
-        if lk.internal and not same_url(lk.target_url, home.url) and not same_url(lk.target_url, home.final_url)
+        if lk.internal
+        and not same_url(lk.target_url, home.url)
+        and not same_url(lk.target_url, home.final_url)
     ]
     return bool(inner) and not any(tried(site, u) for u in inner)
 
@@ -123,12 +126,13 @@ def unexplored(site: SiteArtifacts, where: Located) -> str:
         return "本次抓取未完成"
     if home_only(site):
         return "本次仅抓取了首页，首页链接的栏目页面均未抓取"
-    if where.column_link is not None and not tried(site, where.column_url) and not any(
-        under(p.url, where.column_url) for p in site.pages
+    if (
+        where.column_link is not None
+        and not tried(site, where.column_url)
+        and not any(under(p.url, where.column_url) for p in site.pages)
     ):
         return f"首页链接的政府信息公开专栏页面（{where.column_url}）未抓取"
     return ""
-
 
 
 # ------------------------------------------------------------------------------ yearly deadlines
@@ -168,13 +172,20 @@ def judge_yearly(found: Sequence[Titled], *, deadline: dt.date, as_of: dt.date) 
 class Readings:
     """One site's shared readings, each computed at most once (the runner builds one per site)."""
 
-    def __init__(self, site: SiteArtifacts, *, as_of: dt.date, disclosure_names: Sequence[str],
-                 disclosure_parts: Mapping[str, Sequence[str]]):
+    def __init__(
+        self,
+        site: SiteArtifacts,
+        *,
+        as_of: dt.date,
+        disclosure_names: Sequence[str],
+        disclosure_parts: Mapping[str, Sequence[str]],
+    ):
         self.site = site
         self.as_of = as_of
         self.disclosure_names: tuple[str, ...] = tuple(disclosure_names)
         self.disclosure_parts: Mapping[str, tuple[str, ...]] = MappingProxyType(
-            {part: tuple(names) for part, names in disclosure_parts.items()})
+            {part: tuple(names) for part, names in disclosure_parts.items()}
+        )
         self.index = site_index(site)  # pages and links by canonical URL, built once
 
     @classmethod
@@ -201,5 +212,7 @@ class Readings:
         return home_only(self.site)
 
     @staticmethod
-    def judge_yearly(found: Sequence[Titled], *, deadline: dt.date, as_of: dt.date) -> tuple[str, Titled | None]:
+    def judge_yearly(
+        found: Sequence[Titled], *, deadline: dt.date, as_of: dt.date
+    ) -> tuple[str, Titled | None]:
         return judge_yearly(found, deadline=deadline, as_of=as_of)

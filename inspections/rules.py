@@ -32,7 +32,9 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "scoring.yaml
 TOP_KEYS = ("version", "total_points", "pass_mark", "notice_deadline_workdays", "readings", "checks", "sites")
 CHECK_KEYS = ("max_points", "veto", "options")
 SITE_KEYS = ("checks",)
-READINGS = {"disclosure_column": {"names": typing.Sequence[str], "parts": typing.Mapping[str, typing.Sequence[str]]}}
+READINGS = {
+    "disclosure_column": {"names": typing.Sequence[str], "parts": typing.Mapping[str, typing.Sequence[str]]}
+}
 
 
 class _Bad(Exception):
@@ -70,7 +72,11 @@ def _check_value(value: Any, tp: Any, where: FieldPath) -> None:
             raise _Bad(where, f"应为 true 或 false，而不是 {value!r}")
         return
     if tp in (int, float):
-        if isinstance(value, bool) or not isinstance(value, int | float) or (tp is int and isinstance(value, float)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (tp is int and isinstance(value, float))
+        ):
             raise _Bad(where, f"应为{_type_name(tp)}，而不是 {value!r}")
         if not math.isfinite(value):
             raise _Bad(where, f"应为有限的数字，而不是 {value!r}")
@@ -87,7 +93,7 @@ def _check_value(value: Any, tp: Any, where: FieldPath) -> None:
                 month, day = (int(x) for x in value.split("-"))
                 dt.date(2020, month, day)
             except ValueError:
-                raise _Bad(where, f"应为“月-日”格式的日期（如 \"01-31\"），而不是 {value!r}") from None
+                raise _Bad(where, f'应为“月-日”格式的日期（如 "01-31"），而不是 {value!r}') from None
         return
     if origin is typing.Literal:
         if value not in typing.get_args(tp):
@@ -141,7 +147,9 @@ def _check_section(section: Any, where: FieldPath, check_id: str, *, complete: b
     if complete:
         for key in CHECK_KEYS:
             if key not in section:
-                raise _Bad(where, f"缺少 {key}（每个检查项的扣分上限、是否单项否决和全部选项都只在本文件中配置）")
+                raise _Bad(
+                    where, f"缺少 {key}（每个检查项的扣分上限、是否单项否决和全部选项都只在本文件中配置）"
+                )
     if "max_points" in section:
         _check_value(section["max_points"], float, (*where, "max_points"))
     if "veto" in section:

@@ -32,20 +32,38 @@ def run_checks(site: SiteArtifacts, *, as_of: dt.date, config: Mapping[str, Any]
     merged per site) and the site's shared readings, built once here."""
     readings = Readings.from_config(site, as_of=as_of, config=config)
     return [
-        run_inspection(REGISTRY[check_id], site, as_of=as_of, options=check_options(config, check_id),
-                       readings=readings, max_points=max_points(config, check_id))
+        run_inspection(
+            REGISTRY[check_id],
+            site,
+            as_of=as_of,
+            options=check_options(config, check_id),
+            readings=readings,
+            max_points=max_points(config, check_id),
+        )
         for check_id in check_ids(config)
     ]
 
 
-def run_check(check_id: str, site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, Any] | None = None,
-              **overrides: Any) -> Outcome:
+def run_check(
+    check_id: str,
+    site: SiteArtifacts,
+    *,
+    as_of: dt.date,
+    scoring: Mapping[str, Any] | None = None,
+    **overrides: Any,
+) -> Outcome:
     """One check on one site with its configured options (``overrides`` replace some): for tests and tools."""
     config = site_config(scoring if scoring is not None else load_scoring(), site.site_id)
     options = {**check_options(config, check_id), **overrides}
     readings = Readings.from_config(site, as_of=as_of, config=config)
-    return run_inspection(REGISTRY[check_id], site, as_of=as_of, options=options, readings=readings,
-                          max_points=max_points(config, check_id))
+    return run_inspection(
+        REGISTRY[check_id],
+        site,
+        as_of=as_of,
+        options=options,
+        readings=readings,
+        max_points=max_points(config, check_id),
+    )
 
 
 def rendered_meta(config: Mapping[str, Any], check_id: str) -> Meta:
@@ -58,8 +76,9 @@ def rendered_meta(config: Mapping[str, Any], check_id: str) -> Meta:
 Waiver = Callable[[str, Mapping[str, Any]], Mapping[str, Any] | None]
 
 
-def apply_waivers(outcome: Outcome, waive: Waiver, cap: float = float("inf")
-                  ) -> tuple[Outcome, dict[int, Mapping[str, Any]]]:
+def apply_waivers(
+    outcome: Outcome, waive: Waiver, cap: float = float("inf")
+) -> tuple[Outcome, dict[int, Mapping[str, Any]]]:
     """The outcome as scored without its waived findings, and the waived ones by position."""
     if outcome.status not in (Status.FAIL, Status.WARN) or outcome.meta is None:
         return outcome, {}
@@ -74,8 +93,9 @@ def apply_waivers(outcome: Outcome, waive: Waiver, cap: float = float("inf")
     return judge(outcome.meta, kept, cap), waived
 
 
-def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, Any],
-                 waive: Waiver | None = None) -> dict[str, Any]:
+def inspect_site(
+    site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, Any], waive: Waiver | None = None
+) -> dict[str, Any]:
     """Run, score and shape one site as its entry of results.json.
 
     With ``waive``, findings it excuses stay in the result (marked ``waived``) but cost no points and no veto."""
@@ -89,8 +109,13 @@ def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, A
                 waived_by_check[outcome.check_id] = (outcome, waived)
                 outcomes[i] = scored
     home = site.home
-    fetched = (home is not None and home.status is not None and home.status < 400 and bool(home.html)
-               and not script_drawn_home(site))
+    fetched = (
+        home is not None
+        and home.status is not None
+        and home.status < 400
+        and bool(home.html)
+        and not script_drawn_home(site)
+    )
     result = score_site(outcomes, config=config, home_fetched=fetched)
     checks = []
     for outcome in outcomes:
@@ -98,12 +123,20 @@ def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, A
         entry = outcome.as_dict()
         if outcome.check_id in waived_by_check:
             original, waived = waived_by_check[outcome.check_id]
-            entry["findings"] = [{**f.as_dict(), **({"waived": dict(waived[i])} if i in waived else {})}
-                                 for i, f in enumerate(original.findings)]
+            entry["findings"] = [
+                {**f.as_dict(), **({"waived": dict(waived[i])} if i in waived else {})}
+                for i, f in enumerate(original.findings)
+            ]
         entry["points_lost"] = points_lost(config, outcome)
         entry["veto"] = bool(outcome.veto and veto_enabled(config, outcome))
-        entry.update(title=meta.title, failure_title=meta.failure_title, rule=meta.rule, category=meta.category,
-                     description=meta.description, task=meta.task)
+        entry.update(
+            title=meta.title,
+            failure_title=meta.failure_title,
+            rule=meta.rule,
+            category=meta.category,
+            description=meta.description,
+            task=meta.task,
+        )
         checks.append(entry)
     return {
         "id": site.site_id,
@@ -119,8 +152,6 @@ def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, A
         "vetoes": list(result.vetoes),
         "reason": untested_reason(site) if result.verdict == "未检测" else "",
     }
-
-
 
 
 def script_drawn_home(site: SiteArtifacts) -> bool:
@@ -153,6 +184,8 @@ def rules_table(scoring: Mapping[str, Any]) -> str:
     for check_id in check_ids(scoring):
         meta = rendered_meta(scoring, check_id)
         cap = max_points(scoring, check_id)
-        rows.append(f"| `{check_id}` {meta.failure_title} | {meta.rule} | {cap:g} | "
-                    f"{'是' if veto_enabled(scoring, check_id) else '否'} |")
+        rows.append(
+            f"| `{check_id}` {meta.failure_title} | {meta.rule} | {cap:g} | "
+            f"{'是' if veto_enabled(scoring, check_id) else '否'} |"
+        )
     return "\n".join(rows) + "\n"

@@ -65,7 +65,9 @@ def home_missing(outcomes: Sequence[Outcome]) -> bool:
     return any(o.status is Status.NOT_TESTED and o.reason.startswith(HOME_MISSING) for o in outcomes)
 
 
-def score_site(outcomes: Sequence[Outcome], *, config: Mapping[str, Any], home_fetched: bool | None = None) -> SiteScore:
+def score_site(
+    outcomes: Sequence[Outcome], *, config: Mapping[str, Any], home_fetched: bool | None = None
+) -> SiteScore:
     """Score one site from its outcomes (see the module docstring for the rules)."""
     points = {o.check_id: points_lost(config, o) for o in outcomes}
     vetoes = [o.check_id for o in outcomes if o.veto and o.status is Status.FAIL and veto_enabled(config, o)]

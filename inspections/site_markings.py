@@ -95,11 +95,18 @@ def check(
             evidence={"页面标识码": printed, "SiteIDCode": meta_code},
             points=points_code_mismatch,
         )
-    found = {"网站标识码": marks.site_code or "", "ICP备案编号": marks.icp or "", "公安机关备案号": marks.police or "",
-             "党政机关网站标识": "有" if marks.conac else "无", "SiteIDCode": meta_code, "登记标识码": registered}
+    found = {
+        "网站标识码": marks.site_code or "",
+        "ICP备案编号": marks.icp or "",
+        "公安机关备案号": marks.police or "",
+        "党政机关网站标识": "有" if marks.conac else "无",
+        "SiteIDCode": meta_code,
+        "登记标识码": registered,
+    }
     yield META.finding(
         Severity.INFO,
-        "首页底部标识：" + "；".join(f"{k}{('：' + v) if v else '：无'}" for k, v in found.items() if k != "登记标识码"),
+        "首页底部标识："
+        + "；".join(f"{k}{('：' + v) if v else '：无'}" for k, v in found.items() if k != "登记标识码"),
         url=url,
         evidence=found,
     )

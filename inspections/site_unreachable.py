@@ -67,7 +67,11 @@ def _home_fetch_failure(site: SiteArtifacts, timeout_s: float) -> str | None:
         return None
     for failure in site.failures:
         if failure.url == site.home_url:
-            label = _kind_label(failure.kind, timeout_s) if failure.kind in KINDS else (failure.message or failure.kind)
+            label = (
+                _kind_label(failure.kind, timeout_s)
+                if failure.kind in KINDS
+                else (failure.message or failure.kind)
+            )
             return f"{label}（HTTP {failure.status}）" if failure.status else label
     if home is not None and home.status is not None:
         return f"服务器返回错误（HTTP {home.status}）"
@@ -75,8 +79,12 @@ def _home_fetch_failure(site: SiteArtifacts, timeout_s: float) -> str | None:
 
 
 TLS_PROBLEMS = {
-    "expired": "已过期", "not-yet-valid": "尚未生效", "self-signed": "为自签名证书", "untrusted": "不受信任",
-    "wrong-name": "与网站域名不符", "revoked": "已被吊销",
+    "expired": "已过期",
+    "not-yet-valid": "尚未生效",
+    "self-signed": "为自签名证书",
+    "untrusted": "不受信任",
+    "wrong-name": "与网站域名不符",
+    "revoked": "已被吊销",
 }
 
 
@@ -92,8 +100,11 @@ def _certificate_findings(site: SiteArtifacts) -> Iterator[Finding]:
             Severity.WARN,
             f"网站HTTPS证书{problem}，浏览器访问{site.home_url}时会提示“不安全”，公众可能无法正常打开网站。",
             url=site.home_url,
-            evidence={k: v for k, v in data.items() if k in ("host", "port", "tls_error", "error", "not_after",
-                                                               "subject", "issuer")},
+            evidence={
+                k: v
+                for k, v in data.items()
+                if k in ("host", "port", "tls_error", "error", "not_after", "subject", "issuer")
+            },
         )
 
 
@@ -122,9 +133,13 @@ def check(
     counted = [p for p in probes if not (not p.ok and (p.data or {}).get("ours"))]
     if not counted:
         if all((p.data or {}).get("error_kind") == "private" for p in ours):
-            raise NotTested(f"{len(ours)}次首页探测均因域名解析到内网地址、按配置（network.allow_private）拒绝连接"
-                            "而未进行，不能归咎于被检网站。")
-        raise NotTested(f"{len(ours)}次首页探测均因检查方网络或域名解析服务器无响应而失败，不能归咎于被检网站。")
+            raise NotTested(
+                f"{len(ours)}次首页探测均因域名解析到内网地址、按配置（network.allow_private）拒绝连接"
+                "而未进行，不能归咎于被检网站。"
+            )
+        raise NotTested(
+            f"{len(ours)}次首页探测均因检查方网络或域名解析服务器无响应而失败，不能归咎于被检网站。"
+        )
 
     yield from _certificate_findings(site)
     confirmed: Counter[str] = Counter()

@@ -122,7 +122,10 @@ class _SiteIndex:
             self.links.setdefault(canonical(link.source_url), []).append((i, link))
 
 
-_last_index: list = [None, None]  # [site, its index]: the site being inspected (checks run one site at a time)
+_last_index: list = [
+    None,
+    None,
+]  # [site, its index]: the site being inspected (checks run one site at a time)
 
 
 def site_index(site: SiteArtifacts) -> _SiteIndex:

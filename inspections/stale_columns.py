@@ -77,9 +77,16 @@ _STATE_NAMES = {
 }
 
 
-def _judge(col: ColumnArtifact, *, as_of: dt.date, limits: Mapping[str, int], warn_band: Mapping[str, int],
-           column_limits: Mapping[str, int], synonyms: Mapping[str, Sequence[str]],
-           exclude: Sequence[str]) -> _Judged:
+def _judge(
+    col: ColumnArtifact,
+    *,
+    as_of: dt.date,
+    limits: Mapping[str, int],
+    warn_band: Mapping[str, int],
+    column_limits: Mapping[str, int],
+    synonyms: Mapping[str, Sequence[str]],
+    exclude: Sequence[str],
+) -> _Judged:
     url = col.url or (col.pages[0] if col.pages else "")
     cls = classify(col.name, col.path, synonyms=synonyms, exclude=exclude)
     limit = column_limits.get(col.name, limits.get(cls, limits.get("other")))
@@ -144,8 +151,15 @@ def check(
     seen: set[str] = set()
     judged: list[_Judged] = []
     for col in site.columns:
-        j = _judge(col, as_of=as_of, limits=limits, warn_band=warn_band, column_limits=column_limits,
-                   synonyms=column_synonyms, exclude=column_exclude)
+        j = _judge(
+            col,
+            as_of=as_of,
+            limits=limits,
+            warn_band=warn_band,
+            column_limits=column_limits,
+            synonyms=column_synonyms,
+            exclude=column_exclude,
+        )
         if j.url in seen:
             continue
         seen.add(j.url)

@@ -59,8 +59,9 @@ _FIELD_MAX = 20
 # Header rows of a directory table: the first rows (公开事项 is often split in 一级事项 / 二级事项 below).
 _HEADER_ROWS = 3
 # A header drawn by script (湘潭: static/js/top_ln.js, top_jr.js): the entries it would show are not in static HTML.
-_HEAD_SCRIPT_RE = re.compile(r"<script[^>]*\ssrc\s*=\s*[\"']?[^\"'>]*?(?:top|head|header|nav|menu|daohang)[\w.-]*\.js",
-                             re.IGNORECASE)
+_HEAD_SCRIPT_RE = re.compile(
+    r"<script[^>]*\ssrc\s*=\s*[\"']?[^\"'>]*?(?:top|head|header|nav|menu|daohang)[\w.-]*\.js", re.IGNORECASE
+)
 
 
 def scripted_header(site: SiteArtifacts, home: PageArtifact) -> bool:
@@ -166,7 +167,9 @@ def check(
     home_url = home.final_url or home.url
     found = topic_links(site, home.url, topic_names, topic_href_words)
     if not found and scripted_header(site, home):
-        raise NotTested("首页页头（导航）由脚本生成，未能渲染，无法核对是否设置基层政务公开标准化规范化专题入口。")
+        raise NotTested(
+            "首页页头（导航）由脚本生成，未能渲染，无法核对是否设置基层政务公开标准化规范化专题入口。"
+        )
     if not found:
         yield META.finding(
             Severity.FAIL,

@@ -177,7 +177,13 @@ def table_rows(page: PageArtifact) -> list[list[list[str]]]:
     for table in root.iter("table"):
         rows = []
         for tr in table.iter("tr"):
-            rows.append([squash("".join(c.itertext())) for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")])
+            rows.append(
+                [
+                    squash("".join(c.itertext()))
+                    for c in tr
+                    if isinstance(c.tag, str) and c.tag in ("td", "th")
+                ]
+            )
         if rows:
             tables.append(rows)
     return tables

@@ -94,9 +94,15 @@ class ResolveResult:
         return self.kind
 
     def as_dict(self) -> dict:
-        return {"addresses": list(self.addresses), "kind": self.kind, "elapsed_ms": round(self.elapsed_ms, 2),
-                "server": self.server, "cnames": list(self.cnames), "private": list(self.private),
-                "errors": list(self.errors)}
+        return {
+            "addresses": list(self.addresses),
+            "kind": self.kind,
+            "elapsed_ms": round(self.elapsed_ms, 2),
+            "server": self.server,
+            "cnames": list(self.cnames),
+            "private": list(self.private),
+            "errors": list(self.errors),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +131,7 @@ class _Step:
 
 # ---------------------------------------------------------------------------------------------- transports
 
+
 def _classify_exc(exc: BaseException) -> str:
     if isinstance(exc, (TimeoutError, socket.timeout, dns.exception.Timeout, asyncio.TimeoutError)):
         return "timeout"
@@ -149,7 +156,7 @@ def _exchange_sync(step: _Step) -> dns.message.Message:
                 if not chunk:
                     raise ConnectionResetError("closed by server")
                 buf += chunk
-            return dns.message.from_wire(buf[2:2 + struct.unpack("!H", buf[:2])[0]])
+            return dns.message.from_wire(buf[2 : 2 + struct.unpack("!H", buf[:2])[0]])
     with socket.socket(fam, socket.SOCK_DGRAM) as s:
         s.connect((step.addr, step.port))
         s.send(wire)
@@ -184,6 +191,7 @@ class _UDPProto(asyncio.DatagramProtocol):
 async def _exchange_async(step: _Step) -> dns.message.Message:
     wire = step.query.to_wire()
     if step.tcp:
+
         async def tcp() -> dns.message.Message:
             reader, writer = await asyncio.open_connection(step.addr, step.port)
             try:
@@ -193,12 +201,14 @@ async def _exchange_async(step: _Step) -> dns.message.Message:
                 return dns.message.from_wire(await reader.readexactly(length))
             finally:
                 writer.close()
+
         return await asyncio.wait_for(tcp(), step.timeout)
     loop = asyncio.get_running_loop()
     fut: asyncio.Future = loop.create_future()
     fam = socket.AF_INET6 if is_v6(step.addr) else socket.AF_INET
-    transport, _ = await loop.create_datagram_endpoint(lambda: _UDPProto(step.query, fut),
-                                                       remote_addr=(step.addr, step.port), family=fam)
+    transport, _ = await loop.create_datagram_endpoint(
+        lambda: _UDPProto(step.query, fut), remote_addr=(step.addr, step.port), family=fam
+    )
     try:
         transport.sendto(wire)
         return await asyncio.wait_for(fut, step.timeout)
@@ -208,8 +218,10 @@ async def _exchange_async(step: _Step) -> dns.message.Message:
 
 # ---------------------------------------------------------------------------------------------- the logic
 
-def _exchange_gen(addr: str, port: int, query: dns.message.Message, timeout: float
-                  ) -> Generator[_Step, object, QueryOutcome]:
+
+def _exchange_gen(
+    addr: str, port: int, query: dns.message.Message, timeout: float
+) -> Generator[_Step, object, QueryOutcome]:
     """One server: UDP, then TCP when the reply is truncated."""
     t0 = time.monotonic()
     server = format_server(addr, port)
@@ -223,8 +235,9 @@ def _exchange_gen(addr: str, port: int, query: dns.message.Message, timeout: flo
     return QueryOutcome(server, _classify_exc(got), elapsed, error=f"{type(got).__name__}: {got}")
 
 
-def _addresses(response: dns.message.Message, qname: dns.name.Name, rdtype: int
-               ) -> tuple[list[str], list[str], dns.name.Name]:
+def _addresses(
+    response: dns.message.Message, qname: dns.name.Name, rdtype: int
+) -> tuple[list[str], list[str], dns.name.Name]:
     """Follow the CNAME chain inside the answer section: (addresses, cnames, last name)."""
     name, cnames = qname, []
     for _ in range(_MAX_CNAME):
@@ -240,8 +253,14 @@ def _addresses(response: dns.message.Message, qname: dns.name.Name, rdtype: int
 
 
 class Resolver:
-    def __init__(self, nameservers: Iterable[str] | None = None, *, allow_private: bool = False,
-                 timeout: float = 3.0, default_port: int = 53) -> None:
+    def __init__(
+        self,
+        nameservers: Iterable[str] | None = None,
+        *,
+        allow_private: bool = False,
+        timeout: float = 3.0,
+        default_port: int = 53,
+    ) -> None:
         specs = list(nameservers or [])
         self.configured = bool(specs)
         self.servers = [parse_nameserver(s, default_port) for s in specs] or system_nameservers()
@@ -258,8 +277,9 @@ class Resolver:
         return self.servers[0][1] if self.configured and self.servers else 53
 
     # -- raw queries (NS probing, health checks)
-    def _query_gen(self, qname: str, rdtype: str, servers: list[tuple[str, int]] | None,
-                   timeout: float | None) -> Generator[_Step, object, list[QueryOutcome]]:
+    def _query_gen(
+        self, qname: str, rdtype: str, servers: list[tuple[str, int]] | None, timeout: float | None
+    ) -> Generator[_Step, object, list[QueryOutcome]]:
         """Ask each server in turn until one gives a usable answer; return every exchange made."""
         lifetime = timeout or self.timeout
         t0 = time.monotonic()
@@ -291,8 +311,15 @@ class Resolver:
                 result_kind = "timeout"
                 break
             outcomes = yield from self._query_gen(name.to_text(), rdtype, None, remaining)
-            decided = next((o for o in outcomes if o.response is not None
-                            and o.response.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN)), None)
+            decided = next(
+                (
+                    o
+                    for o in outcomes
+                    if o.response is not None
+                    and o.response.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN)
+                ),
+                None,
+            )
             for o in outcomes:
                 if o is not decided:
                     errors.append(f"{o.server} {o.rcode or o.kind}")
@@ -326,8 +353,17 @@ class Resolver:
                 addrs = [a for a in addrs if is_public(a)]
                 if not addrs:
                     result_kind = "private"
-        return ResolveResult(host, rdtype, tuple(addrs), result_kind, elapsed, server, tuple(cnames),
-                             tuple(private), tuple(errors))
+        return ResolveResult(
+            host,
+            rdtype,
+            tuple(addrs),
+            result_kind,
+            elapsed,
+            server,
+            tuple(cnames),
+            tuple(private),
+            tuple(errors),
+        )
 
     # -- drivers
     @staticmethod
@@ -380,22 +416,36 @@ class Resolver:
             return ResolveResult(host, rdtype, (), "private", 0.0, private=(str(addr),))
         return ResolveResult(host, rdtype, (str(addr),), "ok", 0.0)
 
-    def query(self, qname: str, rdtype: str, servers: list[tuple[str, int]] | None = None,
-              timeout: float | None = None) -> list[QueryOutcome]:
+    def query(
+        self,
+        qname: str,
+        rdtype: str,
+        servers: list[tuple[str, int]] | None = None,
+        timeout: float | None = None,
+    ) -> list[QueryOutcome]:
         return self._run_sync(self._query_gen(qname, rdtype, servers, timeout))  # type: ignore[return-value]
 
-    async def aquery(self, qname: str, rdtype: str, servers: list[tuple[str, int]] | None = None,
-                     timeout: float | None = None) -> list[QueryOutcome]:
+    async def aquery(
+        self,
+        qname: str,
+        rdtype: str,
+        servers: list[tuple[str, int]] | None = None,
+        timeout: float | None = None,
+    ) -> list[QueryOutcome]:
         return await self._run_async(self._query_gen(qname, rdtype, servers, timeout))  # type: ignore
 
-    async def ahealth(self, qname: str = ".", rdtype: str = "NS", timeout: float | None = None
-                      ) -> list[dict]:
+    async def ahealth(self, qname: str = ".", rdtype: str = "NS", timeout: float | None = None) -> list[dict]:
         """Ask every server on its own: does it answer anything at all (any rcode counts)?"""
+
         async def one(server: tuple[str, int]) -> dict:
             [out] = await self.aquery(qname, rdtype, [server], timeout) or [None]
             if out is None:
                 return {"server": format_server(*server), "ok": False, "kind": "timeout", "elapsed_ms": None}
-            return {"server": out.server, "ok": out.response is not None, "kind": out.rcode or out.kind,
-                    "elapsed_ms": round(out.elapsed_ms, 2)}
-        return list(await asyncio.gather(*(one(s) for s in self.servers)))
+            return {
+                "server": out.server,
+                "ok": out.response is not None,
+                "kind": out.rcode or out.kind,
+                "elapsed_ms": round(out.elapsed_ms, 2),
+            }
 
+        return list(await asyncio.gather(*(one(s) for s in self.servers)))

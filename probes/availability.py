@@ -57,7 +57,9 @@ class FetchResult:
     address: str | None = None
     port: int | None = None
     status: int | None = None
-    error_kind: str | None = None  # dns | timeout | refused | reset | tls | http | unreachable | private | other
+    error_kind: str | None = (
+        None  # dns | timeout | refused | reset | tls | http | unreachable | private | other
+    )
     error: str = ""
     dns_kind: str | None = None
     connect_ms: float | None = None
@@ -75,10 +77,20 @@ class FetchResult:
 
     def summary(self) -> dict[str, Any]:
         r = lambda v: None if v is None else round(v, 2)  # noqa: E731
-        return {"url": self.url, "address": self.address, "port": self.port, "status": self.status,
-                "error_kind": self.error_kind, "error": self.error[:300], "connect_ms": r(self.connect_ms),
-                "ttfb_ms": r(self.ttfb_ms), "total_ms": r(self.total_ms), "size": self.size,
-                "final_url": self.final_url, "redirects": self.redirects}
+        return {
+            "url": self.url,
+            "address": self.address,
+            "port": self.port,
+            "status": self.status,
+            "error_kind": self.error_kind,
+            "error": self.error[:300],
+            "connect_ms": r(self.connect_ms),
+            "ttfb_ms": r(self.ttfb_ms),
+            "total_ms": r(self.total_ms),
+            "size": self.size,
+            "final_url": self.final_url,
+            "redirects": self.redirects,
+        }
 
     def text(self) -> str:
         ctype = self.headers.get("content-type", "")
@@ -87,7 +99,7 @@ class FetchResult:
             head = self.body[:4096].decode("ascii", "replace").lower()
             i = head.find("charset=")
             if i >= 0:
-                charset = head[i + 8:i + 40].strip("\"' ").split('"')[0].split("'")[0].split(";")[0]
+                charset = head[i + 8 : i + 40].strip("\"' ").split('"')[0].split("'")[0].split(";")[0]
                 charset = charset.split()[0].strip("\"'/>") if charset.split() else ""
         if charset in ("gb2312", "gbk", "gb_2312-80"):
             charset = "gb18030"  # the superset: rarer characters on GB2312-declared pages decode right
@@ -104,11 +116,16 @@ def classify(exc: BaseException) -> str:
         return "refused"
     if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
         return "tls"
-    if isinstance(exc, (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError,
-                        ConnectionAbortedError)):
+    if isinstance(
+        exc, (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError, ConnectionAbortedError)
+    ):
         return "reset"
-    if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL,
-                                                  errno.EAFNOSUPPORT):
+    if isinstance(exc, OSError) and exc.errno in (
+        errno.ENETUNREACH,
+        errno.EHOSTUNREACH,
+        errno.EADDRNOTAVAIL,
+        errno.EAFNOSUPPORT,
+    ):
         return "unreachable"
     if isinstance(exc, ValueError):
         return "http"
@@ -153,23 +170,29 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str], limi
     return bytes(out[:limit])
 
 
-async def _one_request(url: str, address: str, port: int, *, read_body: bool, limit: int,
-                       res: FetchResult) -> None:
+async def _one_request(
+    url: str, address: str, port: int, *, read_body: bool, limit: int, res: FetchResult
+) -> None:
     parts = urlsplit(url)
     host = parts.hostname or ""
     t0 = time.monotonic()
     tls = _TLS if parts.scheme == "https" else None
-    reader, writer = await asyncio.open_connection(address, port, ssl=tls,
-                                                   server_hostname=host if tls else None)
+    reader, writer = await asyncio.open_connection(
+        address, port, ssl=tls, server_hostname=host if tls else None
+    )
     res.connect_ms = (time.monotonic() - t0) * 1000
     try:
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
         default = 443 if parts.scheme == "https" else 80
-        host_header = host if port == default and parts.port in (None, default) else parts.netloc.split("@")[-1]
-        req = (f"GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
-               "Accept: text/html,*/*;q=0.8\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n")
+        host_header = (
+            host if port == default and parts.port in (None, default) else parts.netloc.split("@")[-1]
+        )
+        req = (
+            f"GET {path} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
+            "Accept: text/html,*/*;q=0.8\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n"
+        )
         writer.write(req.encode("latin-1", "replace"))
         await writer.drain()
         first = await reader.read(1)
@@ -196,9 +219,18 @@ async def _one_request(url: str, address: str, port: int, *, read_body: bool, li
             await asyncio.wait_for(writer.wait_closed(), 1)
 
 
-async def fetch(url: str, *, address: str | None = None, family: int | None = None,
-                resolver: Resolver | None = None, timeout: float = 15.0, read_body: bool = True,
-                max_redirects: int = 20, limit: int = MAX_BODY, limiter: Limiter | None = None) -> FetchResult:
+async def fetch(
+    url: str,
+    *,
+    address: str | None = None,
+    family: int | None = None,
+    resolver: Resolver | None = None,
+    timeout: float = 15.0,
+    read_body: bool = True,
+    max_redirects: int = 20,
+    limit: int = MAX_BODY,
+    limiter: Limiter | None = None,
+) -> FetchResult:
     """GET `url` at `address` (or the first address the resolver gives, of `family` 4 or 6 when set).
 
     Redirects are followed (same host: same address; another host: resolved in the same family).
@@ -216,7 +248,9 @@ async def fetch(url: str, *, address: str | None = None, family: int | None = No
                     if resolver is None:
                         raise ValueError("no address and no resolver")
                     if family or address:
-                        rdtypes = ["AAAA"] if (family == 6 or (not family and is_v6(address or ""))) else ["A"]
+                        rdtypes = (
+                            ["AAAA"] if (family == 6 or (not family and is_v6(address or ""))) else ["A"]
+                        )
                     else:
                         rdtypes = ["A", "AAAA"]
                     rr: ResolveResult | None = None
@@ -279,9 +313,16 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-async def probe_availability(site_id: str, url: str, *, resolver: Resolver, probe_count: int = 3,
-                             probe_interval_s: float = 60.0, timeout_s: float = 15.0,
-                             limiter: Limiter | None = None) -> list[ProbeRecord]:
+async def probe_availability(
+    site_id: str,
+    url: str,
+    *,
+    resolver: Resolver,
+    probe_count: int = 3,
+    probe_interval_s: float = 60.0,
+    timeout_s: float = 15.0,
+    limiter: Limiter | None = None,
+) -> list[ProbeRecord]:
     records = []
     for i in range(probe_count):
         if i:
@@ -297,7 +338,8 @@ async def probe_availability(site_id: str, url: str, *, resolver: Resolver, prob
             # Whose fault: our resolvers all silent, or no route out of this machine.
             # A private answer refused by network.allow_private is our policy, not proof the site is down.
             ours = first.error_kind in ("unreachable", "private") or (
-                first.error_kind in ("dns", "timeout") and await our_side_down(resolver))
+                first.error_kind in ("dns", "timeout") and await our_side_down(resolver)
+            )
         data = {
             "status": first.status,
             "error_kind": _KIND_MAP.get(first.error_kind, first.error_kind),
@@ -309,8 +351,13 @@ async def probe_availability(site_id: str, url: str, *, resolver: Resolver, prob
             "dns_kind": first.dns_kind,
             "error": first.error[:300],
             "final_url": first.final_url,
-            "retry": None if retry is None else {"status": retry.status, "error_kind": retry.error_kind,
-                                                 "elapsed_s": round((retry.total_ms or 0) / 1000, 3)},
+            "retry": None
+            if retry is None
+            else {
+                "status": retry.status,
+                "error_kind": retry.error_kind,
+                "elapsed_s": round((retry.total_ms or 0) / 1000, 3),
+            },
         }
         records.append(ProbeRecord(site_id, "availability", url, at, first.ok, first.total_ms, data))
     return records

@@ -58,8 +58,14 @@ async def find_zone(host: str, resolver: Resolver) -> tuple[str | None, str]:
     last_kind = "timeout"
     while len(name) > 1:
         outcomes = await resolver.aquery(name.to_text(), "SOA")
-        decided = next((o for o in outcomes if o.response is not None
-                        and o.response.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN)), None)
+        decided = next(
+            (
+                o
+                for o in outcomes
+                if o.response is not None and o.response.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN)
+            ),
+            None,
+        )
         if decided is None:
             kinds = [o.rcode or o.kind for o in outcomes]
             last_kind = next((k for k in ("servfail", "refused") if k in kinds), "timeout")
@@ -68,7 +74,8 @@ async def find_zone(host: str, resolver: Resolver) -> tuple[str | None, str]:
             for rrset in section:
                 if rrset.rdtype == dns.rdatatype.SOA:
                     return rrset.name.to_text(omit_final_dot=True), (
-                        "ok" if decided.response.rcode() == dns.rcode.NOERROR else "nxdomain")
+                        "ok" if decided.response.rcode() == dns.rcode.NOERROR else "nxdomain"
+                    )
         name = name.parent()
         last_kind = "noanswer"
     return None, last_kind
@@ -76,50 +83,100 @@ async def find_zone(host: str, resolver: Resolver) -> tuple[str | None, str]:
 
 async def _ask_v6(addr: str, port: int, zone: str, resolver: Resolver, timeout: float) -> dict:
     if not resolver.allow_private and not is_public(addr):
-        return {"address": addr, "ok": False, "rcode": None, "aa": False, "elapsed_ms": None,
-                "error": "private address (not probed)"}
+        return {
+            "address": addr,
+            "ok": False,
+            "rcode": None,
+            "aa": False,
+            "elapsed_ms": None,
+            "error": "private address (not probed)",
+        }
     [out] = await resolver.aquery(zone, "SOA", [(addr, port)], timeout) or [None]
     if out is None:
-        return {"address": addr, "ok": False, "rcode": None, "aa": False, "elapsed_ms": None, "error": "timeout"}
+        return {
+            "address": addr,
+            "ok": False,
+            "rcode": None,
+            "aa": False,
+            "elapsed_ms": None,
+            "error": "timeout",
+        }
     resp = out.response
     aa = bool(resp is not None and resp.flags & dns.flags.AA)
-    return {"address": addr, "ok": bool(resp is not None and resp.rcode() == dns.rcode.NOERROR and aa),
-            "rcode": out.rcode, "aa": aa, "elapsed_ms": round(out.elapsed_ms, 2),
-            "error": out.error or ("" if resp is not None else out.kind)}
+    return {
+        "address": addr,
+        "ok": bool(resp is not None and resp.rcode() == dns.rcode.NOERROR and aa),
+        "rcode": out.rcode,
+        "aa": aa,
+        "elapsed_ms": round(out.elapsed_ms, 2),
+        "error": out.error or ("" if resp is not None else out.kind),
+    }
 
 
-async def probe_ns(site_id: str, host: str, resolver: Resolver, *, v6: bool = True,
-                   dns_port: int | None = None, timeout: float = 2.0) -> ProbeRecord:
+async def probe_ns(
+    site_id: str,
+    host: str,
+    resolver: Resolver,
+    *,
+    v6: bool = True,
+    dns_port: int | None = None,
+    timeout: float = 2.0,
+) -> ProbeRecord:
     at = _now()
     t0 = time.monotonic()
     port = dns_port or resolver.dns_port
     zone, kind = await find_zone(host, resolver)
-    data: dict = {"probe": "ns", "host": host, "zone": zone, "ns_kind": kind, "dns_port": port,
-                  "v6_tested": v6, "nameservers": []}
+    data: dict = {
+        "probe": "ns",
+        "host": host,
+        "zone": zone,
+        "ns_kind": kind,
+        "dns_port": port,
+        "v6_tested": v6,
+        "nameservers": [],
+    }
     if zone is not None:
         outcomes = await resolver.aquery(zone, "NS")
-        decided = next((o for o in outcomes if o.response is not None
-                        and o.response.rcode() == dns.rcode.NOERROR), None)
+        decided = next(
+            (o for o in outcomes if o.response is not None and o.response.rcode() == dns.rcode.NOERROR), None
+        )
         names: list[str] = []
         if decided is not None:
             for rrset in decided.response.answer:
                 if rrset.rdtype == dns.rdatatype.NS:
                     names += sorted(r.target.to_text(omit_final_dot=True) for r in rrset)
-        data["ns_kind"] = "ok" if names else ("noanswer" if decided is not None else
-                                              (outcomes[-1].rcode or "timeout") if outcomes else "timeout")
+        data["ns_kind"] = (
+            "ok"
+            if names
+            else (
+                "noanswer"
+                if decided is not None
+                else (outcomes[-1].rcode or "timeout")
+                if outcomes
+                else "timeout"
+            )
+        )
 
         async def one(ns: str) -> dict:
             a, aaaa = await asyncio.gather(resolver.aresolve(ns, "A"), resolver.aresolve(ns, "AAAA"))
             addrs6 = list(aaaa.addresses) + list(aaaa.private if resolver.allow_private else ())
-            entry = {"name": ns, "a": list(a.addresses) or list(a.private), "aaaa": list(aaaa.addresses)
-                     or list(aaaa.private), "a_kind": a.kind, "aaaa_kind": aaaa.kind, "v6_answers": []}
+            entry = {
+                "name": ns,
+                "a": list(a.addresses) or list(a.private),
+                "aaaa": list(aaaa.addresses) or list(aaaa.private),
+                "a_kind": a.kind,
+                "aaaa_kind": aaaa.kind,
+                "v6_answers": [],
+            }
             if v6:
-                entry["v6_answers"] = list(await asyncio.gather(
-                    *(_ask_v6(addr, port, zone, resolver, timeout) for addr in addrs6)))
+                entry["v6_answers"] = list(
+                    await asyncio.gather(*(_ask_v6(addr, port, zone, resolver, timeout) for addr in addrs6))
+                )
             return entry
 
         data["nameservers"] = list(await asyncio.gather(*(one(n) for n in names)))
     nss = data["nameservers"]
-    ok = bool(nss) and all(n["aaaa"] and n["v6_answers"] and all(x["ok"] for x in n["v6_answers"])
-                           for n in nss)
+    ok = bool(nss) and all(
+        n["aaaa"] and n["v6_answers"] and all(x["ok"] for x in n["v6_answers"]) for n in nss
+    )
     return ProbeRecord(site_id, "dns", zone or host, at, ok, (time.monotonic() - t0) * 1000, data)

@@ -50,9 +50,12 @@ DEFAULTS: dict[str, Any] = {
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 _VOLATILE_ATTR = re.compile(
     r"""\b([\w:-]*(?:nonce|csrf|xsrf|token|timestamp|signature|sign|random|rnd|session|sessid|viewstate|"""
-    r"""eventvalidation|_t|ts)[\w:-]*)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
-_HIDDEN_INPUT = re.compile(r"""(<input\b[^>]*type\s*=\s*["']?hidden[^>]*\bvalue\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""",
-                           re.I)
+    r"""eventvalidation|_t|ts)[\w:-]*)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""",
+    re.I,
+)
+_HIDDEN_INPUT = re.compile(
+    r"""(<input\b[^>]*type\s*=\s*["']?hidden[^>]*\bvalue\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""", re.I
+)
 _QUERY = re.compile(r"""\?[^"'\s<>]*""")
 _JSESSION = re.compile(r";jsessionid=[\w.-]+", re.I)
 _TIME = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?\b")
@@ -79,13 +82,14 @@ def similarity(a: str, b: str) -> float:
     ta, tb = normalise(a), normalise(b)
     if not ta and not tb:
         return 1.0
-    sa = Counter(tuple(ta[i:i + 3]) for i in range(max(len(ta) - 2, 1)))
-    sb = Counter(tuple(tb[i:i + 3]) for i in range(max(len(tb) - 2, 1)))
+    sa = Counter(tuple(ta[i : i + 3]) for i in range(max(len(ta) - 2, 1)))
+    sb = Counter(tuple(tb[i : i + 3]) for i in range(max(len(tb) - 2, 1)))
     common = sum((sa & sb).values())
     return 2 * common / (sum(sa.values()) + sum(sb.values()))
 
 
 # ------------------------------------------------------------------------------------------ internal links
+
 
 def internal_links(html: str, page_url: str, hosts: set[str]) -> list[str]:
     """Internal http(s) links of a page (<a>/<area>), in document order, without fragments or duplicates.
@@ -112,6 +116,7 @@ def internal_links(html: str, page_url: str, hosts: set[str]) -> list[str]:
 
 # ------------------------------------------------------------------------------------------ the probe
 
+
 async def tcp_connect(addr: str, port: int, timeout: float) -> dict:
     t0 = time.monotonic()
     try:
@@ -119,8 +124,11 @@ async def tcp_connect(addr: str, port: int, timeout: float) -> dict:
         writer.close()
         return {"ok": True, "ms": round((time.monotonic() - t0) * 1000, 2), "error": None}
     except Exception as exc:  # noqa: BLE001 - recorded as the port's outcome
-        kind = "timeout" if isinstance(exc, (TimeoutError, asyncio.TimeoutError)) else (
-            "refused" if isinstance(exc, ConnectionRefusedError) else type(exc).__name__)
+        kind = (
+            "timeout"
+            if isinstance(exc, (TimeoutError, asyncio.TimeoutError))
+            else ("refused" if isinstance(exc, ConnectionRefusedError) else type(exc).__name__)
+        )
         return {"ok": False, "ms": None, "error": kind}
 
 
@@ -133,35 +141,68 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-async def _link_rate(urls: list[str], v4_addr: str | None, v6_addr: str | None, opts: dict,
-                     limiter: Limiter | None, resolver: Resolver) -> dict:
+async def _link_rate(
+    urls: list[str],
+    v4_addr: str | None,
+    v6_addr: str | None,
+    opts: dict,
+    limiter: Limiter | None,
+    resolver: Resolver,
+) -> dict:
     """Fetch each link over IPv4 and over IPv6 (headers only) and give the IPv6 success share."""
     if not urls:
         return {"sampled": 0, "v4_ok": 0, "v6_ok": 0, "rate": None, "failed": []}
     timeout = float(opts["timeout_s"])
 
     async def one(url: str) -> tuple[bool, bool]:
-        r4 = await fetch(url, address=v4_addr, family=4, resolver=resolver, timeout=timeout,
-                         read_body=False, limiter=limiter)
+        r4 = await fetch(
+            url,
+            address=v4_addr,
+            family=4,
+            resolver=resolver,
+            timeout=timeout,
+            read_body=False,
+            limiter=limiter,
+        )
         if not r4.ok:
             return False, False
         if v6_addr is None:
             return True, False
-        r6 = await fetch(url, address=v6_addr, family=6, resolver=resolver, timeout=timeout,
-                         read_body=False, limiter=limiter)
+        r6 = await fetch(
+            url,
+            address=v6_addr,
+            family=6,
+            resolver=resolver,
+            timeout=timeout,
+            read_body=False,
+            limiter=limiter,
+        )
         return True, r6.ok
 
     results = await asyncio.gather(*(one(u) for u in urls))
     v4_ok = sum(1 for a, _ in results if a)
     v6_ok = sum(1 for a, b in results if a and b)
     failed = [u for u, (a, b) in zip(urls, results, strict=True) if a and not b]
-    return {"sampled": len(urls), "v4_ok": v4_ok, "v6_ok": v6_ok,
-            "rate": round(100.0 * v6_ok / v4_ok, 1) if v4_ok else None, "failed": failed[:20]}
+    return {
+        "sampled": len(urls),
+        "v4_ok": v4_ok,
+        "v6_ok": v6_ok,
+        "rate": round(100.0 * v6_ok / v4_ok, 1) if v4_ok else None,
+        "failed": failed[:20],
+    }
 
 
-async def probe_ipv6(site_id: str, home_url: str, *, resolver: Resolver, options: dict | None = None,
-                     limiter: Limiter | None = None, ipv6_available: bool = True, skip_reason: str = "",
-                     records: tuple[ResolveResult, ResolveResult] | None = None) -> ProbeRecord:
+async def probe_ipv6(
+    site_id: str,
+    home_url: str,
+    *,
+    resolver: Resolver,
+    options: dict | None = None,
+    limiter: Limiter | None = None,
+    ipv6_available: bool = True,
+    skip_reason: str = "",
+    records: tuple[ResolveResult, ResolveResult] | None = None,
+) -> ProbeRecord:
     opts = {**DEFAULTS, **(options or {})}
     at = _now()
     t0 = time.monotonic()
@@ -175,9 +216,17 @@ async def probe_ipv6(site_id: str, home_url: str, *, resolver: Resolver, options
     a_addrs = list(a.addresses)[: opts["max_addresses"]]
     v6_addrs = list(aaaa.addresses)[: opts["max_addresses"]]
     data: dict[str, Any] = {
-        "host": host, "url_port": port, "ports_tested": ports,
-        "a": list(a.addresses), "a_kind": a.kind, "aaaa": list(aaaa.addresses), "aaaa_kind": aaaa.kind,
-        "skipped": "", "tcp": {"v4": {}, "v6": {}}, "home": {"v4": None, "v6": {}}, "comparison": {},
+        "host": host,
+        "url_port": port,
+        "ports_tested": ports,
+        "a": list(a.addresses),
+        "a_kind": a.kind,
+        "aaaa": list(aaaa.addresses),
+        "aaaa_kind": aaaa.kind,
+        "skipped": "",
+        "tcp": {"v4": {}, "v6": {}},
+        "home": {"v4": None, "v6": {}},
+        "comparison": {},
         "similarity_threshold": float(opts["similarity_threshold"]),
         "links": {"depth2": None, "depth3": None, "v6_address": None},
         "timings": {"dns_ms": {"v4": round(a.elapsed_ms, 2), "v6": round(aaaa.elapsed_ms, 2)}},
@@ -194,12 +243,18 @@ async def probe_ipv6(site_id: str, home_url: str, *, resolver: Resolver, options
         for (ad, p), out in zip(pairs, outs, strict=True):
             data["tcp"][fam].setdefault(ad, {})[str(p)] = out
 
-    fetch_v6 = [fetch(home_url, address=ad, family=6, resolver=resolver, timeout=timeout, limiter=limiter)
-                for ad in v6_addrs]
-    fetch_v4 = fetch(home_url, address=a_addrs[0], family=4, resolver=resolver, timeout=timeout,
-                     limiter=limiter) if a_addrs else asyncio.sleep(0, None)
-    _, _, home4, *homes6 = await asyncio.gather(tcp_all("v4", a_addrs), tcp_all("v6", v6_addrs), fetch_v4,
-                                                *fetch_v6)
+    fetch_v6 = [
+        fetch(home_url, address=ad, family=6, resolver=resolver, timeout=timeout, limiter=limiter)
+        for ad in v6_addrs
+    ]
+    fetch_v4 = (
+        fetch(home_url, address=a_addrs[0], family=4, resolver=resolver, timeout=timeout, limiter=limiter)
+        if a_addrs
+        else asyncio.sleep(0, None)
+    )
+    _, _, home4, *homes6 = await asyncio.gather(
+        tcp_all("v4", a_addrs), tcp_all("v6", v6_addrs), fetch_v4, *fetch_v6
+    )
     home4: FetchResult | None
     data["home"]["v4"] = home4.summary() if home4 else None
     text4 = home4.text() if home4 is not None and home4.ok else None
@@ -207,9 +262,13 @@ async def probe_ipv6(site_id: str, home_url: str, *, resolver: Resolver, options
     serving: list[str] = []
     for ad, h6 in zip(v6_addrs, homes6, strict=True):
         data["home"]["v6"][ad] = h6.summary()
-        comp: dict[str, Any] = {"status_v4": home4.status if home4 else None, "status_v6": h6.status,
-                                "status_equal": bool(home4 and home4.status == h6.status),
-                                "similarity": None, "similar": None}
+        comp: dict[str, Any] = {
+            "status_v4": home4.status if home4 else None,
+            "status_v6": h6.status,
+            "status_equal": bool(home4 and home4.status == h6.status),
+            "similarity": None,
+            "similar": None,
+        }
         if text4 is not None and h6.ok:
             sim = similarity(text4, h6.text())
             comp["similarity"] = round(sim, 4)
@@ -228,9 +287,12 @@ async def probe_ipv6(site_id: str, home_url: str, *, resolver: Resolver, options
         depth2_all = [u for u in internal_links(text4, final, hosts) if u not in (home_url, final)]
         depth2 = depth2_all[: opts["link_sample"]]
         depth3_all: list[str] = []
-        pages = await asyncio.gather(*(fetch(u, address=a_addrs[0], family=4, resolver=resolver,
-                                             timeout=timeout, limiter=limiter)
-                                       for u in depth2[: opts["depth3_pages"]]))
+        pages = await asyncio.gather(
+            *(
+                fetch(u, address=a_addrs[0], family=4, resolver=resolver, timeout=timeout, limiter=limiter)
+                for u in depth2[: opts["depth3_pages"]]
+            )
+        )
         seen = set(depth2_all) | {home_url, final}
         for pg in pages:
             if pg.ok and "html" in pg.headers.get("content-type", "text/html"):
@@ -241,17 +303,25 @@ async def probe_ipv6(site_id: str, home_url: str, *, resolver: Resolver, options
         depth3 = depth3_all[: opts["link_sample"]]
         r2, r3 = await asyncio.gather(
             _link_rate(depth2, a_addrs[0], v6_for_links, opts, limiter, resolver),
-            _link_rate(depth3, a_addrs[0], v6_for_links, opts, limiter, resolver))
+            _link_rate(depth3, a_addrs[0], v6_for_links, opts, limiter, resolver),
+        )
         data["links"]["depth2"], data["links"]["depth3"] = r2, r3
     best6 = next((h for ad, h in zip(v6_addrs, homes6, strict=True) if ad in serving), None) or (
-        homes6[0] if homes6 else None)
+        homes6[0] if homes6 else None
+    )
     tcp4 = [o["ms"] for ports_ in data["tcp"]["v4"].values() for p, o in ports_.items() if int(p) == port]
     tcp6 = [o["ms"] for ports_ in data["tcp"]["v6"].values() for p, o in ports_.items() if int(p) == port]
-    data["timings"].update({
-        "tcp_ms": {"v4": _min(tcp4), "v6": _min(tcp6)},
-        "ttfb_ms": {"v4": home4.ttfb_ms and round(home4.ttfb_ms, 2) if home4 else None,
-                    "v6": best6.ttfb_ms and round(best6.ttfb_ms, 2) if best6 else None},
-        "total_ms": {"v4": home4.total_ms and round(home4.total_ms, 2) if home4 else None,
-                     "v6": best6.total_ms and round(best6.total_ms, 2) if best6 else None},
-    })
+    data["timings"].update(
+        {
+            "tcp_ms": {"v4": _min(tcp4), "v6": _min(tcp6)},
+            "ttfb_ms": {
+                "v4": home4.ttfb_ms and round(home4.ttfb_ms, 2) if home4 else None,
+                "v6": best6.ttfb_ms and round(best6.ttfb_ms, 2) if best6 else None,
+            },
+            "total_ms": {
+                "v4": home4.total_ms and round(home4.total_ms, 2) if home4 else None,
+                "v6": best6.total_ms and round(best6.total_ms, 2) if best6 else None,
+            },
+        }
+    )
     return ProbeRecord(site_id, "ipv6", home_url, at, bool(serving), (time.monotonic() - t0) * 1000, data)

@@ -55,18 +55,32 @@ def merge_options(options: dict | None) -> dict:
 
 
 # sites.yaml per-site limits → availability probe options.
-SITE_AVAILABILITY = {"probe_count": "probe_count", "probe_interval_s": "probe_interval_s", "timeout_s": "probe_timeout_s"}
+SITE_AVAILABILITY = {
+    "probe_count": "probe_count",
+    "probe_interval_s": "probe_interval_s",
+    "timeout_s": "probe_timeout_s",
+}
 
 
 def availability_options(site: dict, opts: dict) -> dict:
     """The run's availability options with the site's own ``probe_count``, ``probe_interval_s`` and
     ``probe_timeout_s`` (sites.yaml ``limits``, per site over ``defaults``) over them."""
     limits = site.get("limits") or {}
-    return {**opts["availability"], **{k: limits[src] for k, src in SITE_AVAILABILITY.items() if src in limits}}
+    return {
+        **opts["availability"],
+        **{k: limits[src] for k, src in SITE_AVAILABILITY.items() if src in limits},
+    }
 
 
-async def probe_site(site: dict, *, resolver: Resolver, env: dict, opts: dict, limiter: Limiter,
-                     sem: asyncio.Semaphore | None = None) -> list[ProbeRecord]:
+async def probe_site(
+    site: dict,
+    *,
+    resolver: Resolver,
+    env: dict,
+    opts: dict,
+    limiter: Limiter,
+    sem: asyncio.Semaphore | None = None,
+) -> list[ProbeRecord]:
     site_id, url = site["id"], site["url"]
     host = (urlsplit(url).hostname or "").lower()
     kinds = set(opts["kinds"])
@@ -74,9 +88,17 @@ async def probe_site(site: dict, *, resolver: Resolver, env: dict, opts: dict, l
     tasks = []
     if "availability" in kinds:
         av = availability_options(site, opts)
-        tasks.append(probe_availability(site_id, url, resolver=resolver, probe_count=int(av["probe_count"]),
-                                        probe_interval_s=float(av["probe_interval_s"]),
-                                        timeout_s=float(av["timeout_s"]), limiter=limiter))
+        tasks.append(
+            probe_availability(
+                site_id,
+                url,
+                resolver=resolver,
+                probe_count=int(av["probe_count"]),
+                probe_interval_s=float(av["probe_interval_s"]),
+                timeout_s=float(av["timeout_s"]),
+                limiter=limiter,
+            )
+        )
 
     async def dns_and_ipv6() -> list[ProbeRecord]:
         out: list[ProbeRecord] = []
@@ -86,20 +108,32 @@ async def probe_site(site: dict, *, resolver: Resolver, env: dict, opts: dict, l
         for n in site.get("hosts") or []:
             named.setdefault(n.lower().rstrip("."), "extra")
         v6 = bool(env.get("ipv6")) and bool(env.get("resolvers_ok"))
-        recs = await asyncio.gather(*(probe_records(site_id, n, resolver, role) for n, role in named.items()),
-                                    probe_ns(site_id, host, resolver, v6=v6,
-                                             timeout=float(opts["dns_timeout_s"])))
+        recs = await asyncio.gather(
+            *(probe_records(site_id, n, resolver, role) for n, role in named.items()),
+            probe_ns(site_id, host, resolver, v6=v6, timeout=float(opts["dns_timeout_s"])),
+        )
         if "dns" in kinds:
             out.extend(recs)
         if "ipv6" in kinds:
             web = recs[0].data
+
             # The web host's lookups, re-used (no second query).
             def rr(d: dict, t: str) -> ResolveResult:
                 return ResolveResult(host, t, tuple(d["addresses"]), d["kind"], d["elapsed_ms"], d["server"])
+
             reason = env.get("ipv6_reason") or env.get("resolvers_reason") or ""
-            out.append(await probe_ipv6(site_id, url, resolver=resolver, options=opts["ipv6"], limiter=limiter,
-                                        ipv6_available=v6, skip_reason=reason,
-                                        records=(rr(web["a"], "A"), rr(web["aaaa"], "AAAA"))))
+            out.append(
+                await probe_ipv6(
+                    site_id,
+                    url,
+                    resolver=resolver,
+                    options=opts["ipv6"],
+                    limiter=limiter,
+                    ipv6_available=v6,
+                    skip_reason=reason,
+                    records=(rr(web["a"], "A"), rr(web["aaaa"], "AAAA")),
+                )
+            )
         return out
 
     async def limited() -> list[ProbeRecord]:
@@ -116,21 +150,28 @@ async def probe_site(site: dict, *, resolver: Resolver, env: dict, opts: dict, l
     return records
 
 
-async def probe_sites(sites: list[dict], *, nameservers: list[str], allow_private: bool,
-                      options: dict | None = None) -> tuple[dict, list[ProbeRecord]]:
+async def probe_sites(
+    sites: list[dict], *, nameservers: list[str], allow_private: bool, options: dict | None = None
+) -> tuple[dict, list[ProbeRecord]]:
     opts = merge_options(options)
     resolver = Resolver(nameservers, allow_private=allow_private, timeout=float(opts["dns_timeout_s"]))
-    env = await self_check(resolver, reference=opts.get("ipv6_reference"), timeout=float(opts["dns_timeout_s"]))
+    env = await self_check(
+        resolver, reference=opts.get("ipv6_reference"), timeout=float(opts["dns_timeout_s"])
+    )
     limiter = Limiter(int(opts["connections"]), int(opts["per_host"]))
     sem = asyncio.Semaphore(int(opts["concurrency"]))
 
     records: list[ProbeRecord] = []
-    for chunk in await asyncio.gather(*(probe_site(s, resolver=resolver, env=env, opts=opts, limiter=limiter,
-                                                   sem=sem) for s in sites)):
+    for chunk in await asyncio.gather(
+        *(probe_site(s, resolver=resolver, env=env, opts=opts, limiter=limiter, sem=sem) for s in sites)
+    ):
         records.extend(chunk)
     return env, records
 
 
-def run_probes(sites: list[dict], *, nameservers: list[str], allow_private: bool,
-               options: dict | None = None) -> tuple[dict, list[ProbeRecord]]:
-    return asyncio.run(probe_sites(sites, nameservers=nameservers, allow_private=allow_private, options=options))
+def run_probes(
+    sites: list[dict], *, nameservers: list[str], allow_private: bool, options: dict | None = None
+) -> tuple[dict, list[ProbeRecord]]:
+    return asyncio.run(
+        probe_sites(sites, nameservers=nameservers, allow_private=allow_private, options=options)
+    )

@@ -34,7 +34,9 @@ def default_reference(resolver: Resolver) -> str:
     return DEFAULT_REFERENCE
 
 
-async def check_reference(reference: str, resolver: Resolver, timeout: float = 3.0) -> tuple[bool, str, float | None]:
+async def check_reference(
+    reference: str, resolver: Resolver, timeout: float = 3.0
+) -> tuple[bool, str, float | None]:
     mode, target = "tcp", reference
     head, _, rest = reference.partition(":")
     if head in ("dns", "tcp"):
@@ -55,14 +57,18 @@ async def check_reference(reference: str, resolver: Resolver, timeout: float = 3
         writer.close()
         return True, "", round((time.monotonic() - t0) * 1000, 2)
     except Exception as exc:  # noqa: BLE001 - any failure means no working IPv6 from here
-        return False, (f"检查机无法通过IPv6连接参照目标 {format_server(addr, port)}"
-                       f"（{type(exc).__name__}）"), None
+        return (
+            False,
+            (f"检查机无法通过IPv6连接参照目标 {format_server(addr, port)}（{type(exc).__name__}）"),
+            None,
+        )
 
 
 async def self_check(resolver: Resolver, *, reference: str | None = None, timeout: float = 3.0) -> dict:
     reference = reference or default_reference(resolver)
-    health, (v6_ok, reason, ms) = await asyncio.gather(resolver.ahealth(timeout=timeout),
-                                                       check_reference(reference, resolver, timeout))
+    health, (v6_ok, reason, ms) = await asyncio.gather(
+        resolver.ahealth(timeout=timeout), check_reference(reference, resolver, timeout)
+    )
     # One answering resolver is enough to resolve (the others are failed over); none means our side is down.
     resolvers_ok = any(h["ok"] for h in health)
     bad = "、".join(h["server"] for h in health if not h["ok"])
@@ -72,7 +78,15 @@ async def self_check(resolver: Resolver, *, reference: str | None = None, timeou
         reason_r = f"检查机配置的域名解析服务器均无应答：{bad}"
     else:
         reason_r = f"部分域名解析服务器无应答：{bad}" if bad else ""
-    return {"ipv6": v6_ok, "ipv6_reason": reason, "ipv6_reference": reference, "ipv6_ms": ms,
-            "resolvers_ok": resolvers_ok, "resolvers_reason": reason_r, "resolvers": health,
-            "nameservers": resolver.server_names, "system_resolver": not resolver.configured,
-            "checked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    return {
+        "ipv6": v6_ok,
+        "ipv6_reason": reason,
+        "ipv6_reference": reference,
+        "ipv6_ms": ms,
+        "resolvers_ok": resolvers_ok,
+        "resolvers_reason": reason_r,
+        "resolvers": health,
+        "nameservers": resolver.server_names,
+        "system_resolver": not resolver.configured,
+        "checked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }

@@ -14,8 +14,14 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-                "Source Han Sans SC", "Source Han Sans CN")
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Serif CJK SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+)
 
 
 @cache
@@ -25,8 +31,9 @@ def cjk_font_available() -> bool | None:
     if not fc_list:
         return None
     try:
-        out = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, timeout=30,
-                             check=False).stdout
+        out = subprocess.run(
+            [fc_list, ":lang=zh", "family"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     families = {name.strip() for line in out.splitlines() for name in line.split(",")}
@@ -91,7 +98,9 @@ def _pool(workers: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    context = (
+        multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    )
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
@@ -117,7 +126,9 @@ def write_pdfs(jobs: list[tuple[str, Path, str | Path | None]], *, workers: int 
                     try:
                         results[out] = future.result()
                     except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, pickling ...: redone below
-                        log.warning("PDF 工作进程出错（%s: %s），%s 改为在本进程生成。", type(exc).__name__, exc, out)
+                        log.warning(
+                            "PDF 工作进程出错（%s: %s），%s 改为在本进程生成。", type(exc).__name__, exc, out
+                        )
         except Exception as exc:  # noqa: BLE001 - no processes here (sandbox, EAGAIN ...): render serially
             log.warning("无法启动 PDF 工作进程（%s: %s），改为逐个生成。", type(exc).__name__, exc)
     written: list[Path] = []

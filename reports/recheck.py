@@ -56,17 +56,22 @@ def finding_kind(check: Mapping[str, Any], finding: Mapping[str, Any]) -> str:
 
 def is_reason_finding(check: Mapping[str, Any], finding: Mapping[str, Any]) -> bool:
     """The first finding of a not_tested/error check repeats its reason; it is not a finding."""
-    return (check.get("status") in _UNTESTED
-            and str(finding.get("severity") or "info").lower() == "info"
-            and finding.get("message") == (check.get("reason") or finding.get("message")))
+    return (
+        check.get("status") in _UNTESTED
+        and str(finding.get("severity") or "info").lower() == "info"
+        and finding.get("message") == (check.get("reason") or finding.get("message"))
+    )
 
 
 def problems(check: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The findings of a check that are problems (veto, fail or warn)."""
     if check.get("status") in _UNTESTED:
         return []
-    return [dict(f) for f in check.get("findings") or []
-            if finding_kind(check, f) in (KIND_VETO, KIND_FAIL, KIND_WARN)]
+    return [
+        dict(f)
+        for f in check.get("findings") or []
+        if finding_kind(check, f) in (KIND_VETO, KIND_FAIL, KIND_WARN)
+    ]
 
 
 def message_key(message: str) -> str:
@@ -77,8 +82,9 @@ def finding_key(check_id: str, finding: Mapping[str, Any]) -> tuple[str, str, st
     return (check_id, url_key(str(finding.get("url") or "")), message_key(str(finding.get("message") or "")))
 
 
-def _match(check_id: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
-           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+def _match(
+    check_id: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """Pair findings by key (as multisets); return (fixed, unfixed, new); unfixed carry the current one."""
     waiting: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for f in before:
@@ -119,8 +125,10 @@ def diff_site(previous: Mapping[str, Any] | None, current: Mapping[str, Any] | N
             outcome = UNVERIFIABLE
             fixed, unfixed, new = [], [], []
             unverified = before
-            reason = str((after_c or {}).get("reason") or
-                         ("本次检查结果中没有该检查项" if after_c is None else "本次未能检测"))
+            reason = str(
+                (after_c or {}).get("reason")
+                or ("本次检查结果中没有该检查项" if after_c is None else "本次未能检测")
+            )
             counts[UNVERIFIABLE] += len(before)
         else:
             unverified = []
@@ -136,18 +144,20 @@ def diff_site(previous: Mapping[str, Any] | None, current: Mapping[str, Any] | N
             counts[FIXED] += len(fixed)
             counts[UNFIXED] += len(unfixed)
             counts[NEW] += len(new)
-        checks.append({
-            "id": cid,
-            "title": _check_name(after_c or before_c, cid),
-            "outcome": outcome,
-            "previous_status": before_c.get("status") if before_c else "missing",
-            "current_status": cur_status,
-            "fixed": fixed,
-            "unfixed": unfixed,
-            "new": new,
-            "unverified": unverified,
-            "reason": reason,
-        })
+        checks.append(
+            {
+                "id": cid,
+                "title": _check_name(after_c or before_c, cid),
+                "outcome": outcome,
+                "previous_status": before_c.get("status") if before_c else "missing",
+                "current_status": cur_status,
+                "fixed": fixed,
+                "unfixed": unfixed,
+                "new": new,
+                "unverified": unverified,
+                "reason": reason,
+            }
+        )
     base = current or previous or {}
     return {
         "id": base.get("id", ""),

@@ -50,12 +50,24 @@ PDF_MAX_BRIEF_CHARS = 300
 PDF_WORKERS = 2
 
 LEVEL_NAMES = {"municipal": "市级门户", "county": "县（市、区）门户", "department": "市直部门"}
-STATUS_NAMES = {"pass": "通过", "fail": "不通过", "warn": "预警", "not_tested": "未检测", "error": "出错",
-                "missing": "无结果"}
+STATUS_NAMES = {
+    "pass": "通过",
+    "fail": "不通过",
+    "warn": "预警",
+    "not_tested": "未检测",
+    "error": "出错",
+    "missing": "无结果",
+}
 VERDICT_ORDER = {"合格": 0, "不合格": 1, "未检测": 2}
 VERDICT_CLASS = {"合格": "ok", "不合格": "bad", "未检测": "na"}
-STATUS_CLASS = {"pass": "ok", "fail": "bad", "warn": "warn", "not_tested": "na", "error": "err",
-                "missing": "na"}
+STATUS_CLASS = {
+    "pass": "ok",
+    "fail": "bad",
+    "warn": "warn",
+    "not_tested": "na",
+    "error": "err",
+    "missing": "na",
+}
 KIND_CLASS = {KIND_VETO: "veto", KIND_FAIL: "bad", KIND_WARN: "warn", KIND_INFO: "info"}
 OUTCOME_CLASS = {"已整改": "ok", "未整改": "bad", "新发现": "warn", "无法复查": "na", "无问题": "plain"}
 
@@ -77,19 +89,67 @@ _LAW = re.compile(r"《中华人民共和国[^》]{1,30}》")
 
 # Readable labels for evidence keys the checks commonly use; unknown keys are shown as they are.
 EVIDENCE_LABELS = {
-    "url": "地址", "page": "页面", "target": "链接目标", "link": "链接", "link_text": "链接文字", "text": "文字",
-    "status": "状态码", "http_status": "HTTP状态", "error": "错误", "region": "位置", "column": "栏目",
-    "columns": "栏目", "column_url": "栏目地址", "class": "类别", "category": "类别", "title": "标题",
-    "date": "日期", "last_date": "最近更新", "latest_date": "最近更新", "latest_title": "最新信息",
-    "latest_url": "最新信息地址", "age_days": "未更新天数", "days": "天数", "limit_days": "时限（天）",
-    "warn_days": "预警（天）", "workdays": "工作日数", "limit_workdays": "时限（工作日）",
-    "decision_date": "决定日期", "published": "公开日期", "doc_no": "文号", "validity": "有效性",
-    "found": "已有", "missing": "缺少", "required": "应有", "count": "数量", "total": "总数",
-    "ratio": "比例", "rate": "成功率", "threshold": "阈值", "host": "主机", "ns": "权威DNS", "aaaa": "AAAA记录",
-    "ipv4": "IPv4", "ipv6": "IPv6", "footer": "页脚", "required_year": "应公开年度", "deadline": "截止日期",
-    "found_years": "已公开年度", "fields_found": "已有领域数", "fields_required": "应有领域数",
-    "listed": "目录条数", "with_validity": "标注有效性条数", "entries": "信息条数", "menu": "导航栏目",
-    "superseded_by": "替代文件", "ok": "成功数", "ipv6_reachable": "IPv6可达", "probes": "探测次数", "failures": "失败次数", "failed": "失败次数", "timeout_s": "超时（秒）",
+    "url": "地址",
+    "page": "页面",
+    "target": "链接目标",
+    "link": "链接",
+    "link_text": "链接文字",
+    "text": "文字",
+    "status": "状态码",
+    "http_status": "HTTP状态",
+    "error": "错误",
+    "region": "位置",
+    "column": "栏目",
+    "columns": "栏目",
+    "column_url": "栏目地址",
+    "class": "类别",
+    "category": "类别",
+    "title": "标题",
+    "date": "日期",
+    "last_date": "最近更新",
+    "latest_date": "最近更新",
+    "latest_title": "最新信息",
+    "latest_url": "最新信息地址",
+    "age_days": "未更新天数",
+    "days": "天数",
+    "limit_days": "时限（天）",
+    "warn_days": "预警（天）",
+    "workdays": "工作日数",
+    "limit_workdays": "时限（工作日）",
+    "decision_date": "决定日期",
+    "published": "公开日期",
+    "doc_no": "文号",
+    "validity": "有效性",
+    "found": "已有",
+    "missing": "缺少",
+    "required": "应有",
+    "count": "数量",
+    "total": "总数",
+    "ratio": "比例",
+    "rate": "成功率",
+    "threshold": "阈值",
+    "host": "主机",
+    "ns": "权威DNS",
+    "aaaa": "AAAA记录",
+    "ipv4": "IPv4",
+    "ipv6": "IPv6",
+    "footer": "页脚",
+    "required_year": "应公开年度",
+    "deadline": "截止日期",
+    "found_years": "已公开年度",
+    "fields_found": "已有领域数",
+    "fields_required": "应有领域数",
+    "listed": "目录条数",
+    "with_validity": "标注有效性条数",
+    "entries": "信息条数",
+    "menu": "导航栏目",
+    "superseded_by": "替代文件",
+    "ok": "成功数",
+    "ipv6_reachable": "IPv6可达",
+    "probes": "探测次数",
+    "failures": "失败次数",
+    "failed": "失败次数",
+    "timeout_s": "超时（秒）",
 }
 
 
@@ -194,7 +254,9 @@ def pdf_info_evidence(value: Any, href: str, limit: int = PDF_MAX_INFO_EVIDENCE_
     if isinstance(value, Mapping):
         return {k: pdf_info_evidence(v, href, limit, depth + 1) for k, v in value.items()}
     if _all_mappings(value):
-        rows = [{k: pdf_info_evidence(v, href, limit, depth + 1) for k, v in row.items()} for row in value[:limit]]
+        rows = [
+            {k: pdf_info_evidence(v, href, limit, depth + 1) for k, v in row.items()} for row in value[:limit]
+        ]
         return TruncatedRows(rows, len(value) - limit, href) if len(value) > limit else rows
     return value
 
@@ -208,8 +270,9 @@ def evidence_brief(value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, Mapping):
-        return "；".join(f"{EVIDENCE_LABELS.get(str(k), str(k))}：{evidence_brief(v) or '—'}"
-                        for k, v in value.items())
+        return "；".join(
+            f"{EVIDENCE_LABELS.get(str(k), str(k))}：{evidence_brief(v) or '—'}" for k, v in value.items()
+        )
     if isinstance(value, list | tuple):
         if _all_mappings(value):
             return "；".join("，".join(evidence_brief(x) for x in row.values()) for row in value)
@@ -219,9 +282,12 @@ def evidence_brief(value: Any) -> str:
 
 def _flat_mapping(value: Any) -> bool:
     """A small mapping of scalars: shown as one table row (keys as the header) instead of key/value lines."""
-    return (isinstance(value, Mapping) and 0 < len(value) <= 6
-            and all(v is None or isinstance(v, str | int | float | bool) for v in value.values())
-            and sum(len(str(v)) for v in value.values()) <= 120)
+    return (
+        isinstance(value, Mapping)
+        and 0 < len(value) <= 6
+        and all(v is None or isinstance(v, str | int | float | bool) for v in value.values())
+        and sum(len(str(v)) for v in value.values()) <= 120
+    )
 
 
 def _present(value: Any) -> bool:
@@ -244,12 +310,15 @@ def make_env() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        fmt_date=fmt_date, fmt_datetime=fmt_datetime, fmt_score=fmt_score, fmt_points=fmt_points,
-        label=lambda key: EVIDENCE_LABELS.get(str(key), str(key)), table_columns=_table_columns,
+        fmt_date=fmt_date,
+        fmt_datetime=fmt_datetime,
+        fmt_score=fmt_score,
+        fmt_points=fmt_points,
+        label=lambda key: EVIDENCE_LABELS.get(str(key), str(key)),
+        table_columns=_table_columns,
         evidence_brief=evidence_brief,
     )
-    env.tests.update(url=is_url, list_of_mappings=_all_mappings, present=_present,
-                     flat_mapping=_flat_mapping)
+    env.tests.update(url=is_url, list_of_mappings=_all_mappings, present=_present, flat_mapping=_flat_mapping)
     return env
 
 
@@ -268,20 +337,23 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
             continue
         kind = finding_kind(check, f)
         evidence = f.get("evidence", "")
-        findings.append({
-            "message": str(f.get("message") or ""),
-            "url": str(f.get("url") or ""),
-            "evidence": evidence,
-            # report.pdf: an INFO finding's long tables are summarised; the site page keeps every row
-            "evidence_pdf": (pdf_info_evidence(evidence, f"sites/{site_file}.html") if kind == KIND_INFO
-                             else evidence),
-            "kind": kind,
-            "kind_class": KIND_CLASS[kind],
-            "points": f.get("points", 0) or 0,
-            "key": None,
-            # comply or explain: an approved explanation excuses the finding (shown struck through, no points)
-            "waived": f.get("waived") or None,
-        })
+        findings.append(
+            {
+                "message": str(f.get("message") or ""),
+                "url": str(f.get("url") or ""),
+                "evidence": evidence,
+                # report.pdf: an INFO finding's long tables are summarised; the site page keeps every row
+                "evidence_pdf": (
+                    pdf_info_evidence(evidence, f"sites/{site_file}.html") if kind == KIND_INFO else evidence
+                ),
+                "kind": kind,
+                "kind_class": KIND_CLASS[kind],
+                "points": f.get("points", 0) or 0,
+                "key": None,
+                # comply or explain: an approved explanation excuses the finding (shown struck through, no points)
+                "waived": f.get("waived") or None,
+            }
+        )
     reason = str(check.get("reason") or "")
     if not reason and status in ("not_tested", "error"):
         first = (check.get("findings") or [{}])[0]
@@ -358,21 +430,37 @@ def _site_view(site: Mapping[str, Any], site_diff: Mapping[str, Any] | None) -> 
 
 
 def _recheck_view(site_diff: Mapping[str, Any]) -> dict[str, Any]:
-    checks = [{**c, "outcome_class": OUTCOME_CLASS.get(c["outcome"], "plain"),
-               "previous_status_name": STATUS_NAMES.get(c["previous_status"], c["previous_status"]),
-               "current_status_name": STATUS_NAMES.get(c["current_status"], c["current_status"])}
-              for c in site_diff["checks"]]
-    return {**site_diff, "checks": checks,
-            # a check untested both times says nothing about rectification: left out of the tables
-            "relevant": [c for c in checks if c["outcome"] != "无问题" and not (
-                c["outcome"] == "无法复查" and not c["unverified"]
-                and c["previous_status"] in ("not_tested", "error", "missing"))],
-            "previous_verdict_class": VERDICT_CLASS.get(site_diff.get("previous_verdict") or "", "na"),
-            "verdict_class": VERDICT_CLASS.get(site_diff.get("verdict") or "", "na")}
+    checks = [
+        {
+            **c,
+            "outcome_class": OUTCOME_CLASS.get(c["outcome"], "plain"),
+            "previous_status_name": STATUS_NAMES.get(c["previous_status"], c["previous_status"]),
+            "current_status_name": STATUS_NAMES.get(c["current_status"], c["current_status"]),
+        }
+        for c in site_diff["checks"]
+    ]
+    return {
+        **site_diff,
+        "checks": checks,
+        # a check untested both times says nothing about rectification: left out of the tables
+        "relevant": [
+            c
+            for c in checks
+            if c["outcome"] != "无问题"
+            and not (
+                c["outcome"] == "无法复查"
+                and not c["unverified"]
+                and c["previous_status"] in ("not_tested", "error", "missing")
+            )
+        ],
+        "previous_verdict_class": VERDICT_CLASS.get(site_diff.get("previous_verdict") or "", "na"),
+        "verdict_class": VERDICT_CLASS.get(site_diff.get("verdict") or "", "na"),
+    }
 
 
 def _rank(sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Sort by verdict (合格, 不合格, 未检测) then score; competition ranking (1, 2, 2, 4) over tested sites."""
+
     def key(s: dict[str, Any]) -> tuple[int, float, str]:
         score = s["score"] if isinstance(s["score"], int | float) else -1.0
         return (VERDICT_ORDER.get(s["verdict"], 3), -float(score), s["name"])
@@ -398,7 +486,10 @@ def _summary(sites: list[dict[str, Any]]) -> dict[str, Any]:
     untested = sum(1 for s in sites if s["verdict"] not in ("合格", "不合格"))
     tested = passed + failed
     return {
-        "total": len(sites), "passed": passed, "failed": failed, "untested": untested,
+        "total": len(sites),
+        "passed": passed,
+        "failed": failed,
+        "untested": untested,
         "rate": f"{passed / tested * 100:.1f}%" if tested else "—",
         "notices": sum(1 for s in sites if s["has_notice"]),
         "vetoed": sum(1 for s in sites if s["vetoes"]),
@@ -423,8 +514,9 @@ def _basis(checks: Iterable[Mapping[str, Any]]) -> list[str]:
     return laws + items
 
 
-def _notice_view(site: dict[str, Any], *, issued: dt.date, deadline: dt.date, deadline_days: int,
-                 run: Mapping[str, Any]) -> dict[str, Any]:
+def _notice_view(
+    site: dict[str, Any], *, issued: dt.date, deadline: dt.date, deadline_days: int, run: Mapping[str, Any]
+) -> dict[str, Any]:
     unfixed_keys: set[tuple[str, str, str]] = set()
     if site["recheck"]:
         for c in site["recheck"]["checks"]:
@@ -489,21 +581,47 @@ def _write_csv(path: Path, sites: list[dict[str, Any]], written: list[Path]) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["排名", "网站标识码", "网站名称", "网址", "级别", "责任单位", "得分", "结论", "单项否决", "问题数"])
+        writer.writerow(
+            [
+                "排名",
+                "网站标识码",
+                "网站名称",
+                "网址",
+                "级别",
+                "责任单位",
+                "得分",
+                "结论",
+                "单项否决",
+                "问题数",
+            ]
+        )
         for s in sites:
-            writer.writerow([
-                s["rank"] if s["rank"] is not None else "—",
-                s["site_code"], s["name"], s["url"], s["level_name"], s["unit"],
-                fmt_score(s["score"]), s["verdict"],
-                "；".join(s["vetoes"]) or "无",
-                s["problem_count"] if s["verdict"] != "未检测" else "—",
-            ])
+            writer.writerow(
+                [
+                    s["rank"] if s["rank"] is not None else "—",
+                    s["site_code"],
+                    s["name"],
+                    s["url"],
+                    s["level_name"],
+                    s["unit"],
+                    fmt_score(s["score"]),
+                    s["verdict"],
+                    "；".join(s["vetoes"]) or "无",
+                    s["problem_count"] if s["verdict"] != "未检测" else "—",
+                ]
+            )
     written.append(path)
 
 
-def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None, deadline_days: int | None = None,
-                  issued: dt.date | None = None,
-                  add_workdays: Callable[[dt.date, int], dt.date] | None = None) -> list[Path]:
+def write_reports(
+    results: dict,
+    out_dir: Path,
+    *,
+    previous: dict | None = None,
+    deadline_days: int | None = None,
+    issued: dt.date | None = None,
+    add_workdays: Callable[[dt.date, int], dt.date] | None = None,
+) -> list[Path]:
     """Render every report for one scored run into out_dir; return the paths written.
 
     previous: an earlier results.json of the same sites; adds 复查情况 and recheck.html.
@@ -524,31 +642,49 @@ def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None,
 
     sites = _rank([_site_view(s, recheck_sites.get(s["id"])) for s in results.get("sites") or []])
     summary = _summary(sites)
-    notices = {s["id"]: _notice_view(s, issued=issued, deadline=deadline, deadline_days=deadline_days,
-                                     run=run)
-               for s in sites if s["has_notice"]}
+    notices = {
+        s["id"]: _notice_view(s, issued=issued, deadline=deadline, deadline_days=deadline_days, run=run)
+        for s in sites
+        if s["has_notice"]
+    }
     recheck_view = None
     if recheck:
-        recheck_view = {**recheck, "site_views": [s for s in sites if s["recheck"]],
-                        "gone": [d for d in recheck["sites"].values() if not d["in_current"]]}
+        recheck_view = {
+            **recheck,
+            "site_views": [s for s in sites if s["recheck"]],
+            "gone": [d for d in recheck["sites"].values() if not d["in_current"]],
+        }
 
     env = make_env()
     report_css = _css("report.css")
-    common = {"run": run, "summary": summary, "sites": sites, "recheck": recheck_view, "issued": issued,
-              "deadline": deadline, "deadline_days": deadline_days, "issuer": ISSUER,
-              "generated": dt.date.today()}
+    common = {
+        "run": run,
+        "summary": summary,
+        "sites": sites,
+        "recheck": recheck_view,
+        "issued": issued,
+        "deadline": deadline,
+        "deadline_days": deadline_days,
+        "issuer": ISSUER,
+        "generated": dt.date.today(),
+    }
     written: list[Path] = []
 
     html = env.get_template("index.html.j2").render(**common, css=report_css, mode="html", root="")
     _write(out_dir / "index.html", html, written)
     site_tpl = env.get_template("site.html.j2")
     for site in sites:
-        _write(out_dir / "sites" / f"{site['file']}.html",
-               site_tpl.render(**common, site=site, css=report_css, mode="html", root="../"), written)
+        _write(
+            out_dir / "sites" / f"{site['file']}.html",
+            site_tpl.render(**common, site=site, css=report_css, mode="html", root="../"),
+            written,
+        )
     if recheck_view:
-        _write(out_dir / "recheck.html",
-               env.get_template("recheck.html.j2").render(**common, css=report_css, mode="html", root=""),
-               written)
+        _write(
+            out_dir / "recheck.html",
+            env.get_template("recheck.html.j2").render(**common, css=report_css, mode="html", root=""),
+            written,
+        )
     _write_csv(out_dir / "ranking.csv", sites, written)
 
     notice_tpl = env.get_template("notice.html.j2")

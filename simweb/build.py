@@ -45,16 +45,22 @@ MAX_DEPTH = 6
 # A 1x1 transparent PNG (badge, banners).
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
-CSS = "body{font-family:'Microsoft YaHei',SimSun,sans-serif;margin:0}.header{background:#b40000;color:#fff}" \
-      ".main{width:1200px;margin:0 auto}.list li{line-height:32px}.list span,.date{float:right;color:#999}" \
-      ".footer{background:#eee;text-align:center;font-size:12px;padding:20px}\n"
-V6_DIFFERENT_PAGE = ("<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n<body>\n"
-                     "<h1>Welcome to nginx!</h1>\n<p>If you see this page, the nginx web server is successfully "
-                     "installed and working. Further configuration is required.</p>\n</body>\n</html>\n")
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+CSS = (
+    "body{font-family:'Microsoft YaHei',SimSun,sans-serif;margin:0}.header{background:#b40000;color:#fff}"
+    ".main{width:1200px;margin:0 auto}.list li{line-height:32px}.list span,.date{float:right;color:#999}"
+    ".footer{background:#eee;text-align:center;font-size:12px;padding:20px}\n"
+)
+V6_DIFFERENT_PAGE = (
+    "<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n<body>\n"
+    "<h1>Welcome to nginx!</h1>\n<p>If you see this page, the nginx web server is successfully "
+    "installed and working. Further configuration is required.</p>\n</body>\n</html>\n"
+)
 
 
 # ============================================================================================ generated data
+
 
 @dataclass
 class Entry:
@@ -140,8 +146,13 @@ class Generator:
         return nav
 
     def _doc(self, title: str, meta: dict, body: str) -> str:
-        return self.g.layout.document(title=f"{title}_{self.site.name}", meta=meta, nav=self._nav(), body=body,
-                                      footer=footer_html(self.site))
+        return self.g.layout.document(
+            title=f"{title}_{self.site.name}",
+            meta=meta,
+            nav=self._nav(),
+            body=body,
+            footer=footer_html(self.site),
+        )
 
     def _section_trail(self, key: str) -> list[tuple[str, str]]:
         trail = []
@@ -166,38 +177,89 @@ class Generator:
         topic = lambda: r.choice(texts.TOPICS)  # noqa: E731
         level = s.short[-1] if s.short[-1] in "县区" else "市"
         makers = {
-            "gzdt": lambda: r.choice([f"{s.short}召开{topic()}工作推进会", f"{s.short}部署{topic()}工作",
-                                      f"{s.short}领导调研{topic()}工作", f"{s.short}举行{topic()}专题培训",
-                                      f"{s.short}{topic()}工作取得阶段性成效"]),
-            "bmdt": lambda: r.choice([f"{level}{r.choice(['发改委', '财政局', '人社局', '住建局', '应急局', '农业农村局'])}"
-                                      f"扎实开展{topic()}工作", f"{s.short}多部门联合开展{topic()}专项行动"]),
+            "gzdt": lambda: r.choice(
+                [
+                    f"{s.short}召开{topic()}工作推进会",
+                    f"{s.short}部署{topic()}工作",
+                    f"{s.short}领导调研{topic()}工作",
+                    f"{s.short}举行{topic()}专题培训",
+                    f"{s.short}{topic()}工作取得阶段性成效",
+                ]
+            ),
+            "bmdt": lambda: r.choice(
+                [
+                    f"{level}{r.choice(['发改委', '财政局', '人社局', '住建局', '应急局', '农业农村局'])}"
+                    f"扎实开展{topic()}工作",
+                    f"{s.short}多部门联合开展{topic()}专项行动",
+                ]
+            ),
             "xzdt": lambda: f"{r.choice(towns)}{r.choice(['扎实推进', '全力抓好', '开展', '部署'])}{topic()}",
-            "xqdt": lambda: f"{r.choice(texts.DEFAULT_TOWNS)}{r.choice(['扎实推进', '全力抓好', '部署'])}{topic()}",
-            "tzgg": lambda: r.choice([f"关于做好{year}年{topic()}工作的通知", f"关于开展{topic()}专项检查的通知",
-                                      f"{s.short}关于{topic()}有关事项的公告", f"关于征集{topic()}意见建议的公告"]),
-            "zcwj": lambda: r.choice([f"{s.short}关于印发《{topic()}实施方案》的通知",
-                                      f"{s.short}关于进一步加强{topic()}工作的意见",
-                                      f"关于印发{year}年{topic()}工作要点的通知"]),
+            "xqdt": lambda: (
+                f"{r.choice(texts.DEFAULT_TOWNS)}{r.choice(['扎实推进', '全力抓好', '部署'])}{topic()}"
+            ),
+            "tzgg": lambda: r.choice(
+                [
+                    f"关于做好{year}年{topic()}工作的通知",
+                    f"关于开展{topic()}专项检查的通知",
+                    f"{s.short}关于{topic()}有关事项的公告",
+                    f"关于征集{topic()}意见建议的公告",
+                ]
+            ),
+            "zcwj": lambda: r.choice(
+                [
+                    f"{s.short}关于印发《{topic()}实施方案》的通知",
+                    f"{s.short}关于进一步加强{topic()}工作的意见",
+                    f"关于印发{year}年{topic()}工作要点的通知",
+                ]
+            ),
             "gfxwj": lambda: f"{s.unit}关于印发《{s.short}{r.choice(texts.THINGS)}管理办法》的通知",
-            "rsxx": lambda: r.choice([f"{s.unit}关于{r.choice(texts.NAMES)}等同志职务任免的通知",
-                                      f"{s.short}{year}年公开招聘工作人员公告",
-                                      f"关于{r.choice(texts.NAMES)}同志拟任职的公示"]),
-            "ghjh": lambda: r.choice([f"{s.short}{year}年{topic()}工作计划", f"{s.short}“十四五”{topic()}规划",
-                                      f"{s.short}{year}年{topic()}实施计划"]),
-            "czyjs": lambda: r.choice([f"{s.unit}{year}年部门预算公开", f"{s.unit}{year - 1}年部门决算公开",
-                                       f"{s.short}{year}年{date.month}月财政预算执行情况"]),
-            "zfxxgkzd": lambda: f"{s.short}{r.choice(['政府信息公开保密审查制度', '政府信息主动公开制度', '依申请公开政府信息工作规程', '政府信息公开工作考核制度', '政府信息发布协调制度'])}",
+            "rsxx": lambda: r.choice(
+                [
+                    f"{s.unit}关于{r.choice(texts.NAMES)}等同志职务任免的通知",
+                    f"{s.short}{year}年公开招聘工作人员公告",
+                    f"关于{r.choice(texts.NAMES)}同志拟任职的公示",
+                ]
+            ),
+            "ghjh": lambda: r.choice(
+                [
+                    f"{s.short}{year}年{topic()}工作计划",
+                    f"{s.short}“十四五”{topic()}规划",
+                    f"{s.short}{year}年{topic()}实施计划",
+                ]
+            ),
+            "czyjs": lambda: r.choice(
+                [
+                    f"{s.unit}{year}年部门预算公开",
+                    f"{s.unit}{year - 1}年部门决算公开",
+                    f"{s.short}{year}年{date.month}月财政预算执行情况",
+                ]
+            ),
+            "zfxxgkzd": lambda: (
+                f"{s.short}{r.choice(['政府信息公开保密审查制度', '政府信息主动公开制度', '依申请公开政府信息工作规程', '政府信息公开工作考核制度', '政府信息发布协调制度'])}"
+            ),
             "zdgz": lambda: f"{year}年{topic()}重点工作落实情况（{date.month}月）",
             "zczx": lambda: r.choice([f"{topic()}政策执行情况报告", f"关于{topic()}政策落实情况的通报"]),
             "msss": lambda: f"{year}年民生实事项目推进情况（{date.month}月）",
             "dcdb": lambda: f"关于{topic()}督查情况的通报",
-            "jyta": lambda: r.choice([f"对{s.short}{year}年人大代表第{r.randint(1, 180)}号建议的答复",
-                                      f"对政协{s.short}委员会第{r.randint(1, 150)}号提案的答复"]),
+            "jyta": lambda: r.choice(
+                [
+                    f"对{s.short}{year}年人大代表第{r.randint(1, 180)}号建议的答复",
+                    f"对政协{s.short}委员会第{r.randint(1, 150)}号提案的答复",
+                ]
+            ),
             "xzxk": lambda: f"{r.choice(texts.COMPANIES)}{r.choice(texts.PERMITS)}决定",
-            "xzcf": lambda: f"{s.short}行政处罚决定书（{s.doc_prefix[:2]}罚决字〔{year}〕{r.randint(1, 300)}号）",
+            "xzcf": lambda: (
+                f"{s.short}行政处罚决定书（{s.doc_prefix[:2]}罚决字〔{year}〕{r.randint(1, 300)}号）"
+            ),
         }
         if spec.kind == "field":
-            return texts.unique_title(r, lambda: f"{s.short}{spec.name}领域{r.choice(['信息公开事项清单', '工作情况通报', '政策措施', '办事指南', '公示公告', '资金发放情况'])}", self.used_titles)
+            return texts.unique_title(
+                r,
+                lambda: (
+                    f"{s.short}{spec.name}领域{r.choice(['信息公开事项清单', '工作情况通报', '政策措施', '办事指南', '公示公告', '资金发放情况'])}"
+                ),
+                self.used_titles,
+            )
         maker = makers.get(spec.key, lambda: f"{s.short}{spec.name}（{index + 1}）")
         return texts.unique_title(r, maker, self.used_titles)
 
@@ -314,8 +376,10 @@ class Generator:
 
     def _broken_links_from(self, path: str) -> str:
         links = [b for b in self.g.broken if b["source"] == path]
-        return "".join(f'<p>相关链接：<a href="{e(b["target"])}">{"相关附件" if b["status"] else "原网站"}</a></p>'
-                       for b in links)
+        return "".join(
+            f'<p>相关链接：<a href="{e(b["target"])}">{"相关附件" if b["status"] else "原网站"}</a></p>'
+            for b in links
+        )
 
     # ---------------------------------------------------------------- renderers
     def _render_column(self, col: Column) -> None:
@@ -326,7 +390,7 @@ class Generator:
         if spec.kind == "field":
             intro = self._field_intro(col)
         for i, path in enumerate(col.page_paths):
-            rows = col.entries[i * lay.page_size:(i + 1) * lay.page_size]
+            rows = col.entries[i * lay.page_size : (i + 1) * lay.page_size]
             if spec.js:
                 body = self._js_list(col)
             elif not rows:
@@ -335,29 +399,37 @@ class Generator:
                 body = self._normative_table(rows, i * lay.page_size)
             else:
                 body = lay.list_rows([(en.title, en.path, en.date) for en in rows])
-            body = head + (intro if i == 0 else "") + f'<div class="list-box">{body}</div>\n' + \
-                lay.pager(col.page_paths, i)
+            body = (
+                head
+                + (intro if i == 0 else "")
+                + f'<div class="list-box">{body}</div>\n'
+                + lay.pager(col.page_paths, i)
+            )
             g.pages[path] = self._doc(spec.name, self._meta(spec.name, ColumnType=spec.name), body)
 
     def _js_list(self, col: Column) -> str:
         data = [{"title": en.title, "url": en.path, "date": en.date.isoformat()} for en in col.entries]
         self.g.js_links[col.path] = [en.path for en in col.entries]
         payload = json.dumps(data, ensure_ascii=False)
-        return ('<ul id="infoList" class="list"></ul>\n<script>\nvar listData = ' + payload + ';\n'
-                "(function () {\n  var ul = document.getElementById('infoList');\n"
-                "  for (var i = 0; i < listData.length; i++) {\n    var d = listData[i];\n"
-                "    var li = document.createElement('li');\n"
-                "    li.innerHTML = '<a href=\"' + d.url + '\" target=\"_blank\">' + d.title + '</a><span>' + d.date"
-                " + '</span>';\n    ul.appendChild(li);\n  }\n})();\n</script>")
+        return (
+            '<ul id="infoList" class="list"></ul>\n<script>\nvar listData = ' + payload + ";\n"
+            "(function () {\n  var ul = document.getElementById('infoList');\n"
+            "  for (var i = 0; i < listData.length; i++) {\n    var d = listData[i];\n"
+            "    var li = document.createElement('li');\n"
+            "    li.innerHTML = '<a href=\"' + d.url + '\" target=\"_blank\">' + d.title + '</a><span>' + d.date"
+            " + '</span>';\n    ul.appendChild(li);\n  }\n})();\n</script>"
+        )
 
     def _normative_table(self, rows: list[Entry], start: int) -> str:
         head = "<tr><th>序号</th><th>标题</th><th>文号</th><th>成文日期</th><th>发布日期</th><th>有效性</th></tr>"
         body = ""
         for n, en in enumerate(rows, start + 1):
             x = en.extra
-            body += (f'<tr><td>{n}</td><td><a href="{e(en.path)}" target="_blank">{e(en.title)}</a></td>'
-                     f"<td>{e(x['docno'])}</td><td>{x['written'].isoformat()}</td><td>{en.date.isoformat()}</td>"
-                     f"<td>{e(x['validity'])}</td></tr>")
+            body += (
+                f'<tr><td>{n}</td><td><a href="{e(en.path)}" target="_blank">{e(en.title)}</a></td>'
+                f"<td>{e(x['docno'])}</td><td>{x['written'].isoformat()}</td><td>{en.date.isoformat()}</td>"
+                f"<td>{e(x['validity'])}</td></tr>"
+            )
         return f'<table class="gfxwj-list" width="100%"><thead>{head}</thead><tbody>{body}</tbody></table>'
 
     def _field_intro(self, col: Column) -> str:
@@ -367,12 +439,24 @@ class Generator:
         rows = []
         for n in range(1, r.randint(3, 5) + 1):
             item = f"{spec.name}/{r.choice(['政策文件', '办事指南', '实施情况', '资金管理', '监督检查'])}"
-            rows.append([str(n), item, f"{spec.name}相关{r.choice(['政策文件', '工作流程', '结果信息'])}",
-                         "《中华人民共和国政府信息公开条例》", "信息形成或者变更之日起20个工作日内",
-                         f"{s.unit}", "■政府网站 □两微一端 □公开查阅点", "全社会", "主动公开",
-                         r.choice(["县级", "县级、乡级"])])
-        return (f'<div class="bzml-box"><h3>{e(spec.name)}领域基层政务公开标准目录</h3>\n'
-                f"{self.g.layout.directory_table(rows)}</div>\n<h3>信息公开</h3>\n")
+            rows.append(
+                [
+                    str(n),
+                    item,
+                    f"{spec.name}相关{r.choice(['政策文件', '工作流程', '结果信息'])}",
+                    "《中华人民共和国政府信息公开条例》",
+                    "信息形成或者变更之日起20个工作日内",
+                    f"{s.unit}",
+                    "■政府网站 □两微一端 □公开查阅点",
+                    "全社会",
+                    "主动公开",
+                    r.choice(["县级", "县级、乡级"]),
+                ]
+            )
+        return (
+            f'<div class="bzml-box"><h3>{e(spec.name)}领域基层政务公开标准目录</h3>\n'
+            f"{self.g.layout.directory_table(rows)}</div>\n<h3>信息公开</h3>\n"
+        )
 
     def _render_article(self, col: Column, entry: Entry) -> None:
         lay, spec = self.g.layout, col.spec
@@ -381,21 +465,42 @@ class Generator:
         parts = [lay.crumbs(trail), f'<div class="article"><h1 class="title">{e(entry.title)}</h1>']
         if spec.kind == "normative":
             x = entry.extra
-            rows = [(lay.label("索引号"), x["index_no"]), ("发布机构", self.site.unit),
-                    ("发文字号", x["docno"]), ("主题分类", "综合政务"), ("成文日期", x["written"].isoformat()),
-                    ("发布日期", entry.date.isoformat()), (lay.label("有效性"), x["validity"]), ("公开方式", "主动公开")]
+            rows = [
+                (lay.label("索引号"), x["index_no"]),
+                ("发布机构", self.site.unit),
+                ("发文字号", x["docno"]),
+                ("主题分类", "综合政务"),
+                ("成文日期", x["written"].isoformat()),
+                ("发布日期", entry.date.isoformat()),
+                (lay.label("有效性"), x["validity"]),
+                ("公开方式", "主动公开"),
+            ]
             parts.append(lay.meta_table(rows))
         elif self.site.layout == "cluster":
-            rows = [(lay.label("索引号"), f"{self.site.site_code[:9]}/{entry.date.year}-"
-                     f"{entry.extra['art_id'] % 100000:05d}"), ("生成日期", entry.date.isoformat()),
-                    ("公开方式", "主动公开"), ("责任部门", self.site.unit)]
+            rows = [
+                (
+                    lay.label("索引号"),
+                    f"{self.site.site_code[:9]}/{entry.date.year}-{entry.extra['art_id'] % 100000:05d}",
+                ),
+                ("生成日期", entry.date.isoformat()),
+                ("公开方式", "主动公开"),
+                ("责任部门", self.site.unit),
+            ]
             parts.append(lay.meta_table(rows))
-        parts.append(f'<div class="info">{lay.article_date_line(entry.date, entry.hhmm)}'
-                     f"<span>来源：{e(self.site.unit)}</span></div>")
+        parts.append(
+            f'<div class="info">{lay.article_date_line(entry.date, entry.hhmm)}'
+            f"<span>来源：{e(self.site.unit)}</span></div>"
+        )
         paragraphs = texts.body_paragraphs(self.rng)
         if spec.kind == "annual":
-            paragraphs = ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
-                          "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
+            paragraphs = [
+                "一、总体情况",
+                "二、主动公开政府信息情况",
+                "三、收到和处理政府信息公开申请情况",
+                "四、政府信息公开行政复议、行政诉讼情况",
+                "五、存在的主要问题及改进情况",
+                "六、其他需要报告的事项",
+            ]
         own, extra = tasks_web.article_extra(entry)
         body = "".join(f"<p>{e(p)}</p>" for p in (own or paragraphs)) + extra
         parts.append(f'<div class="content">{body}{self._broken_links_from(entry.path)}</div></div>')
@@ -453,35 +558,54 @@ class Generator:
             rows = self._preview(child, n)
             shown += rows
             listing = lay.list_rows([(en.title, en.path, en.date) for en in rows]) if rows else ""
-            boxes.append(f'<div class="lanmu-box"><div class="lanmu-title"><a href="{e(child)}">{e(name)}</a>'
-                         f'<a href="{e(child)}" class="more">更多</a></div>{listing}</div>')
+            boxes.append(
+                f'<div class="lanmu-box"><div class="lanmu-title"><a href="{e(child)}">{e(name)}</a>'
+                f'<a href="{e(child)}" class="more">更多</a></div>{listing}</div>'
+            )
         g.section_rows[key] = shown
         intro = ""
         if key == "jczwgk":
-            intro = ("<p>按照国务院办公厅《关于全面推进基层政务公开标准化规范化工作的指导意见》要求，"
-                     f"现将{e(self.site.short)}试点领域基层政务公开标准目录及相关信息集中公开。</p>")
-        body = (f'{lay.crumbs(trail)}\n<div class="column-title"><h2>{e(spec.name)}</h2></div>\n'
-                f'{intro}<div class="lanmu">\n' + "\n".join(boxes) + "\n</div>")
+            intro = (
+                "<p>按照国务院办公厅《关于全面推进基层政务公开标准化规范化工作的指导意见》要求，"
+                f"现将{e(self.site.short)}试点领域基层政务公开标准目录及相关信息集中公开。</p>"
+            )
+        body = (
+            f'{lay.crumbs(trail)}\n<div class="column-title"><h2>{e(spec.name)}</h2></div>\n'
+            f'{intro}<div class="lanmu">\n' + "\n".join(boxes) + "\n</div>"
+        )
         g.pages[path] = self._doc(spec.name, self._meta(spec.name, ColumnType=spec.name), body)
 
     def _render_guide(self) -> None:
         s, lay = self.site, self.g.layout
         trail = self._section_trail("zfxxgk") + [("政府信息公开指南", None)]
         date = dt.date(2021, 3, 5)
-        paragraphs = [f"为了保障公民、法人和其他组织依法获取政府信息，根据《中华人民共和国政府信息公开条例》，"
-                      f"结合{s.unit}工作实际，编制本指南。", "一、主动公开", "二、依申请公开", "三、收费标准",
-                      "四、监督和救济", f"办公地址：九江市{s.short}政务服务中心；办公时间：工作日上午8:30-12:00，下午14:30-17:30。"]
-        body = (f"{lay.crumbs(trail)}\n<div class=\"article\"><h1 class=\"title\">{e(s.unit)}政府信息公开指南</h1>"
-                f'<div class="info">{lay.article_date_line(date, "10:00")}</div><div class="content">'
-                + "".join(f"<p>{e(p)}</p>" for p in paragraphs) + "</div></div>")
-        meta = self._meta("政府信息公开指南", ArticleTitle=f"{s.unit}政府信息公开指南", PubDate=f"{date} 10:00")
+        paragraphs = [
+            f"为了保障公民、法人和其他组织依法获取政府信息，根据《中华人民共和国政府信息公开条例》，"
+            f"结合{s.unit}工作实际，编制本指南。",
+            "一、主动公开",
+            "二、依申请公开",
+            "三、收费标准",
+            "四、监督和救济",
+            f"办公地址：九江市{s.short}政务服务中心；办公时间：工作日上午8:30-12:00，下午14:30-17:30。",
+        ]
+        body = (
+            f'{lay.crumbs(trail)}\n<div class="article"><h1 class="title">{e(s.unit)}政府信息公开指南</h1>'
+            f'<div class="info">{lay.article_date_line(date, "10:00")}</div><div class="content">'
+            + "".join(f"<p>{e(p)}</p>" for p in paragraphs)
+            + "</div></div>"
+        )
+        meta = self._meta(
+            "政府信息公开指南", ArticleTitle=f"{s.unit}政府信息公开指南", PubDate=f"{date} 10:00"
+        )
         self.g.pages[self.g.guide_path] = self._doc("政府信息公开指南", meta, body)
 
     def _disclosure_block(self) -> str:
         links = " ".join(f'<a href="{e(p)}">{e(n)}</a>' for n, p, _ in self._section_children("zfxxgk"))
         gfx = self.g.columns["gfxwj"]
-        return (f'<div class="xxgk-box"><h3><a href="{e(self.g.sections["zfxxgk"][1])}">政府信息公开</a></h3>'
-                f'<p class="xxgk-links">{links} <a href="{e(gfx.path)}">规范性文件</a></p></div>')
+        return (
+            f'<div class="xxgk-box"><h3><a href="{e(self.g.sections["zfxxgk"][1])}">政府信息公开</a></h3>'
+            f'<p class="xxgk-links">{links} <a href="{e(gfx.path)}">规范性文件</a></p></div>'
+        )
 
     def _render_home(self) -> None:
         g, s, lay = self.g, self.site, self.g.layout
@@ -492,8 +616,10 @@ class Generator:
             rows = [(en.title, en.path, en.date) for en in col.entries[:n]]
             for t, p, d in rows:
                 g.home_rows.append((t, p, d, lay.home_date(d)))
-            return (f'<div class="{cls}"><div class="box-title"><h3>{e(col.spec.name)}</h3>'
-                    f'<a href="{e(col.path)}" class="more">更多</a></div>{lay.home_rows(rows)}</div>')
+            return (
+                f'<div class="{cls}"><div class="box-title"><h3>{e(col.spec.name)}</h3>'
+                f'<a href="{e(col.path)}" class="more">更多</a></div>{lay.home_rows(rows)}</div>'
+            )
 
         blocks.append(box("要闻", "gzdt", 8, "yw-box"))
         blocks.append(box("通知公告", "tzgg", 6, "tzgg-box"))
@@ -501,19 +627,25 @@ class Generator:
         blocks.append(box("动态", second, 5, "dt-box"))
         if s.iframe_block:
             g.iframe_path = "/include/xxgk_block.html"
-            frag = ("<!DOCTYPE html>\n<html>\n<head>\n" + lay.charset_meta() + "\n<title>政府信息公开</title>\n"
-                    "<base target=\"_top\">\n</head>\n<body>\n" + self._disclosure_block() + "\n</body>\n</html>\n")
+            frag = (
+                "<!DOCTYPE html>\n<html>\n<head>\n" + lay.charset_meta() + "\n<title>政府信息公开</title>\n"
+                '<base target="_top">\n</head>\n<body>\n' + self._disclosure_block() + "\n</body>\n</html>\n"
+            )
             g.pages[g.iframe_path] = frag
-            blocks.append(f'<div class="xxgk-frame"><iframe src="{g.iframe_path}" width="580" height="120" '
-                          'frameborder="0" scrolling="no" title="政府信息公开"></iframe></div>')
+            blocks.append(
+                f'<div class="xxgk-frame"><iframe src="{g.iframe_path}" width="580" height="120" '
+                'frameborder="0" scrolling="no" title="政府信息公开"></iframe></div>'
+            )
         else:
             blocks.append(self._disclosure_block())
         special = []
         if "jczwgk" in g.sections:
             path = g.sections["jczwgk"][1]
             if s.image_topic_link:
-                special.append(f'<a href="{e(path)}"><img src="/images/jczwgk_banner.png" '
-                               'alt="基层政务公开标准化规范化专题" width="380" height="90"></a>')
+                special.append(
+                    f'<a href="{e(path)}"><img src="/images/jczwgk_banner.png" '
+                    'alt="基层政务公开标准化规范化专题" width="380" height="90"></a>'
+                )
             else:
                 special.append(f'<a href="{e(path)}">基层政务公开标准化规范化</a>')
         special.append(f'<a href="{e(g.sections["zxgk"][1])}">执行公开</a>')
@@ -525,7 +657,9 @@ class Generator:
             blocks.append(f'<div class="links-box"><h3>友情链接</h3>{friends}</div>')
         g.pages["/"] = self._doc("首页", self._meta(None, ColumnName="首页"), "\n".join(blocks))
         # the title of the home page is the site name itself
-        g.pages["/"] = g.pages["/"].replace(f"<title>首页_{e(s.name)}</title>", f"<title>{e(s.name)}</title>", 1)
+        g.pages["/"] = g.pages["/"].replace(
+            f"<title>首页_{e(s.name)}</title>", f"<title>{e(s.name)}</title>", 1
+        )
 
 
 # ============================================================================================ crawl model
@@ -571,9 +705,20 @@ def _crawl(g: GenSite, render: bool) -> dict[str, int]:
 
 # ============================================================================================ ground truth
 
-CHECK_IDS = ["site-unreachable", "homepage-stale", "stale-columns", "disclosure-column", "annual-report",
-             "standardization-topic", "normative-documents", "ipv6-support", "enforcement-disclosure",
-             "execution-disclosure", "broken-links", "site-markings"] + tasks_web.CHECK_IDS
+CHECK_IDS = [
+    "site-unreachable",
+    "homepage-stale",
+    "stale-columns",
+    "disclosure-column",
+    "annual-report",
+    "standardization-topic",
+    "normative-documents",
+    "ipv6-support",
+    "enforcement-disclosure",
+    "execution-disclosure",
+    "broken-links",
+    "site-markings",
+] + tasks_web.CHECK_IDS
 
 SCORING = scoring_values()  # config/scoring.yaml: the values the checks apply, read from the same file
 
@@ -586,34 +731,34 @@ def _rules() -> dict[str, str]:
     enforcement = options_of(SCORING, "enforcement-disclosure")
     return {
         "urls": "URLs are written without a port: compare scheme-less host + path (+ query), or call "
-                "simweb.truth.load(http_port=...) to get them with the port.",
+        "simweb.truth.load(http_port=...) to get them with the port.",
         "homepage-stale": f"fail when the newest dated item on the home page is {home['limit_days']} days old or "
-                          f"more (govconfig.judge.reached).",
+        f"more (govconfig.judge.reached).",
         "stale-columns": f"classes by column name: 动态/要闻 {limits['news']} d, 通知公告/政策文件/规范性文件 "
-                         f"{limits['notice']} d, 人事信息/规划计划 {limits['personnel']} d; other columns (制度, 年报, "
-                         f"财政预决算, 执行公开, 行政执法, 专题领域) {limits['other']} d (德安 default); section pages "
-                         "(政务动态, 政府信息公开 ...) preview their children's newest rows and are judged like columns. "
-                         "late when the age reaches the limit (govconfig.judge.reached). fail (veto) at "
-                         f">={stale['veto_key_stale']} stale 动态+通知 columns, >={stale['veto_long_unupdated']} stale "
-                         f"columns or >={stale['veto_blank']} blank; below that any stale or blank column is a "
-                         f"deduction (fail). warn: within the band before a limit ({bands}, govconfig.judge.warned).",
+        f"{limits['notice']} d, 人事信息/规划计划 {limits['personnel']} d; other columns (制度, 年报, "
+        f"财政预决算, 执行公开, 行政执法, 专题领域) {limits['other']} d (德安 default); section pages "
+        "(政务动态, 政府信息公开 ...) preview their children's newest rows and are judged like columns. "
+        "late when the age reaches the limit (govconfig.judge.reached). fail (veto) at "
+        f">={stale['veto_key_stale']} stale 动态+通知 columns, >={stale['veto_long_unupdated']} stale "
+        f"columns or >={stale['veto_blank']} blank; below that any stale or blank column is a "
+        f"deduction (fail). warn: within the band before a limit ({bands}, govconfig.judge.warned).",
         "annual-report": "the previous year's (2020) 政府信息公开工作年度报告 must be in the 年报 list.",
         "standardization-topic": "county portals only (others: not_tested); all 26 fields with a 标准目录 table each.",
         "normative-documents": "every 规范性文件 shows 文号, 成文/发布日期 and 有效性 (in the list row or on the "
-                               "article's metadata table).",
+        "article's metadata table).",
         "ipv6-support": "municipal/county: AAAA + same home page over IPv6, else fail; departments without AAAA: "
-                        "warn (reported without points).",
+        "warn (reported without points).",
         "enforcement-disclosure": f"newest 行政许可 and 行政处罚 within {enforcement['limit_workdays']} working days "
-                                  "of as_of (govconfig.judge.exceeded); 2020 行政执法统计年报 present.",
+        "of as_of (govconfig.judge.exceeded); 2020 行政执法统计年报 present.",
         "execution-disclosure": f"every 执行公开 column updated within {execution['window_days']} days "
-                                f"(govconfig.judge.exceeded); warn from day {execution['warn_days']}.",
+        f"(govconfig.judge.exceeded); warn from day {execution['warn_days']}.",
         "broken-links": "urls = pages carrying the broken link (targets = the broken targets).",
         "site-markings": "网站标识码, ICP备案号, 公网安备号, 党政机关标识 in the home-page footer; a footer written by "
-                         "script is not_tested from static HTML (pass when rendered).",
+        "script is not_tested from static HTML (pass when rendered).",
         "counts": "pages = distinct HTML URLs answering 200 reachable from the home page through a/area/iframe/frame "
-                  "links inside the host, JS-drawn list links included (pages_static: without running scripts); "
-                  "list_entries = dated rows on every column list page (pagination included) and section page, "
-                  "home page and JS-drawn rows excluded (home_entries, js_entries).",
+        "links inside the host, JS-drawn list links included (pages_static: without running scripts); "
+        "list_entries = dated rows on every column list page (pagination included) and section page, "
+        "home page and JS-drawn rows excluded (home_entries, js_entries).",
         **tasks_web.RULES,
         "unreachable": "a site that cannot be reached: site-unreachable fail, every other check not_tested.",
     }
@@ -692,8 +837,12 @@ def truth_for(g: GenSite) -> dict:
     stale, blank, warn = [], [], []
     judged = []  # (name, path, entries, class)
     for col in g.columns.values():
-        klass = (_klass(col.spec.name) if col.spec.kind not in ("field", "annual", "stats") and
-                 col.spec.klass not in ("execution", "enforcement", "other") else None) or "other"
+        klass = (
+            _klass(col.spec.name)
+            if col.spec.kind not in ("field", "annual", "stats")
+            and col.spec.klass not in ("execution", "enforcement", "other")
+            else None
+        ) or "other"
         judged.append((col.spec.name, col.path, col.entries, klass))
     for key, (spec, path) in g.sections.items():
         judged.append((spec.name, path, g.section_rows[key], _klass(spec.name) or "other"))
@@ -712,31 +861,61 @@ def truth_for(g: GenSite) -> dict:
             warn.append((col, klass, age))
     if stale or blank:
         dn = sum(1 for _, k, _ in stale if k in ("news", "notice"))
-        veto = (reached(dn, stale_opts["veto_key_stale"]) or reached(len(stale), stale_opts["veto_long_unupdated"])
-                or reached(len(blank), stale_opts["veto_blank"]))
-        desc = [f"{c.spec.name} {a} 天未更新" for c, _, a in stale] + [f"{c.spec.name} 为空白栏目" for c in blank]
-        put("stale-columns", "fail", ("单项否决：" if veto else "") + "；".join(desc),
-            [url(c.path) for c, _, _ in stale] + [url(c.path) for c in blank], veto=veto)
+        veto = (
+            reached(dn, stale_opts["veto_key_stale"])
+            or reached(len(stale), stale_opts["veto_long_unupdated"])
+            or reached(len(blank), stale_opts["veto_blank"])
+        )
+        desc = [f"{c.spec.name} {a} 天未更新" for c, _, a in stale] + [
+            f"{c.spec.name} 为空白栏目" for c in blank
+        ]
+        put(
+            "stale-columns",
+            "fail",
+            ("单项否决：" if veto else "") + "；".join(desc),
+            [url(c.path) for c, _, _ in stale] + [url(c.path) for c in blank],
+            veto=veto,
+        )
     elif warn:
-        put("stale-columns", "warn", "；".join(f"{c.spec.name} {a} 天未更新（临近期限）" for c, _, a in warn),
-            [url(c.path) for c, _, _ in warn])
+        put(
+            "stale-columns",
+            "warn",
+            "；".join(f"{c.spec.name} {a} 天未更新（临近期限）" for c, _, a in warn),
+            [url(c.path) for c, _, _ in warn],
+        )
     else:
         put("stale-columns", "pass")
 
     # disclosure-column
-    missing = [n for part, n in (("guide", "政府信息公开指南"), ("rules", "政府信息公开制度"),
-                                 ("catalogue", "法定主动公开内容"), ("annual", "政府信息公开年报"))
-               if part in s.missing_parts]
+    missing = [
+        n
+        for part, n in (
+            ("guide", "政府信息公开指南"),
+            ("rules", "政府信息公开制度"),
+            ("catalogue", "法定主动公开内容"),
+            ("annual", "政府信息公开年报"),
+        )
+        if part in s.missing_parts
+    ]
     if missing:
-        put("disclosure-column", "fail", "政府信息公开专栏缺：" + "、".join(missing), [url(g.sections["zfxxgk"][1])])
+        put(
+            "disclosure-column",
+            "fail",
+            "政府信息公开专栏缺：" + "、".join(missing),
+            [url(g.sections["zfxxgk"][1])],
+        )
     else:
         put("disclosure-column", "pass")
 
     # annual-report
     nb = g.columns.get("zfxxgknb")
     if nb is None or 2020 not in s.annual_years:
-        put("annual-report", "fail", "未公开 2020 年政府信息公开工作年度报告",
-            [url(nb.path if nb else g.sections["zfxxgk"][1])])
+        put(
+            "annual-report",
+            "fail",
+            "未公开 2020 年政府信息公开工作年度报告",
+            [url(nb.path if nb else g.sections["zfxxgk"][1])],
+        )
     else:
         put("annual-report", "pass")
 
@@ -760,8 +939,13 @@ def truth_for(g: GenSite) -> dict:
     # normative-documents
     bad = [en for en in g.columns["gfxwj"].entries if en.extra.get("defect")]
     if bad:
-        put("normative-documents", "fail", f"{len(bad)} 件规范性文件缺文号或有效性", [url(en.path) for en in bad],
-            list_url=url(g.columns["gfxwj"].path))
+        put(
+            "normative-documents",
+            "fail",
+            f"{len(bad)} 件规范性文件缺文号或有效性",
+            [url(en.path) for en in bad],
+            list_url=url(g.columns["gfxwj"].path),
+        )
     else:
         put("normative-documents", "pass")
 
@@ -804,28 +988,49 @@ def truth_for(g: GenSite) -> dict:
         elif age >= window - max(0, window - warn_days):
             warns.append((col, age))
     if fails:
-        put("execution-disclosure", "fail", "；".join(f"{c.spec.name} {a} 天未更新" for c, a in fails),
-            [url(c.path) for c, _ in fails])
+        put(
+            "execution-disclosure",
+            "fail",
+            "；".join(f"{c.spec.name} {a} 天未更新" for c, a in fails),
+            [url(c.path) for c, _ in fails],
+        )
     elif warns:
-        put("execution-disclosure", "warn", "；".join(f"{c.spec.name} {a} 天未更新（临近 {window} 天）" for c, a in warns),
-            [url(c.path) for c, _ in warns])
+        put(
+            "execution-disclosure",
+            "warn",
+            "；".join(f"{c.spec.name} {a} 天未更新（临近 {window} 天）" for c, a in warns),
+            [url(c.path) for c, _ in warns],
+        )
     else:
         put("execution-disclosure", "pass")
 
     # broken-links
     if g.broken:
+
         def target_url(t: str) -> str:
             return t if t.startswith("http") else url(t)
-        put("broken-links", "fail", "；".join(
-            f"{target_url(b['target'])} {'返回 ' + str(b['status']) if b['status'] else '域名无法解析'}"
-            for b in g.broken), sorted({url(b["source"]) for b in g.broken}),
-            targets=[target_url(b["target"]) for b in g.broken])
+
+        put(
+            "broken-links",
+            "fail",
+            "；".join(
+                f"{target_url(b['target'])} {'返回 ' + str(b['status']) if b['status'] else '域名无法解析'}"
+                for b in g.broken
+            ),
+            sorted({url(b["source"]) for b in g.broken}),
+            targets=[target_url(b["target"]) for b in g.broken],
+        )
     else:
         put("broken-links", "pass")
 
     # site-markings
     if s.script_footer:
-        put("site-markings", "not_tested", "页脚由脚本（/js/footer.js）写出，静态 HTML 中没有标识", accept=["pass"])
+        put(
+            "site-markings",
+            "not_tested",
+            "页脚由脚本（/js/footer.js）写出，静态 HTML 中没有标识",
+            accept=["pass"],
+        )
     elif s.footer_missing:
         names = {"icp": "ICP备案号", "psb": "公网安备号", "code": "网站标识码", "badge": "党政机关标识"}
         put("site-markings", "fail", "页脚缺" + "、".join(names[m] for m in s.footer_missing), [home])
@@ -837,10 +1042,22 @@ def truth_for(g: GenSite) -> dict:
 
 def site_truth(g: GenSite) -> dict:
     s = g.site
-    out: dict = {"host": s.host, "name": s.name, "level": s.level, "unit": s.unit, "site_code": s.site_code,
-                 "parent": s.parent, "layout": s.layout, "charset": s.charset,
-                 "ipv6": {"dual": "dual-stack", "v4only": "ipv4-only", "v6diff": "dual-stack, IPv6 serves another page"}[s.ipv6],
-                 "planted": list(s.defects) + [tasks_web.DEFECTS[d] for d in s.task_defects]}
+    out: dict = {
+        "host": s.host,
+        "name": s.name,
+        "level": s.level,
+        "unit": s.unit,
+        "site_code": s.site_code,
+        "parent": s.parent,
+        "layout": s.layout,
+        "charset": s.charset,
+        "ipv6": {
+            "dual": "dual-stack",
+            "v4only": "ipv4-only",
+            "v6diff": "dual-stack, IPv6 serves another page",
+        }[s.ipv6],
+        "planted": list(s.defects) + [tasks_web.DEFECTS[d] for d in s.task_defects],
+    }
     if s.down:
         out.update(pages=0, list_entries=0)
     else:
@@ -851,8 +1068,9 @@ def site_truth(g: GenSite) -> dict:
             out["pages_static"] = len(static)
         out["max_depth"] = max(rendered.values())
         js_cols = [c for c in g.columns.values() if c.spec.js]
-        out["list_entries"] = sum(len(c.entries) for c in g.columns.values() if not c.spec.js) + \
-            sum(len(rows) for rows in g.section_rows.values())
+        out["list_entries"] = sum(len(c.entries) for c in g.columns.values() if not c.spec.js) + sum(
+            len(rows) for rows in g.section_rows.values()
+        )
         if js_cols:
             out["js_entries"] = sum(len(c.entries) for c in js_cols)
             out["js_list_urls"] = [g.url(c.path) for c in js_cols]
@@ -878,12 +1096,21 @@ def _samples(g: GenSite) -> list[dict]:
     out = []
     for col, page, idx in picks:
         en = col.entries[idx]
-        out.append({"list_url": g.url(col.page_paths[page]), "column": col.spec.name, "title": en.title,
-                    "url": g.url(en.path), "date": en.date.isoformat(), "date_text": lay.list_date(en.date)})
+        out.append(
+            {
+                "list_url": g.url(col.page_paths[page]),
+                "column": col.spec.name,
+                "title": en.title,
+                "url": g.url(en.path),
+                "date": en.date.isoformat(),
+                "date_text": lay.list_date(en.date),
+            }
+        )
     return out
 
 
 # ============================================================================================ entry points
+
 
 def generate_all() -> list[GenSite]:
     return [Generator(site).generate() for site in SITES]
@@ -904,8 +1131,11 @@ def ground_truth(gens: list[GenSite] | None = None) -> dict:
 
 def ground_truth_yaml(gens: list[GenSite] | None = None) -> str:
     import yaml
-    head = ("# Ground truth of the simulated Jiujiang web, generated by `python -m simweb.build --ground-truth`\n"
-            "# from simweb/model.py. Do not edit by hand: change the model and regenerate.\n")
+
+    head = (
+        "# Ground truth of the simulated Jiujiang web, generated by `python -m simweb.build --ground-truth`\n"
+        "# from simweb/model.py. Do not edit by hand: change the model and regenerate.\n"
+    )
     return head + yaml.safe_dump(ground_truth(gens), allow_unicode=True, sort_keys=False, width=120)
 
 
@@ -913,13 +1143,33 @@ def server_config(gens: list[GenSite]) -> dict:
     hosts = {}
     for g in gens:
         s = g.site
-        hosts[s.host] = {"site": s.id, "level": s.level, "charset": s.charset, "ipv6": s.ipv6, "down": s.down,
-                         "page_query": s.page_query, "status": dict(sorted(g.status_overrides.items()))}
-    return {"version": BUILD_VERSION, "as_of": AS_OF.isoformat(), "zone": ZONE,
-            "sites": [{"id": g.site.id, "host": g.site.host, "name": g.site.name, "level": g.site.level,
-                       "unit": g.site.unit, "parent": g.site.parent, "site_code": g.site.site_code}
-                      for g in gens],
-            "hosts": hosts}
+        hosts[s.host] = {
+            "site": s.id,
+            "level": s.level,
+            "charset": s.charset,
+            "ipv6": s.ipv6,
+            "down": s.down,
+            "page_query": s.page_query,
+            "status": dict(sorted(g.status_overrides.items())),
+        }
+    return {
+        "version": BUILD_VERSION,
+        "as_of": AS_OF.isoformat(),
+        "zone": ZONE,
+        "sites": [
+            {
+                "id": g.site.id,
+                "host": g.site.host,
+                "name": g.site.name,
+                "level": g.site.level,
+                "unit": g.site.unit,
+                "parent": g.site.parent,
+                "site_code": g.site.site_code,
+            }
+            for g in gens
+        ],
+        "hosts": hosts,
+    }
 
 
 def _encode(g: GenSite, text: str, where: str) -> bytes:
@@ -954,8 +1204,9 @@ def build(dest: Path) -> None:
             v6 = dest / "_v6" / g.site.host / "index.html"
             v6.parent.mkdir(parents=True, exist_ok=True)
             v6.write_bytes(V6_DIFFERENT_PAGE.encode("utf-8"))
-    (dest / "simweb.json").write_text(json.dumps(server_config(gens), ensure_ascii=False, indent=1,
-                                                 sort_keys=True) + "\n", encoding="utf-8")
+    (dest / "simweb.json").write_text(
+        json.dumps(server_config(gens), ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     (dest / "ground_truth.yaml").write_text(ground_truth_yaml(gens), encoding="utf-8")
 
 

@@ -69,13 +69,19 @@ class Layout:
 
     # ------------------------------------------------------------------ fragments
     def list_rows(self, rows: list[tuple[str, str, dt.date]]) -> str:
-        items = "".join(f'<li><a href="{e(u)}" target="_blank" title="{e(t)}">{e(t)}</a>'
-                        f'<span>{self.list_date(d)}</span></li>' for t, u, d in rows)
+        items = "".join(
+            f'<li><a href="{e(u)}" target="_blank" title="{e(t)}">{e(t)}</a>'
+            f"<span>{self.list_date(d)}</span></li>"
+            for t, u, d in rows
+        )
         return f'<ul class="list">{items}</ul>'
 
     def home_rows(self, rows: list[tuple[str, str, dt.date]]) -> str:
-        items = "".join(f'<li><a href="{e(u)}" target="_blank">{e(t)}</a><span class="date">'
-                        f'{self.home_date(d)}</span></li>' for t, u, d in rows)
+        items = "".join(
+            f'<li><a href="{e(u)}" target="_blank">{e(t)}</a><span class="date">'
+            f"{self.home_date(d)}</span></li>"
+            for t, u, d in rows
+        )
         return f'<ul class="news-list">{items}</ul>'
 
     def pager(self, urls: list[str], index: int) -> str:
@@ -86,7 +92,9 @@ class Layout:
         parts.append(f'<a href="{e(urls[0])}">首页</a>' if index else "<span>首页</span>")
         parts.append(f'<a href="{e(urls[index - 1])}">上一页</a>' if index else "<span>上一页</span>")
         for i, u in enumerate(urls):
-            parts.append(f"<span class=\"cur\">{i + 1}</span>" if i == index else f'<a href="{e(u)}">{i + 1}</a>')
+            parts.append(
+                f'<span class="cur">{i + 1}</span>' if i == index else f'<a href="{e(u)}">{i + 1}</a>'
+            )
         parts.append(f'<a href="{e(urls[index + 1])}">下一页</a>' if index < n - 1 else "<span>下一页</span>")
         parts.append(f'<a href="{e(urls[-1])}">尾页</a>' if index < n - 1 else "<span>尾页</span>")
         return f'<div class="page">{" ".join(parts)}</div>'
@@ -98,7 +106,7 @@ class Layout:
     def meta_table(self, rows: list[tuple[str, str]]) -> str:
         cells = []
         for i in range(0, len(rows), 2):
-            pair = rows[i:i + 2]
+            pair = rows[i : i + 2]
             cells.append("<tr>" + "".join(f"<th>{e(k)}</th><td>{e(v)}</td>" for k, v in pair) + "</tr>")
         return f'<table class="xxgk-info">{"".join(cells)}</table>'
 
@@ -116,13 +124,14 @@ class Layout:
             return '<meta charset="utf-8">'
         return f'<meta http-equiv="Content-Type" content="text/html; charset={self.site.charset}">'
 
-    def document(self, *, title: str, meta: dict[str, str], nav: list[tuple[str, str]], body: str,
-                 footer: str) -> str:
+    def document(
+        self, *, title: str, meta: dict[str, str], nav: list[tuple[str, str]], body: str, footer: str
+    ) -> str:
         metas = "".join(f'<meta name="{e(k)}" content="{e(v)}">\n' for k, v in meta.items())
         navs = "".join(f'<li><a href="{e(u)}">{e(n)}</a></li>' for n, u in nav)
         return (
-            "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n" + self.charset_meta() + "\n"
-            f"<title>{e(title)}</title>\n{metas}<link rel=\"stylesheet\" href=\"{CSS_PATH}\">\n</head>\n<body>\n"
+            '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n' + self.charset_meta() + "\n"
+            f'<title>{e(title)}</title>\n{metas}<link rel="stylesheet" href="{CSS_PATH}">\n</head>\n<body>\n'
             f'<div class="header"><div class="logo"><h1>{e(self.site.name)}</h1></div>\n'
             f'<div class="nav"><ul>{navs}</ul></div></div>\n'
             f'<div class="main">\n{body}\n</div>\n{footer}\n</body>\n</html>\n'
@@ -201,14 +210,20 @@ class ClusterLayout(Layout):
         return f"/{self.site.slug}/{key}/index.shtml"
 
     def column_page_path(self, key, chain, index):
-        return f"/{self.site.slug}/{key}/list.shtml" if index == 0 else f"/{self.site.slug}/{key}/list_{index + 1}.shtml"
+        return (
+            f"/{self.site.slug}/{key}/list.shtml"
+            if index == 0
+            else f"/{self.site.slug}/{key}/list_{index + 1}.shtml"
+        )
 
     def article_path(self, key, chain, date, art_id, hexid):
         return f"/{self.site.slug}/{key}/{date:%Y%m}/{hexid}.shtml"
 
     def list_rows(self, rows):
-        items = "".join(f'<li><span class="date">[{d.isoformat()}]</span><a href="{e(u)}" target="_blank">'
-                        f"{e(t)}</a></li>" for t, u, d in rows)
+        items = "".join(
+            f'<li><span class="date">[{d.isoformat()}]</span><a href="{e(u)}" target="_blank">{e(t)}</a></li>'
+            for t, u, d in rows
+        )
         return f'<ul class="list">{items}</ul>'
 
     def home_date(self, d):
@@ -234,8 +249,10 @@ class ClusterLayout(Layout):
             first, second = r[1].split("/", 1) if "/" in r[1] else (r[1], r[1])
             cells = [r[0], first, second] + r[2:]
             body += "<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>"
-        return (f'<table class="bzml" border="1"><thead><tr>{"".join(top)}</tr>{sub}</thead>'
-                f"<tbody>{body}</tbody></table>")
+        return (
+            f'<table class="bzml" border="1"><thead><tr>{"".join(top)}</tr>{sub}</thead>'
+            f"<tbody>{body}</tbody></table>"
+        )
 
 
 class LegacyLayout(Layout):
@@ -254,13 +271,17 @@ class LegacyLayout(Layout):
         return f"{d:%Y.%m.%d}"
 
     def list_rows(self, rows):
-        items = "".join(f'<tr><td class="title"><a href="{e(u)}" target="_blank">{e(t)}</a></td>'
-                        f'<td class="date" width="90">{self.list_date(d)}</td></tr>' for t, u, d in rows)
+        items = "".join(
+            f'<tr><td class="title"><a href="{e(u)}" target="_blank">{e(t)}</a></td>'
+            f'<td class="date" width="90">{self.list_date(d)}</td></tr>'
+            for t, u, d in rows
+        )
         return f'<table class="list" width="100%">{items}</table>'
 
     def home_rows(self, rows):
-        items = "".join(f'<tr><td><a href="{e(u)}">{e(t)}</a></td><td>{self.home_date(d)}</td></tr>'
-                        for t, u, d in rows)
+        items = "".join(
+            f'<tr><td><a href="{e(u)}">{e(t)}</a></td><td>{self.home_date(d)}</td></tr>' for t, u, d in rows
+        )
         return f'<table class="news-list" width="100%">{items}</table>'
 
 
@@ -281,7 +302,9 @@ def footer_html(site: Site) -> str:
         marks.append(f'<span class="beian">{e(site.psb)}</span>')
     parts.append("<p>" + "　".join(marks) + "</p>")
     if "badge" not in site.footer_missing:
-        parts.append(f'<span id="_ideConac"><img src="{BADGE_PATH}" alt="党政机关" width="55" height="60"></span>')
+        parts.append(
+            f'<span id="_ideConac"><img src="{BADGE_PATH}" alt="党政机关" width="55" height="60"></span>'
+        )
     inner = "\n".join(parts)
     if site.script_footer:
         return '<div id="footer" class="footer"></div>\n<script src="/js/footer.js"></script>'

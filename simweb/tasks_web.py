@@ -39,11 +39,12 @@ DEFECTS = {
 }
 
 RULES = {
-    "consultation-period": "every 意见征集 item of the last year: period >= " f"{options_of(scoring_values(), 'consultation-period')['min_days']} days (both ends counted) unless a reason is "
-                           "stated; ended items link their 采纳情况 feedback, which explains unadopted opinions.",
+    "consultation-period": "every 意见征集 item of the last year: period >= "
+    f"{options_of(scoring_values(), 'consultation-period')['min_days']} days (both ends counted) unless a reason is "
+    "stated; ended items link their 采纳情况 feedback, which explains unadopted opinions.",
     "policy-interpretation": "every 规范性文件 of the last 365 days links its 解读 and the 解读 links back; 解读 within 5 days.",
     "decision-catalogue": "municipal/county: the 2021 重大行政决策事项目录 lists 决策事项, 承办单位, 决策时间, 是否听证 "
-                          "(departments: not_tested).",
+    "(departments: not_tested).",
     "fiscal-disclosure": "2021 预算 by 04-30 and 2020 决算 by 09-30, 政府采购 present; portals: 政府债务 with 限额/余额/发行/还本付息.",
 }
 
@@ -53,8 +54,14 @@ _HEADERS = {  # 决策目录 table header per layout: several labels for the sam
     "hanweb": ["序号", "决策事项", "责任单位", "拟决策时间", "是否需要听证"],
     "legacy": ["序号", "决策事项", "承办单位", "决策时间", "是否听证"],
 }
-_ITEMS = ["城区老旧小区改造实施方案", "义务教育学校布局调整规划", "城市公共交通发展规划", "生活垃圾分类管理办法",
-          "农村供水一体化实施方案", "公立医院改革方案"]
+_ITEMS = [
+    "城区老旧小区改造实施方案",
+    "义务教育学校布局调整规划",
+    "城市公共交通发展规划",
+    "生活垃圾分类管理办法",
+    "农村供水一体化实施方案",
+    "公立医院改革方案",
+]
 
 
 def _d(age: int) -> dt.date:
@@ -101,8 +108,13 @@ class _Planner:
         art = self.next_id
         hexid = f"{self.rng.getrandbits(128):032x}"
         path = self.g.layout.article_path(col.spec.key, col.chain, date, art, hexid)
-        en = Entry(title, date, f"{self.rng.randint(8, 17):02d}:{self.rng.randint(0, 59):02d}", path,
-                   {"art_id": art, **extra})
+        en = Entry(
+            title,
+            date,
+            f"{self.rng.randint(8, 17):02d}:{self.rng.randint(0, 59):02d}",
+            path,
+            {"art_id": art, **extra},
+        )
         self.gen.used_titles.add(title)
         return en
 
@@ -133,8 +145,9 @@ class _Planner:
         self.section("jcgk", "决策公开", "fdzdgknr")
         yj = self.column("yjzj", "意见征集", "jcgk")
         fk = self.column("yjfk", "意见反馈", "jcgk")
-        things = self.rng.sample(["城市道路占用", "公共租赁住房", "户外广告设置", "城市绿化", "养老服务补贴",
-                                  "农田水利设施"], 4)
+        things = self.rng.sample(
+            ["城市道路占用", "公共租赁住房", "户外广告设置", "城市绿化", "养老服务补贴", "农田水利设施"], 4
+        )
         # (pub age, days inclusive, feedback, reason)
         plan = [(10, 36, None, ""), (75, 31, "adopted", ""), (200, 35, "none", "")]
         if s.id == "jiujiang":
@@ -142,12 +155,16 @@ class _Planner:
         if "short_consultation" in s.task_defects:
             plan.append((60, 15, "adopted", ""))
         yj_entries, fk_entries = [], []
-        for (age, days, feedback, reason), thing in zip(plan, things + ["企业技术改造补助资金"], strict=False):
+        for (age, days, feedback, reason), thing in zip(
+            plan, things + ["企业技术改造补助资金"], strict=False
+        ):
             name = f"《{s.short}{thing}管理办法（征求意见稿）》"
             pub = _d(age)
             start, end = pub, pub + dt.timedelta(days=days - 1)
-            body = [f"为广泛听取社会各界意见，现将{name}全文公布，公开征求社会公众意见。",
-                    self.period_text(start, end)]
+            body = [
+                f"为广泛听取社会各界意见，现将{name}全文公布，公开征求社会公众意见。",
+                self.period_text(start, end),
+            ]
             if reason:
                 body.append(reason)
             body.append("意见可通过电子邮件或信函方式反馈，来信请注明“征求意见”字样。")
@@ -157,12 +174,19 @@ class _Planner:
             if feedback and end < AS_OF:
                 fb_date = end + dt.timedelta(days=5)
                 if feedback == "adopted":
-                    text = [f"{name}征求意见期间，共收到意见建议5条，采纳3条，未采纳2条。",
-                            "未采纳的理由：相关建议超出本办法调整范围，已转有关部门研究。"]
+                    text = [
+                        f"{name}征求意见期间，共收到意见建议5条，采纳3条，未采纳2条。",
+                        "未采纳的理由：相关建议超出本办法调整范围，已转有关部门研究。",
+                    ]
                 else:
                     text = [f"{name}征求意见期间，未收到意见建议。"]
-                fb = self.entry(fk, f"{name}征求意见采纳情况的说明", fb_date, paragraphs=text,
-                                links=[(f"征求意见原文：关于公开征求{name}意见的公告", en.path)])
+                fb = self.entry(
+                    fk,
+                    f"{name}征求意见采纳情况的说明",
+                    fb_date,
+                    paragraphs=text,
+                    links=[(f"征求意见原文：关于公开征求{name}意见的公告", en.path)],
+                )
                 fk_entries.append(fb)
                 en.extra["links"] = [("意见采纳情况", fb.path)]
         self.finish(yj, yj_entries)
@@ -179,10 +203,17 @@ class _Planner:
             links = [(f"政策原文：{policy.title}", policy.path)]
             if n == 0 and "no_backlink" in self.s.task_defects:
                 links = []
-            en = self.entry(jd, title, date, links=links,
-                            paragraphs=[f"一、出台背景：为规范{subject[len(self.s.short):] or subject}工作，制定本办法。",
-                                        "二、主要内容：明确了适用范围、职责分工、办理程序和监督管理。",
-                                        "三、新旧政策差异：本办法对原有规定作了修改完善。"])
+            en = self.entry(
+                jd,
+                title,
+                date,
+                links=links,
+                paragraphs=[
+                    f"一、出台背景：为规范{subject[len(self.s.short) :] or subject}工作，制定本办法。",
+                    "二、主要内容：明确了适用范围、职责分工、办理程序和监督管理。",
+                    "三、新旧政策差异：本办法对原有规定作了修改完善。",
+                ],
+            )
             if not links:
                 en.extra["planted"] = "no_backlink"
             policy.extra.setdefault("links", []).append((f"相关解读：{title}", en.path))
@@ -194,20 +225,40 @@ class _Planner:
         col = self.column("jcml", "重大行政决策事项目录", "jcgk")
         headers = list(_HEADERS[s.layout])
         entries = []
-        for year, date in ((2021, dt.date(2021, 3, 16)), (2020, dt.date(2020, 3, 18)), (2019, dt.date(2019, 3, 20))):
+        for year, date in (
+            (2021, dt.date(2021, 3, 16)),
+            (2020, dt.date(2020, 3, 18)),
+            (2019, dt.date(2019, 3, 20)),
+        ):
             drop_time = year == 2021 and "catalogue_no_time" in s.task_defects
             heads = [h for h in headers if not (drop_time and "时间" in h)]
             rows = []
             for i, item in enumerate(self.rng.sample(_ITEMS, 3), 1):
-                cells = {headers[0]: str(i), headers[1]: f"{s.short}{item}", headers[2]: s.unit,
-                         headers[3]: f"{year}年{self.rng.randint(4, 11)}月", headers[4]: self.rng.choice(["是", "否"])}
+                cells = {
+                    headers[0]: str(i),
+                    headers[1]: f"{s.short}{item}",
+                    headers[2]: s.unit,
+                    headers[3]: f"{year}年{self.rng.randint(4, 11)}月",
+                    headers[4]: self.rng.choice(["是", "否"]),
+                }
                 rows.append([cells[h] for h in heads])
-            table = ('<table class="jcml" border="1"><thead><tr>' + "".join(f"<th>{e(h)}</th>" for h in heads)
-                     + "</tr></thead><tbody>" + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
-                                                       for r in rows) + "</tbody></table>")
-            en = self.entry(col, f"{s.short}{year}年度重大行政决策事项目录", date, html=table,
-                            paragraphs=[f"根据《江西省县级以上人民政府重大行政决策程序规定》，现将{s.short}{year}年度"
-                                        "重大行政决策事项目录予以公布。"])
+            table = (
+                '<table class="jcml" border="1"><thead><tr>'
+                + "".join(f"<th>{e(h)}</th>" for h in heads)
+                + "</tr></thead><tbody>"
+                + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows)
+                + "</tbody></table>"
+            )
+            en = self.entry(
+                col,
+                f"{s.short}{year}年度重大行政决策事项目录",
+                date,
+                html=table,
+                paragraphs=[
+                    f"根据《江西省县级以上人民政府重大行政决策程序规定》，现将{s.short}{year}年度"
+                    "重大行政决策事项目录予以公布。"
+                ],
+            )
             if drop_time:
                 en.extra["planted"] = "no_time"
             entries.append(en)
@@ -216,23 +267,36 @@ class _Planner:
     def fiscal(self) -> None:
         s = self.s
         col = self.g.columns["czyjs"]
-        rows = [(f"{s.unit}2021年1-11月财政预算执行情况", 8), (f"{s.unit}2020年度决算公开", 97),
-                (f"{s.unit}2021年度预算公开", 270), (f"{s.unit}2019年度决算公开", 466),
-                (f"{s.unit}2020年度预算公开", 635)]
+        rows = [
+            (f"{s.unit}2021年1-11月财政预算执行情况", 8),
+            (f"{s.unit}2020年度决算公开", 97),
+            (f"{s.unit}2021年度预算公开", 270),
+            (f"{s.unit}2019年度决算公开", 466),
+            (f"{s.unit}2020年度预算公开", 635),
+        ]
         if "no_final_accounts" in s.task_defects:
             rows = [r for r in rows if "2020年度决算" not in r[0]]
         self.finish(col, [self.entry(col, t, _d(a)) for t, a in rows])
         cg = self.column("zfcg", "政府采购", "fdzdgknr")
         words = ["办公设备", "物业服务", "道路维修", "信息化运维", "绿化养护", "印刷服务"]
-        self.finish(cg, [self.entry(cg, f"{s.short}{w}项目{'采购公告' if i % 2 == 0 else '中标结果公告'}", _d(4 + 9 * i))
-                         for i, w in enumerate(words)])
+        self.finish(
+            cg,
+            [
+                self.entry(
+                    cg, f"{s.short}{w}项目{'采购公告' if i % 2 == 0 else '中标结果公告'}", _d(4 + 9 * i)
+                )
+                for i, w in enumerate(words)
+            ],
+        )
         if self.portal:
             zw = self.column("zfzw", "政府债务", "fdzdgknr")
             rows = []
             for year, base in ((2021, 30), (2020, 390)):
-                rows += [(f"{s.short}{year}年政府债务限额和余额情况", base),
-                         (f"{s.short}{year}年政府债券发行情况", base + 12),
-                         (f"{s.short}{year}年政府债务还本付息情况", base + 20)]
+                rows += [
+                    (f"{s.short}{year}年政府债务限额和余额情况", base),
+                    (f"{s.short}{year}年政府债券发行情况", base + 12),
+                    (f"{s.short}{year}年政府债务还本付息情况", base + 20),
+                ]
             self.finish(zw, [self.entry(zw, t, _d(a)) for t, a in rows])
 
     def plan(self) -> None:
@@ -260,12 +324,14 @@ def article_extra(entry) -> tuple[list[str], str]:
     return list(x.get("paragraphs", [])), html
 
 
-_LONG = ("各地、各有关部门要高度重视，切实加强组织领导，明确责任分工，细化工作措施，认真抓好贯彻落实。"
-         "要坚持问题导向，聚焦群众反映强烈的突出问题，建立工作台账，实行销号管理，确保各项任务按时保质完成。"
-         "要加强统筹协调，强化部门协作，形成工作合力，及时研究解决工作中遇到的困难和问题。"
-         "要加大宣传力度，通过政府网站、政务新媒体等多种渠道，广泛宣传相关政策措施，营造良好社会氛围。"
-         "要强化监督检查，将落实情况纳入年度绩效考核，对工作推进不力、落实不到位的，予以通报批评。"
-         "执行中遇到的问题，请及时向本机关反映。")
+_LONG = (
+    "各地、各有关部门要高度重视，切实加强组织领导，明确责任分工，细化工作措施，认真抓好贯彻落实。"
+    "要坚持问题导向，聚焦群众反映强烈的突出问题，建立工作台账，实行销号管理，确保各项任务按时保质完成。"
+    "要加强统筹协调，强化部门协作，形成工作合力，及时研究解决工作中遇到的困难和问题。"
+    "要加大宣传力度，通过政府网站、政务新媒体等多种渠道，广泛宣传相关政策措施，营造良好社会氛围。"
+    "要强化监督检查，将落实情况纳入年度绩效考核，对工作推进不力、落实不到位的，予以通报批评。"
+    "执行中遇到的问题，请及时向本机关反映。"
+)
 
 
 def truth(g: GenSite, put) -> None:  # noqa: ANN001 - build.truth_for's put()
@@ -273,8 +339,11 @@ def truth(g: GenSite, put) -> None:  # noqa: ANN001 - build.truth_for's put()
     cols = g.columns
     # The period against min_days of config/scoring.yaml, compared as the check compares (govconfig.judge).
     min_days = options_of(scoring_values(), "consultation-period")["min_days"]
-    short = [en for en in cols["yjzj"].entries
-             if not reached(en.extra["period_days"], min_days) and not en.extra["period_reason"]]
+    short = [
+        en
+        for en in cols["yjzj"].entries
+        if not reached(en.extra["period_days"], min_days) and not en.extra["period_reason"]
+    ]
     if short:
         put("consultation-period", "fail", "征求意见仅 15 天且未说明理由", [url(en.path) for en in short])
     else:

@@ -38,8 +38,9 @@ def _body(raw: bytes | None) -> str:
         return ""
 
 
-def load_site_artifacts(session: Session, run_id: int, site_id: str, *,
-                        probe_runs: list[int] | None = None) -> SiteArtifacts:
+def load_site_artifacts(
+    session: Session, run_id: int, site_id: str, *, probe_runs: list[int] | None = None
+) -> SiteArtifacts:
     """Everything one run stored about one site. `probe_runs` adds the probes of other runs (the longer
     availability window when scheduled runs accumulate)."""
     run = session.get(Run, run_id)
@@ -54,22 +55,70 @@ def load_site_artifacts(session: Session, run_id: int, site_id: str, *,
     # unchanged site give the same artifacts, so the same findings read the same (and a re-check matches them).
     # Rows are streamed as plain tuples (no ORM objects kept in the session), so memory holds the artifacts
     # once, never the rows beside them.
-    page_cols = (Page.url, Page.final_url, Page.status, Page.content_type, Page.title, Page.meta, Page.depth,
-                 Page.body, Page.charset_declared, Page.charset_used, Page.rendered, Page.js_shell,
-                 Page.redirects, Page.is_list, Page.column_url, Page.column_name, Page.breadcrumb)
+    page_cols = (
+        Page.url,
+        Page.final_url,
+        Page.status,
+        Page.content_type,
+        Page.title,
+        Page.meta,
+        Page.depth,
+        Page.body,
+        Page.charset_declared,
+        Page.charset_used,
+        Page.rendered,
+        Page.js_shell,
+        Page.redirects,
+        Page.is_list,
+        Page.column_url,
+        Page.column_name,
+        Page.breadcrumb,
+    )
     pages_list: list[PageArtifact] = []
     # The outcome of each link target: a link check (two tries) wins over the crawl's single fetch.
     outcome: dict[str, tuple[int | None, str | None, bool]] = {}
     by_column: dict[str, list[tuple[str, str | None, str, list[str], bool]]] = defaultdict(list)
-    for (url, final_url, status, ctype, title, meta, depth, body, cs_decl, cs_used, rendered, js_shell,
-         redirects, is_list, column_url, column_name, breadcrumb) in session.execute(
-            select(*page_cols).where(Page.run_id == run_id, Page.site_id == site_id)
-            .order_by(Page.depth, Page.url).execution_options(yield_per=100)):
-        pages_list.append(PageArtifact(
-            url=url, final_url=final_url, status=status, content_type=ctype, title=title, meta=dict(meta or {}),
-            depth=depth, html=_body(body), charset_declared=cs_decl, charset_used=cs_used, rendered=rendered,
-            js_shell=js_shell, redirects=tuple(redirects or ()),
-        ))
+    for (
+        url,
+        final_url,
+        status,
+        ctype,
+        title,
+        meta,
+        depth,
+        body,
+        cs_decl,
+        cs_used,
+        rendered,
+        js_shell,
+        redirects,
+        is_list,
+        column_url,
+        column_name,
+        breadcrumb,
+    ) in session.execute(
+        select(*page_cols)
+        .where(Page.run_id == run_id, Page.site_id == site_id)
+        .order_by(Page.depth, Page.url)
+        .execution_options(yield_per=100)
+    ):
+        pages_list.append(
+            PageArtifact(
+                url=url,
+                final_url=final_url,
+                status=status,
+                content_type=ctype,
+                title=title,
+                meta=dict(meta or {}),
+                depth=depth,
+                html=_body(body),
+                charset_declared=cs_decl,
+                charset_used=cs_used,
+                rendered=rendered,
+                js_shell=js_shell,
+                redirects=tuple(redirects or ()),
+            )
+        )
         outcome[url] = (status, "http" if (status or 0) >= 400 else None, False)
         if final_url != url:
             outcome.setdefault(final_url, outcome[url])
@@ -78,37 +127,63 @@ def load_site_artifacts(session: Session, run_id: int, site_id: str, *,
     pages = tuple(pages_list)
     del pages_list
 
-    failures_rows = session.execute(select(FetchFailureRow.url, FetchFailureRow.kind, FetchFailureRow.message,
-                                           FetchFailureRow.status).where(
-        FetchFailureRow.run_id == run_id, FetchFailureRow.site_id == site_id)
-        .order_by(FetchFailureRow.id)).all()
-    failures = tuple(FetchFailure(f_url, f_kind, f_msg, f_status) for f_url, f_kind, f_msg, f_status in failures_rows)
+    failures_rows = session.execute(
+        select(FetchFailureRow.url, FetchFailureRow.kind, FetchFailureRow.message, FetchFailureRow.status)
+        .where(FetchFailureRow.run_id == run_id, FetchFailureRow.site_id == site_id)
+        .order_by(FetchFailureRow.id)
+    ).all()
+    failures = tuple(
+        FetchFailure(f_url, f_kind, f_msg, f_status) for f_url, f_kind, f_msg, f_status in failures_rows
+    )
     for f_url, f_kind, _msg, f_status in failures_rows:
         if f_kind not in ("offsite", "ignored", "render"):
             outcome.setdefault(f_url, (f_status, f_kind, False))
-    for target, c_status, c_kind, c_confirmed in session.execute(select(
-            LinkCheck.target_url, LinkCheck.status, LinkCheck.kind, LinkCheck.confirmed).where(
-            LinkCheck.run_id == run_id, LinkCheck.site_id == site_id)):
+    for target, c_status, c_kind, c_confirmed in session.execute(
+        select(LinkCheck.target_url, LinkCheck.status, LinkCheck.kind, LinkCheck.confirmed).where(
+            LinkCheck.run_id == run_id, LinkCheck.site_id == site_id
+        )
+    ):
         outcome[target] = (c_status, c_kind, c_confirmed)
 
     links = []
     for source_url, target_url, anchor, region, internal, image_alt in session.execute(
-            select(Link.source_url, Link.target_url, Link.anchor, Link.region, Link.internal, Link.image_alt)
-            .where(Link.run_id == run_id, Link.site_id == site_id)
-            .order_by(Link.source_url, Link.id).execution_options(yield_per=1000)):
+        select(Link.source_url, Link.target_url, Link.anchor, Link.region, Link.internal, Link.image_alt)
+        .where(Link.run_id == run_id, Link.site_id == site_id)
+        .order_by(Link.source_url, Link.id)
+        .execution_options(yield_per=1000)
+    ):
         status, kind, confirmed = outcome.get(target_url, (None, None, False))
-        links.append(LinkArtifact(
-            source_url=source_url, target_url=target_url, anchor=anchor, region=region,
-            internal=internal, status=status, error_kind=kind, confirmed=confirmed,
-            image_alt=image_alt,
-        ))
+        links.append(
+            LinkArtifact(
+                source_url=source_url,
+                target_url=target_url,
+                anchor=anchor,
+                region=region,
+                internal=internal,
+                status=status,
+                error_kind=kind,
+                confirmed=confirmed,
+                image_alt=image_alt,
+            )
+        )
 
-    entries = tuple(ListEntry(*row) for row in session.execute(select(
-        ListEntryRow.list_url, ListEntryRow.column_url, ListEntryRow.column_name, ListEntryRow.title,
-        ListEntryRow.link, ListEntryRow.date_text, ListEntryRow.date).where(
-        ListEntryRow.run_id == run_id, ListEntryRow.site_id == site_id)
-        .order_by(ListEntryRow.column_url, ListEntryRow.list_url, ListEntryRow.id)
-        .execution_options(yield_per=1000)))
+    entries = tuple(
+        ListEntry(*row)
+        for row in session.execute(
+            select(
+                ListEntryRow.list_url,
+                ListEntryRow.column_url,
+                ListEntryRow.column_name,
+                ListEntryRow.title,
+                ListEntryRow.link,
+                ListEntryRow.date_text,
+                ListEntryRow.date,
+            )
+            .where(ListEntryRow.run_id == run_id, ListEntryRow.site_id == site_id)
+            .order_by(ListEntryRow.column_url, ListEntryRow.list_url, ListEntryRow.id)
+            .execution_options(yield_per=1000)
+        )
+    )
 
     # Columns: list pages grouped by their column's first page; the entries seen on them.
     entries_by_column: dict[str, list[ListEntry]] = defaultdict(list)
@@ -118,22 +193,42 @@ def load_site_artifacts(session: Session, run_id: int, site_id: str, *,
     for url, plist in sorted(by_column.items()):
         first = next((p for p in plist if p[0] == url), plist[0])
         _u, column_name, title, breadcrumb, _js = first
-        columns.append(ColumnArtifact(
-            url=url, name=column_name or title, entries=tuple(entries_by_column.get(url, ())),
-            pages=tuple(p[0] for p in plist), path=tuple(breadcrumb),
-            js_shell=any(p[4] for p in plist),
-        ))
+        columns.append(
+            ColumnArtifact(
+                url=url,
+                name=column_name or title,
+                entries=tuple(entries_by_column.get(url, ())),
+                pages=tuple(p[0] for p in plist),
+                path=tuple(breadcrumb),
+                js_shell=any(p[4] for p in plist),
+            )
+        )
 
     run_ids = [run_id, *(probe_runs or [])]
-    probes = tuple(ProbeArtifact(kind=r.kind, target=r.target, at=r.at, ok=r.ok, data=dict(r.data or {}),
-                                 duration_ms=r.duration_ms)
-                   for r in session.scalars(select(ProbeRow).where(ProbeRow.run_id.in_(run_ids),
-                                                                   ProbeRow.site_id == site_id)
-                                            .order_by(ProbeRow.at, ProbeRow.id)))
+    probes = tuple(
+        ProbeArtifact(
+            kind=r.kind, target=r.target, at=r.at, ok=r.ok, data=dict(r.data or {}), duration_ms=r.duration_ms
+        )
+        for r in session.scalars(
+            select(ProbeRow)
+            .where(ProbeRow.run_id.in_(run_ids), ProbeRow.site_id == site_id)
+            .order_by(ProbeRow.at, ProbeRow.id)
+        )
+    )
     return SiteArtifacts(
-        site_id=site_id, name=site_cfg["name"], home_url=site_cfg["url"], level=site_cfg["level"],
-        unit=site_cfg.get("unit", ""), site_code=site_cfg.get("site_code"), parent=site_cfg.get("parent"),
-        pages=pages, links=tuple(links), entries=entries, columns=tuple(columns), failures=failures,
-        probes=probes, crawl_complete=state is not None and state.status == "done",
+        site_id=site_id,
+        name=site_cfg["name"],
+        home_url=site_cfg["url"],
+        level=site_cfg["level"],
+        unit=site_cfg.get("unit", ""),
+        site_code=site_cfg.get("site_code"),
+        parent=site_cfg.get("parent"),
+        pages=pages,
+        links=tuple(links),
+        entries=entries,
+        columns=tuple(columns),
+        failures=failures,
+        probes=probes,
+        crawl_complete=state is not None and state.status == "done",
         environment=dict(run.environment or {}),
     )

@@ -83,7 +83,10 @@ class RunSite(Base):
 class Page(Base):
     __tablename__ = "pages"
     # A URL belongs to a site: two sites of one run may share a page (a department's column on the portal).
-    __table_args__ = (UniqueConstraint("run_id", "site_id", "url"), Index("ix_pages_run_site", "run_id", "site_id"))
+    __table_args__ = (
+        UniqueConstraint("run_id", "site_id", "url"),
+        Index("ix_pages_run_site", "run_id", "site_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
@@ -149,7 +152,9 @@ class FetchFailureRow(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     site_id: Mapped[str] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(16))  # dns | timeout | refused | reset | tls | http | too_large ...
+    kind: Mapped[str] = mapped_column(
+        String(16)
+    )  # dns | timeout | refused | reset | tls | http | too_large ...
     status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -280,7 +285,10 @@ class ApiToken(Base):
 
 class LoginAttempt(Base):
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_name_at", "name", "at"), Index("ix_login_attempts_addr_at", "address", "at"))
+    __table_args__ = (
+        Index("ix_login_attempts_name_at", "name", "at"),
+        Index("ix_login_attempts_addr_at", "address", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

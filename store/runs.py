@@ -28,8 +28,10 @@ def run_exists(session: Session, run_id: int) -> bool:
 
 def run_listing(session: Session) -> list[tuple[Run, int]]:
     """Every run, oldest first, with the number of pages it stored."""
-    return [(run, int(session.scalar(select(func.count(Page.id)).where(Page.run_id == run.id)) or 0))
-            for run in session.scalars(select(Run).order_by(Run.id)).all()]
+    return [
+        (run, int(session.scalar(select(func.count(Page.id)).where(Page.run_id == run.id)) or 0))
+        for run in session.scalars(select(Run).order_by(Run.id)).all()
+    ]
 
 
 def probe_window(session: Session, run: Run, site_id: str, days: int) -> list[int]:
@@ -37,52 +39,102 @@ def probe_window(session: Session, run: Run, site_id: str, days: int) -> list[in
     a site for a week): scheduled runs accumulate probes, so the 5 % rule is held over all of them."""
     since = run.started - dt.timedelta(days=days)
     ids = []
-    for other in session.scalars(select(Run).where(Run.id != run.id, Run.started >= since,
-                                                   Run.started <= run.started)):
+    for other in session.scalars(
+        select(Run).where(Run.id != run.id, Run.started >= since, Run.started <= run.started)
+    ):
         if site_id in (other.site_ids or []):
             ids.append(other.id)
     return ids
 
 
-def replace_probes(session: Session, run_id: int, records: Iterable[Any],
-                   tls_rows: Iterable[tuple[str, dict[str, Any]]]) -> None:
+def replace_probes(
+    session: Session, run_id: int, records: Iterable[Any], tls_rows: Iterable[tuple[str, dict[str, Any]]]
+) -> None:
     """The run's probe rows: the availability/DNS/IPv6 records and the TLS handshakes, replacing earlier ones."""
     session.execute(delete(ProbeRow).where(ProbeRow.run_id == run_id))
     for r in records:
-        session.add(ProbeRow(run_id=run_id, site_id=r.site_id, kind=r.kind, target=r.target, at=r.at, ok=r.ok,
-                             duration_ms=r.duration_ms, data=r.data))
+        session.add(
+            ProbeRow(
+                run_id=run_id,
+                site_id=r.site_id,
+                kind=r.kind,
+                target=r.target,
+                at=r.at,
+                ok=r.ok,
+                duration_ms=r.duration_ms,
+                data=r.data,
+            )
+        )
     for sid, data in tls_rows:
         at = data.pop("at")
-        session.add(ProbeRow(run_id=run_id, site_id=sid, kind="tls", target=data["url"], at=at, ok=data["ok"],
-                             duration_ms=data.get("elapsed_ms"), data=data))
+        session.add(
+            ProbeRow(
+                run_id=run_id,
+                site_id=sid,
+                kind="tls",
+                target=data["url"],
+                at=at,
+                ok=data["ok"],
+                duration_ms=data.get("elapsed_ms"),
+                data=data,
+            )
+        )
 
 
-def save_judgement(session: Session, run_id: int, site_ids: Sequence[str], as_of: dt.date,
-                   sites: Sequence[dict[str, Any]]) -> None:
+def save_judgement(
+    session: Session, run_id: int, site_ids: Sequence[str], as_of: dt.date, sites: Sequence[dict[str, Any]]
+) -> None:
     """The judgement of these sites on `as_of`, replacing an earlier one of the same run and date."""
-    session.execute(delete(CheckResult).where(CheckResult.run_id == run_id, CheckResult.site_id.in_(site_ids),
-                                              CheckResult.as_of == as_of))
-    session.execute(delete(SiteResult).where(SiteResult.run_id == run_id, SiteResult.site_id.in_(site_ids),
-                                             SiteResult.as_of == as_of))
+    session.execute(
+        delete(CheckResult).where(
+            CheckResult.run_id == run_id, CheckResult.site_id.in_(site_ids), CheckResult.as_of == as_of
+        )
+    )
+    session.execute(
+        delete(SiteResult).where(
+            SiteResult.run_id == run_id, SiteResult.site_id.in_(site_ids), SiteResult.as_of == as_of
+        )
+    )
     for site in sites:
-        session.add(SiteResult(run_id=run_id, site_id=site["id"], as_of=as_of, score=site["score"],
-                               verdict=site["verdict"], data=json.loads(json.dumps(site, default=str))))
+        session.add(
+            SiteResult(
+                run_id=run_id,
+                site_id=site["id"],
+                as_of=as_of,
+                score=site["score"],
+                verdict=site["verdict"],
+                data=json.loads(json.dumps(site, default=str)),
+            )
+        )
         for c in site["checks"]:
-            session.add(CheckResult(run_id=run_id, site_id=site["id"], as_of=as_of, check_id=c["id"],
-                                    status=c["status"], points_lost=c["points_lost"], veto=c["veto"],
-                                    findings=c["findings"]))
+            session.add(
+                CheckResult(
+                    run_id=run_id,
+                    site_id=site["id"],
+                    as_of=as_of,
+                    check_id=c["id"],
+                    status=c["status"],
+                    points_lost=c["points_lost"],
+                    veto=c["veto"],
+                    findings=c["findings"],
+                )
+            )
 
 
-def previous_judgement(session: Session, run_id: int,
-                       site_ids: Sequence[str]) -> tuple[list[dict[str, Any]], Run | None, dt.date | None]:
+def previous_judgement(
+    session: Session, run_id: int, site_ids: Sequence[str]
+) -> tuple[list[dict[str, Any]], Run | None, dt.date | None]:
     """The latest earlier judgement of each of these sites (any earlier run): their stored entries, the latest
     run among them and its as-of date (the re-check baseline)."""
     sites: list[dict[str, Any]] = []
     latest_run: Run | None = None
     latest_as_of: dt.date | None = None
     for sid in site_ids:
-        row = session.scalars(select(SiteResult).where(SiteResult.site_id == sid, SiteResult.run_id < run_id)
-                              .order_by(SiteResult.run_id.desc(), SiteResult.judged_at.desc())).first()
+        row = session.scalars(
+            select(SiteResult)
+            .where(SiteResult.site_id == sid, SiteResult.run_id < run_id)
+            .order_by(SiteResult.run_id.desc(), SiteResult.judged_at.desc())
+        ).first()
         if row is None:
             continue
         sites.append(row.data)

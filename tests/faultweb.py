@@ -90,11 +90,25 @@ class FaultZone(Zone):
 # ------------------------------------------------------------------------------------------ HTTP helpers
 
 
-def response_bytes(status: int, body: bytes = b"", headers: dict[str, str] | None = None, *,
-                   ctype: str = "text/html; charset=utf-8", length: int | None = None) -> bytes:
-    reasons = {200: "OK", 301: "Moved Permanently", 302: "Found", 403: "Forbidden", 404: "Not Found",
-               429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-               503: "Service Unavailable"}
+def response_bytes(
+    status: int,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    *,
+    ctype: str = "text/html; charset=utf-8",
+    length: int | None = None,
+) -> bytes:
+    reasons = {
+        200: "OK",
+        301: "Moved Permanently",
+        302: "Found",
+        403: "Forbidden",
+        404: "Not Found",
+        429: "Too Many Requests",
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+        503: "Service Unavailable",
+    }
     lines = [f"HTTP/1.1 {status} {reasons.get(status, 'Status')}", "Server: faultweb", "Connection: close"]
     if ctype:
         lines.append(f"Content-Type: {ctype}")
@@ -104,8 +118,13 @@ def response_bytes(status: int, body: bytes = b"", headers: dict[str, str] | Non
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-async def send(writer: asyncio.StreamWriter, status: int, body: bytes | str = b"",
-               headers: dict[str, str] | None = None, **kw) -> None:
+async def send(
+    writer: asyncio.StreamWriter,
+    status: int,
+    body: bytes | str = b"",
+    headers: dict[str, str] | None = None,
+    **kw,
+) -> None:
     if isinstance(body, str):
         body = body.encode("utf-8")
     writer.write(response_bytes(status, body, headers, **kw))
@@ -114,8 +133,10 @@ async def send(writer: asyncio.StreamWriter, status: int, body: bytes | str = b"
 
 def page(title: str, links: list[str] = (), body: str = "") -> str:
     items = "".join(f'<li><a href="{u}">{u}</a></li>' for u in links)
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>'
-            f"<body><h1>{title}</h1>{body}<ul>{items}</ul></body></html>")
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>'
+        f"<body><h1>{title}</h1>{body}<ul>{items}</ul></body></html>"
+    )
 
 
 # ------------------------------------------------------------------------------------------ TLS certificates
@@ -143,8 +164,9 @@ class Certs:
             return ctx
         if kind == "expired":
             now = dt.datetime.now(dt.UTC)
-            cert = self.ca.issue_cert(host, not_before=now - dt.timedelta(days=400),
-                                      not_after=now - dt.timedelta(days=30))
+            cert = self.ca.issue_cert(
+                host, not_before=now - dt.timedelta(days=400), not_after=now - dt.timedelta(days=30)
+            )
             cert.configure_cert(ctx)
             return ctx
         if kind == "self-signed":
@@ -166,14 +188,23 @@ def self_signed(host: str) -> tuple[bytes, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-            .sign(key, hashes.SHA256()))
-    return (cert.public_bytes(serialization.Encoding.PEM),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return (
+        cert.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------------------ the server
@@ -198,8 +229,15 @@ class FaultWeb:
         return self._certs
 
     # -- cases
-    def add(self, name: str, handler: Handler, *, tls: str | None = None, scheme: str | None = None,
-            eager: bool = False) -> Case:
+    def add(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        tls: str | None = None,
+        scheme: str | None = None,
+        eager: bool = False,
+    ) -> Case:
         case = Case(name, handler, scheme=scheme, eager=eager)
         # Bound now, so every URL is known before the server starts (cases link and redirect to each other).
         case.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -54,8 +54,14 @@ def free_port(v6: bool = True) -> int:
 
 
 class KnotServer:
-    def __init__(self, zones: dict[str, str], *, broken: list[str] = (), listen_v6: bool = True,
-                 port: int | None = None) -> None:
+    def __init__(
+        self,
+        zones: dict[str, str],
+        *,
+        broken: list[str] = (),
+        listen_v6: bool = True,
+        port: int | None = None,
+    ) -> None:
         self.zones = zones
         self.broken = list(broken)
         self.listen_v6 = listen_v6
@@ -146,5 +152,7 @@ class KnotServer:
 def zone(origin: str, records: str, *, ns: tuple[str, ...] = ("ns1",)) -> str:
     """A zone file text with SOA and NS records; `records` are extra lines relative to the origin."""
     ns_lines = "\n".join(f"@ 300 IN NS {n}" for n in ns)
-    return (f"$ORIGIN {origin}.\n$TTL 300\n"
-            f"@ IN SOA {ns[0]} hostmaster 1 3600 600 86400 300\n{ns_lines}\n{records}\n")
+    return (
+        f"$ORIGIN {origin}.\n$TTL 300\n"
+        f"@ IN SOA {ns[0]} hostmaster 1 3600 600 86400 300\n{ns_lines}\n{records}\n"
+    )

@@ -30,15 +30,32 @@ CASES: dict[str, tuple[str, int | None, str]] = {
     "unknown-in-network": ("network:\n  dns: [1.1.1.1]\nsites:\n" + SITE, 2, "network.dns"),
     "duplicate-id": ("sites:\n" + SITE + SITE.replace("a.example", "c.example"), 7, "sites[1].id"),
     "duplicate-key": ("sites:\n" + SITE + "    level: municipal\n", 7, "sites[0].level"),
-    "bad-url-scheme": ("sites:\n" + SITE.replace("http://a.example.test/", "ftp://a.example.test/"), 4,
-                       "sites[0].url"),
-    "bad-url-port": ("sites:\n" + SITE.replace("a.example.test/", "a.example.test:99999/"), 4, "sites[0].url"),
-    "url-no-host": ("sites:\n" + SITE.replace("http://a.example.test/", "http:///index.html"), 4, "sites[0].url"),
+    "bad-url-scheme": (
+        "sites:\n" + SITE.replace("http://a.example.test/", "ftp://a.example.test/"),
+        4,
+        "sites[0].url",
+    ),
+    "bad-url-port": (
+        "sites:\n" + SITE.replace("a.example.test/", "a.example.test:99999/"),
+        4,
+        "sites[0].url",
+    ),
+    "url-no-host": (
+        "sites:\n" + SITE.replace("http://a.example.test/", "http:///index.html"),
+        4,
+        "sites[0].url",
+    ),
     "unknown-level": ("sites:\n" + SITE.replace("level: county", "level: city"), 5, "sites[0].level"),
-    "bad-nameserver": ("network:\n  nameservers: [dns.example.test]\nsites:\n" + SITE, 2,
-                       "network.nameservers[0]"),
-    "bad-nameserver-port": ("network:\n  nameservers: ['127.0.0.1:0']\nsites:\n" + SITE, 2,
-                            "network.nameservers[0]"),
+    "bad-nameserver": (
+        "network:\n  nameservers: [dns.example.test]\nsites:\n" + SITE,
+        2,
+        "network.nameservers[0]",
+    ),
+    "bad-nameserver-port": (
+        "network:\n  nameservers: ['127.0.0.1:0']\nsites:\n" + SITE,
+        2,
+        "network.nameservers[0]",
+    ),
     "nameservers-not-list": ("network:\n  nameservers: 1.1.1.1\nsites:\n" + SITE, 2, "network.nameservers"),
     "wrong-type-int": ("defaults:\n  max_pages: many\nsites:\n" + SITE, 2, "defaults.max_pages"),
     "wrong-type-bool": ("network:\n  allow_private: perhaps\nsites:\n" + SITE, 2, "network.allow_private"),
@@ -116,8 +133,21 @@ def test_cli_exit_2_and_db_untouched(tmp_path, existing_db, capsys, case):
     before = _digest(existing_db)
     assert main(["sites", "--config", str(path)]) == 2
     _check_message(capsys.readouterr().err, path, line, field)
-    assert main(["inspect", "--config", str(path), "--db", f"sqlite:///{existing_db}", "--out",
-                 str(tmp_path / "out"), "--no-reports"]) == 2
+    assert (
+        main(
+            [
+                "inspect",
+                "--config",
+                str(path),
+                "--db",
+                f"sqlite:///{existing_db}",
+                "--out",
+                str(tmp_path / "out"),
+                "--no-reports",
+            ]
+        )
+        == 2
+    )
     _check_message(capsys.readouterr().err, path, line, field)
     assert _digest(existing_db) == before
     assert not (tmp_path / "out").exists()
@@ -132,13 +162,19 @@ def test_real_command_exit_codes(tmp_path, existing_db):
     path = tmp_path / "sites.yaml"
     path.write_text("sites:\n" + SITE.replace("level: county", "level: city"), encoding="utf-8")
     before = _digest(existing_db)
-    for args in (["sites", "--config", str(path)],
-                 ["inspect", "--config", str(path), "--db", f"sqlite:///{existing_db}", "--no-reports"]):
+    for args in (
+        ["sites", "--config", str(path)],
+        ["inspect", "--config", str(path), "--db", f"sqlite:///{existing_db}", "--no-reports"],
+    ):
         proc = subprocess.run([GOVAUDIT, *args], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2, proc.stderr
         assert f"{path}:5: sites[0].level: " in proc.stderr
         assert "Traceback" not in proc.stderr
     assert _digest(existing_db) == before
-    missing = subprocess.run([GOVAUDIT, "sites", "--config", str(tmp_path / "nope.yaml")], capture_output=True,
-                             text=True, timeout=60)
+    missing = subprocess.run(
+        [GOVAUDIT, "sites", "--config", str(tmp_path / "nope.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert missing.returncode == 2 and "nope.yaml" in missing.stderr

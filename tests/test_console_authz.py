@@ -53,10 +53,18 @@ def world(tmp_path_factory):
 
 def params_for(world, path: str) -> dict[str, object]:
     ids = world.ids
-    values = {"site_id": "wuning", "run_id": ids["run_other"], "job_id": ids["job_other"],
-              "explanation_id": ids["explanation_other"], "schedule_id": ids["schedule"],
-              "user_id": ids["user_other"], "token_id": ids["token_other"], "path": "index.html",
-              "name": "console.css", "key": "no-such-review-key"}
+    values = {
+        "site_id": "wuning",
+        "run_id": ids["run_other"],
+        "job_id": ids["job_other"],
+        "explanation_id": ids["explanation_other"],
+        "schedule_id": ids["schedule"],
+        "user_id": ids["user_other"],
+        "token_id": ids["token_other"],
+        "path": "index.html",
+        "name": "console.css",
+        "key": "no-such-review-key",
+    }
     names = re.findall(r"{(\w+)(?::\w+)?}", path)
     unknown = [n for n in names if n not in values]
     assert not unknown, f"{path}: add an object of another unit for {unknown} to the authorization matrix"
@@ -82,21 +90,47 @@ def snapshot(store) -> str:
 
 def body_for(route: APIRoute) -> dict:
     # a plausible body for every API POST, so a refusal is the authorization's and not the validation's
-    return {"site_ids": ["wuning"], "run_id": 1, "check_id": "homepage-stale", "index": 0, "text": "说明",
-            "approve": True, "note": ""}
+    return {
+        "site_ids": ["wuning"],
+        "run_id": 1,
+        "check_id": "homepage-stale",
+        "index": 0,
+        "text": "说明",
+        "approve": True,
+        "note": "",
+    }
 
 
 def form_for() -> dict:
-    return {"site_ids": "wuning", "run_id": "1", "check_id": "homepage-stale", "index": "0", "text": "说明",
-            "decision": "approve", "name": "x-new", "cron": "0 6 * * 1", "enabled": "1", "role": "office",
-            "password": "another long password", "active": "0", "units": "九江市发展和改革委员会", "old": "not the password",
-            "new": "another long password"}
+    return {
+        "site_ids": "wuning",
+        "run_id": "1",
+        "check_id": "homepage-stale",
+        "index": "0",
+        "text": "说明",
+        "decision": "approve",
+        "name": "x-new",
+        "cron": "0 6 * * 1",
+        "enabled": "1",
+        "role": "office",
+        "password": "another long password",
+        "active": "0",
+        "units": "九江市发展和改革委员会",
+        "old": "not the password",
+        "new": "another long password",
+    }
 
 
 def test_router_has_every_kind_of_route(world):
     paths = {r.path for _, r in routes(world.app)}
-    for expected in ("/", "/runs/{run_id}/files/{path:path}", "/api/sites/{site_id}", "/api/openapi.json",
-                     "/schedules/{schedule_id}", "/explanations/{explanation_id}/decide"):
+    for expected in (
+        "/",
+        "/runs/{run_id}/files/{path:path}",
+        "/api/sites/{site_id}",
+        "/api/openapi.json",
+        "/schedules/{schedule_id}",
+        "/explanations/{explanation_id}/decide",
+    ):
         assert expected in paths
 
 
@@ -107,8 +141,12 @@ def test_anonymous_gets_login_or_401_and_no_data(world):
         if (method, route.path) in PUBLIC:
             continue
         url = fill(route.path, params_for(world, route.path))
-        resp = client.request(method, url, follow_redirects=False,
-                              **({"json": body_for(route)} if url.startswith("/api/") and method == "POST" else {}))
+        resp = client.request(
+            method,
+            url,
+            follow_redirects=False,
+            **({"json": body_for(route)} if url.startswith("/api/") and method == "POST" else {}),
+        )
         if url.startswith("/api/"):
             assert resp.status_code == 401, (method, url, resp.status_code)
         else:
@@ -154,8 +192,15 @@ def test_department_documents_only_of_its_own_sites(world):
     full = world.ids["run_full"]
     assert client.get(f"/runs/{full}/files/sites/xunyang.html").status_code == 200
     assert client.get(f"/runs/{full}/files/notices/xunyang.pdf").status_code == 200
-    for path in ("sites/wuning.html", "notices/wuning.pdf", "index.html", "results.json", "../sites.yaml",
-                 "sites/../../sites.yaml", "%2e%2e/sites.yaml"):
+    for path in (
+        "sites/wuning.html",
+        "notices/wuning.pdf",
+        "index.html",
+        "results.json",
+        "../sites.yaml",
+        "sites/../../sites.yaml",
+        "%2e%2e/sites.yaml",
+    ):
         assert client.get(f"/runs/{full}/files/{path}").status_code == 404, path
     page = client.get(f"/runs/{full}")
     assert "xunyang.html" in page.text and "wuning" not in page.text
@@ -175,7 +220,10 @@ def test_department_api_token_is_scoped_like_its_session(world):
     assert client.get("/api/sites", headers={"Authorization": "Bearer ga_wrong"}).status_code == 401
     with world.store.session() as s:
         stored = [t.token_hash for t in s.scalars(select(ApiToken))]
-    assert world.ids["token_a"] not in stored and hashlib.sha256(world.ids["token_a"].encode()).hexdigest() in stored
+    assert (
+        world.ids["token_a"] not in stored
+        and hashlib.sha256(world.ids["token_a"].encode()).hexdigest() in stored
+    )
 
 
 def test_office_opens_every_page_of_every_unit(world):
@@ -213,8 +261,9 @@ def test_security_headers_and_cookie_flags(world):
     assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
     assert page.headers["x-content-type-options"] == "nosniff"
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    resp = client.post("/login", data={"name": "office1", "password": PASSWORD, "csrf_token": token},
-                       follow_redirects=False)
+    resp = client.post(
+        "/login", data={"name": "office1", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     cookie = resp.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
     with world.store.session() as s:
@@ -233,8 +282,9 @@ def test_failed_logins_are_throttled_per_account_and_per_address(tmp_path):
     def attempt(name, password):
         page = client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        return client.post("/login", data={"name": name, "password": password, "csrf_token": token},
-                           follow_redirects=False)
+        return client.post(
+            "/login", data={"name": name, "password": password, "csrf_token": token}, follow_redirects=False
+        )
 
     for _ in range(3):
         assert attempt("dept-a", "wrong password!").status_code == 401
@@ -262,23 +312,48 @@ def test_explain_then_office_approves_and_everything_is_audited(tmp_path):
     csrf = login(dept, "dept-a")
     findings = dept.get("/api/sites/xunyang/findings").json()
     target = findings[0]
-    resp = dept.post("/sites/xunyang/explanations", follow_redirects=False, data={
-        "csrf_token": csrf, "run_id": target["run_id"], "check_id": target["check_id"], "index": target["index"],
-        "text": "该栏目已按规定撤销", "evidence_url": "javascript:alert(1)"})
+    resp = dept.post(
+        "/sites/xunyang/explanations",
+        follow_redirects=False,
+        data={
+            "csrf_token": csrf,
+            "run_id": target["run_id"],
+            "check_id": target["check_id"],
+            "index": target["index"],
+            "text": "该栏目已按规定撤销",
+            "evidence_url": "javascript:alert(1)",
+        },
+    )
     assert "err=" in resp.headers["location"]  # only http(s) evidence links
-    resp = dept.post("/sites/xunyang/explanations", follow_redirects=False, data={
-        "csrf_token": csrf, "run_id": target["run_id"], "check_id": target["check_id"], "index": target["index"],
-        "text": "该栏目已按规定撤销", "evidence_url": "https://www.xunyang.gov.cn/notice/1.html"})
+    resp = dept.post(
+        "/sites/xunyang/explanations",
+        follow_redirects=False,
+        data={
+            "csrf_token": csrf,
+            "run_id": target["run_id"],
+            "check_id": target["check_id"],
+            "index": target["index"],
+            "text": "该栏目已按规定撤销",
+            "evidence_url": "https://www.xunyang.gov.cn/notice/1.html",
+        },
+    )
     assert "msg=" in resp.headers["location"]
     [mine] = [e for e in dept.get("/api/explanations").json() if e["site_id"] == "xunyang"]
     assert mine["status"] == "pending"
     # the department cannot decide, the office can
-    assert dept.post(f"/api/explanations/{mine['id']}/decision", json={"approve": True},
-                     headers={"X-CSRF-Token": csrf}).status_code == 403
+    assert (
+        dept.post(
+            f"/api/explanations/{mine['id']}/decision", json={"approve": True}, headers={"X-CSRF-Token": csrf}
+        ).status_code
+        == 403
+    )
     office = TestClient(w.app)
     ocsrf = login(office, "office1")
-    resp = office.post(f"/explanations/{mine['id']}/decide", data={"csrf_token": ocsrf, "decision": "approve"},
-                       follow_redirects=False)
+    resp = office.post(
+        f"/explanations/{mine['id']}/decide",
+        data={"csrf_token": ocsrf, "decision": "approve"},
+        follow_redirects=False,
+    )
     assert resp.status_code == 303
     got = dept.get(f"/api/explanations/{mine['id']}").json()
     assert got["status"] == "approved" and got["expires"] and got["decided_by"] == "office1"

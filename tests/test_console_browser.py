@@ -51,7 +51,8 @@ def console(tmp_path_factory):
     (root / "news" / "index.html").write_text(
         '<html><head><meta charset="utf-8"><meta name="ColumnName" content="工作动态"></head><body>'
         '<ul class="list"><li><a href="a1.html">新闻一</a><span>2021-12-15</span></li></ul></body></html>',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (root / "news" / "a1.html").write_text("<html><body>正文</body></html>", encoding="utf-8")
     web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
     threading.Thread(target=web.serve_forever, daemon=True).start()
@@ -63,21 +64,63 @@ def console(tmp_path_factory):
         f"sites:\n  - {{id: tsj, name: 测试局, url: 'http://127.0.0.1:{web.server_port}/', level: department,"
         " unit: 测试局}\n"
         "  - {id: other, name: 别的局, url: 'http://127.0.0.1:9/', level: department, unit: 别的局}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     db = f"sqlite:///{tmp / 'console.db'}"
-    _cli("inspect", "--config", str(config), "--db", db, "--as-of", "2021-12-20", "--out", str(tmp / "out"),
-         "--site", "tsj", "--no-probes")
+    _cli(
+        "inspect",
+        "--config",
+        str(config),
+        "--db",
+        db,
+        "--as-of",
+        "2021-12-20",
+        "--out",
+        str(tmp / "out"),
+        "--site",
+        "tsj",
+        "--no-probes",
+    )
     _cli("users", "add", "office", "--role", "office", "--db", db, stdin=OFFICE_PW + "\n")
-    _cli("users", "add", "tsj-user", "--role", "department", "--unit", "测试局", "--config", str(config),
-         "--db", db, stdin=DEPT_PW + "\n")
+    _cli(
+        "users",
+        "add",
+        "tsj-user",
+        "--role",
+        "department",
+        "--unit",
+        "测试局",
+        "--config",
+        str(config),
+        "--db",
+        db,
+        stdin=DEPT_PW + "\n",
+    )
     port = _free_port()
     settings = tmp / "console.yaml"
     # the page was written for 2021-12-20: re-checks are judged as of that day too
-    settings.write_text("recheck: {per_hour: 5}\nscheduler: {tick_seconds: 5}\njobs: {as_of: 2021-12-20}\n",
-                        encoding="utf-8")
-    serve = subprocess.Popen([GOVAUDIT, "serve", "--config", str(config), "--db", db, "--port", str(port),
-                              "--data", str(tmp / "data"), "--console-config", str(settings)],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    settings.write_text(
+        "recheck: {per_hour: 5}\nscheduler: {tick_seconds: 5}\njobs: {as_of: 2021-12-20}\n", encoding="utf-8"
+    )
+    serve = subprocess.Popen(
+        [
+            GOVAUDIT,
+            "serve",
+            "--config",
+            str(config),
+            "--db",
+            db,
+            "--port",
+            str(port),
+            "--data",
+            str(tmp / "data"),
+            "--console-config",
+            str(settings),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -101,9 +144,18 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--headless",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield b
         b.close()
 
@@ -161,7 +213,11 @@ def test_department_rechecks_its_fixed_site_and_sees_it_fixed(console, browser):
     # the page follows the job by itself (console.js) and reloads when it is done
     page.wait_for_selector("text=复查结果", timeout=150_000)
     text = page.inner_text("body")
-    assert "已完成" in text and "已整改 1" in text and "存在不可用链接" not in text.split("复查情况")[-1].split("新发现")[0]
+    assert (
+        "已完成" in text
+        and "已整改 1" in text
+        and "存在不可用链接" not in text.split("复查情况")[-1].split("新发现")[0]
+    )
     assert "msg=" not in page.url  # the finished page is the job's own, without the submit notice
     _shot(page, "department-recheck-done")
     # another unit's site is not there for this account

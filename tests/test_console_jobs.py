@@ -43,7 +43,9 @@ def test_a_job_only_targets_sites_of_the_configuration(world):
         with pytest.raises(jobs.JobRefused):
             jobs.submit(store, config, Settings(), kind="recheck", site_ids=ids, requested_by="t")
     with pytest.raises(jobs.JobRefused):
-        jobs.submit(store, config, Settings(), kind="recheck", site_ids=["wuning", "xunyang"], requested_by="t")
+        jobs.submit(
+            store, config, Settings(), kind="recheck", site_ids=["wuning", "xunyang"], requested_by="t"
+        )
     job_id = jobs.submit(store, config, Settings(), kind="inspection", site_ids=[], requested_by="t")
     assert jobs.status(store, job_id).site_ids == [s.id for s in config.sites]
 
@@ -76,8 +78,10 @@ def test_full_inspections_wait_for_each_other(world):
 
 def test_claims_race_without_double_runs(world):
     store, config = world
-    ids = [jobs.submit(store, config, Settings(), kind="recheck", site_ids=[s], requested_by="t")
-           for s in ("fgw", "xunyang", "wuning", "lushan")]
+    ids = [
+        jobs.submit(store, config, Settings(), kind="recheck", site_ids=[s], requested_by="t")
+        for s in ("fgw", "xunyang", "wuning", "lushan")
+    ]
     got: list[int] = []
     lock = threading.Lock()
 
@@ -112,9 +116,13 @@ def test_latest_due_time_in_the_schedules_time_zone():
     tz = scheduler.ZoneInfo("Asia/Shanghai")
     since = dt.datetime(2021, 12, 19, 12, 0)
     assert scheduler.latest_due(trig, since, dt.datetime(2021, 12, 19, 21, 59), tz) is None
-    assert scheduler.latest_due(trig, since, dt.datetime(2021, 12, 19, 22, 0, 5), tz) == dt.datetime(2021, 12, 19, 22, 0)
+    assert scheduler.latest_due(trig, since, dt.datetime(2021, 12, 19, 22, 0, 5), tz) == dt.datetime(
+        2021, 12, 19, 22, 0
+    )
     # down for three days: run once, for the last due time
-    assert scheduler.latest_due(trig, since, dt.datetime(2021, 12, 22, 23, 0), tz) == dt.datetime(2021, 12, 22, 22, 0)
+    assert scheduler.latest_due(trig, since, dt.datetime(2021, 12, 22, 23, 0), tz) == dt.datetime(
+        2021, 12, 22, 22, 0
+    )
 
 
 def _due_a_moment_ago() -> tuple[str, dt.datetime]:
@@ -157,11 +165,15 @@ def test_two_scheduler_processes_claim_once(tmp_path, world):
     with store.session() as s:
         s.add(Schedule(name="每天", cron=cron, site_ids=[], since=since))
     cfg = tmp_path / "sites.yaml"
-    code = ("import sys; from store.db import Store; from govaudit.config import load_config;"
-            "from govaudit.settings import Settings; from govaudit.scheduler import tick;"
-            f"s = Store({store.url!r}); c = load_config({str(cfg)!r});"
-            "print(len(tick(s, c, Settings())))")
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    code = (
+        "import sys; from store.db import Store; from govaudit.config import load_config;"
+        "from govaudit.settings import Settings; from govaudit.scheduler import tick;"
+        f"s = Store({store.url!r}); c = load_config({str(cfg)!r});"
+        "print(len(tick(s, c, Settings())))"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(3)
+    ]
     outs = [int(p.communicate(timeout=120)[0].strip()) for p in procs]
     assert sorted(outs) == [0, 0, 1]
 
@@ -219,9 +231,17 @@ def test_waived_finding_costs_no_points_and_no_veto():
 
 def _explain(store, site_id, check_id, finding, *, status="approved", days=30):
     with store.session() as s:
-        e = Explanation(site_id=site_id, check_id=check_id, finding_key=pipeline.finding_fingerprint(check_id, finding),
-                        finding=finding, run_id=1, text="已撤销", created_by="d", status=status,
-                        expires=dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=days))
+        e = Explanation(
+            site_id=site_id,
+            check_id=check_id,
+            finding_key=pipeline.finding_fingerprint(check_id, finding),
+            finding=finding,
+            run_id=1,
+            text="已撤销",
+            created_by="d",
+            status=status,
+            expires=dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=days),
+        )
         s.add(e)
 
 
@@ -229,12 +249,20 @@ def test_approved_explanation_waives_in_the_next_scoring_until_it_lapses(tmp_pat
     from inspections.runner import inspect_site, load_scoring
 
     store = Store(f"sqlite:///{tmp_path / 'w.db'}")
-    html = ("<html><head><meta charset='utf-8'><title>局</title></head><body><ul><li><a href='/n/1.html'>新闻</a>"
-            "<span>2021-10-01</span></li></ul></body></html>")
+    html = (
+        "<html><head><meta charset='utf-8'><title>局</title></head><body><ul><li><a href='/n/1.html'>新闻</a>"
+        "<span>2021-10-01</span></li></ul></body></html>"
+    )
     from inspections.artifacts import PageArtifact
 
-    site = SiteArtifacts(site_id="t", home_url="http://t.test/", name="测试局", level="department", unit="测试局",
-                         pages=(PageArtifact(url="http://t.test/", final_url="http://t.test/", status=200, html=html),))
+    site = SiteArtifacts(
+        site_id="t",
+        home_url="http://t.test/",
+        name="测试局",
+        level="department",
+        unit="测试局",
+        pages=(PageArtifact(url="http://t.test/", final_url="http://t.test/", status=200, html=html),),
+    )
     scoring = load_scoring()
     plain = inspect_site(site, as_of=dt.date(2021, 12, 20), scoring=scoring)
     stale = next(c for c in plain["checks"] if c["id"] == "homepage-stale")
@@ -244,8 +272,9 @@ def test_approved_explanation_waives_in_the_next_scoring_until_it_lapses(tmp_pat
         assert pipeline.explanation_waiver(s, "t") is None
     _explain(store, "t", "homepage-stale", finding)
     with store.session() as s:
-        waived = inspect_site(site, as_of=dt.date(2021, 12, 20), scoring=scoring,
-                              waive=pipeline.explanation_waiver(s, "t"))
+        waived = inspect_site(
+            site, as_of=dt.date(2021, 12, 20), scoring=scoring, waive=pipeline.explanation_waiver(s, "t")
+        )
     check = next(c for c in waived["checks"] if c["id"] == "homepage-stale")
     assert check["status"] == "pass" and not check["veto"] and check["points_lost"] == 0
     assert check["findings"][0]["waived"]["explanation"] >= 1
@@ -274,9 +303,14 @@ def test_waived_finding_is_struck_through_in_the_report(tmp_path):
     check["findings"][0]["waived"] = {"explanation": 3, "until": "2022-06-18"}
     from reports.render import _site_view, make_env
 
-    html = make_env().from_string('{% import "_macros.html.j2" as m %}{% for c in v.checks %}'
-                                  '{% for f in c.findings %}{{ m.finding_item(f) }}{% endfor %}{% endfor %}'
-                                  ).render(v=_site_view(site, None))
+    html = (
+        make_env()
+        .from_string(
+            '{% import "_macros.html.j2" as m %}{% for c in v.checks %}'
+            "{% for f in c.findings %}{{ m.finding_item(f) }}{% endfor %}{% endfor %}"
+        )
+        .render(v=_site_view(site, None))
+    )
     assert "finding-waived" in html and "<s>" in html and "说明已认可" in html
 
 
@@ -336,16 +370,26 @@ def test_alerts_reach_smtp_and_webhooks_and_are_retried(world, receivers):
     port = smtp.port
     unit = next(s.unit for s in config.sites if s.id == "wuning")
     settings = Settings(
-        smtp=__import__("govaudit.settings", fromlist=["Smtp"]).Smtp(host="127.0.0.1", port=port,
-                                                                     sender="govaudit@test.example"),
-        units={unit: UnitContacts(("xxgk@wuning.test",),
-                                  (Webhook("wecom", f"http://127.0.0.1:{web.server_port}/cgi-bin/webhook/send?key=k"),
-                                   Webhook("dingtalk", f"http://127.0.0.1:{web.server_port}/robot/send?access_token=t")))},
-        alert_backoff_s=0.0, alert_retries=3)
+        smtp=__import__("govaudit.settings", fromlist=["Smtp"]).Smtp(
+            host="127.0.0.1", port=port, sender="govaudit@test.example"
+        ),
+        units={
+            unit: UnitContacts(
+                ("xxgk@wuning.test",),
+                (
+                    Webhook("wecom", f"http://127.0.0.1:{web.server_port}/cgi-bin/webhook/send?key=k"),
+                    Webhook("dingtalk", f"http://127.0.0.1:{web.server_port}/robot/send?access_token=t"),
+                ),
+            )
+        },
+        alert_backoff_s=0.0,
+        alert_retries=3,
+    )
     results = json.loads(SAMPLE.read_text(encoding="utf-8"))
     Hook.fail_first = 1  # the first webhook call fails: recorded, retried
-    n = alerts.raise_for_run(store, settings, results=results, previous=None, recheck=None, job_id=None,
-                             is_recheck=False)
+    n = alerts.raise_for_run(
+        store, settings, results=results, previous=None, recheck=None, job_id=None, is_recheck=False
+    )
     assert n == 3  # wuning's notice, by mail, 企业微信 and 钉钉
     for _ in range(5):
         alerts.deliver_due(store, settings)
@@ -368,11 +412,16 @@ def test_a_dead_mail_server_never_blocks_and_gives_up_after_the_retries(world):
     from govaudit.settings import Smtp
 
     unit = next(s.unit for s in config.sites if s.id == "wuning")
-    settings = Settings(smtp=Smtp(host="127.0.0.1", port=9, timeout_s=2), alert_retries=2, alert_backoff_s=0.0,
-                        units={unit: UnitContacts(("a@b.test",), ())})
+    settings = Settings(
+        smtp=Smtp(host="127.0.0.1", port=9, timeout_s=2),
+        alert_retries=2,
+        alert_backoff_s=0.0,
+        units={unit: UnitContacts(("a@b.test",), ())},
+    )
     results = json.loads(SAMPLE.read_text(encoding="utf-8"))
-    alerts.raise_for_run(store, settings, results=results, previous=None, recheck=None, job_id=None,
-                         is_recheck=False)
+    alerts.raise_for_run(
+        store, settings, results=results, previous=None, recheck=None, job_id=None, is_recheck=False
+    )
     for _ in range(3):
         alerts.deliver_due(store, settings)
     with store.session() as s:
@@ -384,8 +433,10 @@ def test_console_yaml_errors_name_file_line_and_field(tmp_path):
     from govaudit.config import ConfigError
 
     bad = tmp_path / "console.yaml"
-    bad.write_text("recheck:\n  per_hour: 2\nunits:\n  甲:\n    webhooks: [{kind: slack, url: 'http://x/'}]\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "recheck:\n  per_hour: 2\nunits:\n  甲:\n    webhooks: [{kind: slack, url: 'http://x/'}]\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as err:
         load_settings(bad)
     assert err.value.line == 5 and "webhooks[0].kind" in err.value.field and "企业微信" in err.value.message
@@ -414,11 +465,28 @@ def test_two_serve_processes_on_one_database_start_a_due_run_once(tmp_path, worl
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             ports.append(probe.getsockname()[1])
-        procs.append(subprocess.Popen(
-            [str(Path(sys.executable).parent / "govaudit"), "serve", "--config", str(tmp_path / "sites.yaml"),
-             "--db", store.url, "--port", str(ports[-1]), "--data", str(tmp_path / "data"),
-             "--console-config", str(settings), "--no-jobs"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "govaudit"),
+                    "serve",
+                    "--config",
+                    str(tmp_path / "sites.yaml"),
+                    "--db",
+                    store.url,
+                    "--port",
+                    str(ports[-1]),
+                    "--data",
+                    str(tmp_path / "data"),
+                    "--console-config",
+                    str(settings),
+                    "--no-jobs",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     try:
         for port, proc in zip(ports, procs, strict=True):
             for _ in range(300):

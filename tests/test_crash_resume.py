@@ -89,21 +89,48 @@ def test_killed_crawl_resumes_with_every_page_once(tmp_path):
         import yaml
 
         config = tmp_path / "sites.yaml"
-        config.write_text(yaml.safe_dump({
-            "defaults": {"max_pages": 1000, "max_depth": 5, "delay_s": 0, "timeout_s": 5, "max_seconds": 120,
-                         "concurrency_per_host": 2, "probe_count": 1, "probe_interval_s": 0.1,
-                         "probe_timeout_s": 3, "link_check": False},
-            "network": {"nameservers": [f"127.0.0.1:{web.dns_port}"], "allow_private": True},
-            "sites": [{"id": "big", "name": "大网站", "url": web.url("big"), "level": "county", "unit": "办公室"}],
-        }, allow_unicode=True), encoding="utf-8")
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "defaults": {
+                        "max_pages": 1000,
+                        "max_depth": 5,
+                        "delay_s": 0,
+                        "timeout_s": 5,
+                        "max_seconds": 120,
+                        "concurrency_per_host": 2,
+                        "probe_count": 1,
+                        "probe_interval_s": 0.1,
+                        "probe_timeout_s": 3,
+                        "link_check": False,
+                    },
+                    "network": {"nameservers": [f"127.0.0.1:{web.dns_port}"], "allow_private": True},
+                    "sites": [
+                        {
+                            "id": "big",
+                            "name": "大网站",
+                            "url": web.url("big"),
+                            "level": "county",
+                            "unit": "办公室",
+                        }
+                    ],
+                },
+                allow_unicode=True,
+            ),
+            encoding="utf-8",
+        )
         db = tmp_path / "crash.db"
         base = ["--config", str(config), "--db", f"sqlite:///{db}", "--no-reports"]
         expected = {web.url("big", p) for p in PAGES}
         assert len(expected) == 316
 
         # 1. SIGKILL the crawler child mid-crawl: the parent survives, marks the run interrupted, exits 1.
-        parent = subprocess.Popen([GOVAUDIT, "inspect", *base, "--out", str(tmp_path / "o1")],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        parent = subprocess.Popen(
+            [GOVAUDIT, "inspect", *base, "--out", str(tmp_path / "o1")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         _wait_pages(db, 40, parent)
         [child] = _children(parent.pid)
         os.kill(child, signal.SIGKILL)
@@ -124,8 +151,12 @@ def test_killed_crawl_resumes_with_every_page_once(tmp_path):
         assert html and "未完成" in html
 
         # 2. Resume, then SIGKILL the parent `govaudit inspect`: its crawler child must not outlive it.
-        parent = subprocess.Popen([GOVAUDIT, "inspect", *base, "--resume", "--out", str(tmp_path / "o2")],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        parent = subprocess.Popen(
+            [GOVAUDIT, "inspect", *base, "--resume", "--out", str(tmp_path / "o2")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         _wait_pages(db, first + 40, parent)
         [child] = _children(parent.pid)
         os.kill(parent.pid, signal.SIGKILL)

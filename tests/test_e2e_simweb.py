@@ -38,9 +38,22 @@ def crawl(tmp_path_factory):
         db = root / "e2e.db"
         out = root / "out"
         proc = subprocess.run(
-            [GOVAUDIT, "inspect", "--config", str(config), "--db", f"sqlite:///{db}", "--as-of", AS_OF,
-             "--out", str(out), "--no-reports"],
-            capture_output=True, text=True, timeout=600,
+            [
+                GOVAUDIT,
+                "inspect",
+                "--config",
+                str(config),
+                "--db",
+                f"sqlite:///{db}",
+                "--as-of",
+                AS_OF,
+                "--out",
+                str(out),
+                "--no-reports",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
         results = json.loads((out / "results.json").read_text(encoding="utf-8"))
@@ -57,9 +70,17 @@ def _site_of_host(truth_data: dict) -> dict[str, str]:
 
 
 def test_crawl_stores_every_page_of_every_site(crawl):
-    expected = {sid: s["pages"] for sid, s in crawl["truth"]["sites"].items() if s["checks"]["site-unreachable"]["status"] != "fail"}
-    got = dict(_rows(crawl["db"], "SELECT site_id, COUNT(*) FROM pages WHERE status = 200 AND body IS NOT NULL "
-                                  "GROUP BY site_id"))
+    expected = {
+        sid: s["pages"]
+        for sid, s in crawl["truth"]["sites"].items()
+        if s["checks"]["site-unreachable"]["status"] != "fail"
+    }
+    got = dict(
+        _rows(
+            crawl["db"],
+            "SELECT site_id, COUNT(*) FROM pages WHERE status = 200 AND body IS NOT NULL GROUP BY site_id",
+        )
+    )
     assert got == expected
 
 
@@ -69,9 +90,13 @@ def test_crawl_stores_dated_list_entries_with_parsed_dates(crawl):
     for sid, site in t.items():
         if site["checks"]["site-unreachable"]["status"] == "fail":
             continue
-        rows = _rows(crawl["db"], "SELECT e.list_url, e.title, e.date_text, e.date FROM list_entries e "
-                                  "JOIN pages p ON p.run_id = e.run_id AND p.site_id = e.site_id "
-                                  "AND p.url = e.list_url WHERE e.site_id = ? AND p.is_list", sid)
+        rows = _rows(
+            crawl["db"],
+            "SELECT e.list_url, e.title, e.date_text, e.date FROM list_entries e "
+            "JOIN pages p ON p.run_id = e.run_id AND p.site_id = e.site_id "
+            "AND p.url = e.list_url WHERE e.site_id = ? AND p.is_list",
+            sid,
+        )
         # The crawler renders the list drawn by script (Chromium), so its rows are stored too.
         assert len(rows) == site["list_entries"] + site.get("js_entries", 0), sid
         assert all(r[0] != home[sid] for r in rows)
@@ -86,14 +111,20 @@ def test_crawl_stores_dated_list_entries_with_parsed_dates(crawl):
 
 
 def _problems(check: dict) -> set[str]:
-    return {truth.without_port(f["url"]) for f in check["findings"] if f.get("severity") in PROBLEM and f["url"]}
+    return {
+        truth.without_port(f["url"]) for f in check["findings"] if f.get("severity") in PROBLEM and f["url"]
+    }
 
 
 def test_list_drawn_by_script_was_rendered(crawl):
     for sid, site in crawl["truth"]["sites"].items():
         for url in site.get("js_list_urls", []):
-            rows = _rows(crawl["db"], "SELECT rendered, js_shell FROM pages WHERE site_id = ? AND url = ?", sid,
-                         truth.with_port(url, crawl["port"]))
+            rows = _rows(
+                crawl["db"],
+                "SELECT rendered, js_shell FROM pages WHERE site_id = ? AND url = ?",
+                sid,
+                truth.with_port(url, crawl["port"]),
+            )
             assert rows == [(1, 0)], (sid, url)
 
 
@@ -108,13 +139,17 @@ def test_findings_equal_the_planted_ground_truth(crawl):
             want = expected[check["id"]]
             statuses = {want["status"], *want.get("accept", [])}
             if check["status"] not in statuses:
-                mismatches.append(f"{site['id']} {check['id']}: {check['status']} ≠ {want['status']} "
-                                  f"({want.get('why', '')}) {[f['message'] for f in check['findings'][:3]]}")
+                mismatches.append(
+                    f"{site['id']} {check['id']}: {check['status']} ≠ {want['status']} "
+                    f"({want.get('why', '')}) {[f['message'] for f in check['findings'][:3]]}"
+                )
                 continue
             if check["status"] in ("fail", "warn"):
                 urls = _problems(check)
                 if urls != set(want.get("urls", [])):
-                    mismatches.append(f"{site['id']} {check['id']}: pages {sorted(urls)} ≠ {sorted(want['urls'])}")
+                    mismatches.append(
+                        f"{site['id']} {check['id']}: pages {sorted(urls)} ≠ {sorted(want['urls'])}"
+                    )
     assert not mismatches, "\n".join(mismatches)
 
 
@@ -132,9 +167,22 @@ def test_offline_reinspection_gives_the_same_results(crawl):
     run_id = crawl["results"]["run"]["id"]
     out = crawl["root"] / "out2"
     proc = subprocess.run(
-        [GOVAUDIT, "inspect", "--run", str(run_id), "--db", f"sqlite:///{crawl['db']}", "--as-of", AS_OF,
-         "--out", str(out), "--no-reports"],
-        capture_output=True, text=True, timeout=300,
+        [
+            GOVAUDIT,
+            "inspect",
+            "--run",
+            str(run_id),
+            "--db",
+            f"sqlite:///{crawl['db']}",
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(out),
+            "--no-reports",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     again = json.loads((out / "results.json").read_text(encoding="utf-8"))

@@ -27,9 +27,19 @@ from tests.faultweb import FaultWeb, Request, abort, page, send
 ROOT = Path(__file__).resolve().parents[1]
 GOVAUDIT = str(Path(sys.executable).parent / "govaudit")
 MB = 1024 * 1024
-BUDGET = {"max_pages": 20, "max_depth": 3, "delay_s": 0, "timeout_s": 2.0, "max_seconds": 20.0,
-          "max_page_bytes": 1 * MB, "concurrency_per_host": 2, "probe_count": 3, "probe_interval_s": 0.2,
-          "probe_timeout_s": 2.0, "max_link_checks": 10}
+BUDGET = {
+    "max_pages": 20,
+    "max_depth": 3,
+    "delay_s": 0,
+    "timeout_s": 2.0,
+    "max_seconds": 20.0,
+    "max_page_bytes": 1 * MB,
+    "concurrency_per_host": 2,
+    "probe_count": 3,
+    "probe_interval_s": 0.2,
+    "probe_timeout_s": 2.0,
+    "max_link_checks": 10,
+}
 RSS_CAP_MB = 400
 
 
@@ -54,6 +64,7 @@ def static(pages: dict[str, str], headers: dict[str, str] | None = None):
             await send(w, 200, pages[path], headers)
         else:
             await send(w, 404, page("404 页面不存在"))
+
     return handler
 
 
@@ -84,6 +95,7 @@ def status(code: int, headers: dict[str, str] | None = None):
             await send(w, 404, "", ctype="text/plain")
             return
         await send(w, code, page(f"错误 {code}"), headers)
+
     return handler
 
 
@@ -104,6 +116,7 @@ def redirects(table: dict[str, str], final: dict[str, str] | None = None):
             await send(w, 200, final[req.path])
         else:
             await send(w, 404, page("404"))
+
     return handler
 
 
@@ -143,6 +156,7 @@ def big(with_length: bool):
         for _ in range(50):
             w.write(chunk[:MB])
             await w.drain()
+
     return handler
 
 
@@ -154,6 +168,7 @@ def gzip_bomb():
             await send(w, 404, "", ctype="text/plain")
             return
         await send(w, 200, bomb, {"Content-Encoding": "gzip"})
+
     return handler
 
 
@@ -169,11 +184,15 @@ async def binary(req: Request, w: asyncio.StreamWriter) -> None:
     await send(w, 200, bytes(rnd.getrandbits(8) for _ in range(64 * 1024)))
 
 
-MALFORMED = ('<html><head><title>残缺<title></head><body><div><a href="/m1.html">一</a><p><table><tr><td>'
-             '<<<>>><a href=/m2.html>二<a href="/m3.html" <li>三 </table></div></span></body><body><a href="/m1.html">'
-             '</html></html>&#xffffffff;&bogus; <script>document.write("<a href=/m4.html>")</script>')
-BAD_HREF = ('<html><body><a href="http://[::1">坏</a><a href="http://bad-href.fw.test:99999/">坏端口</a>'
-            '<a href="/b1.html">好</a></body></html>')
+MALFORMED = (
+    '<html><head><title>残缺<title></head><body><div><a href="/m1.html">一</a><p><table><tr><td>'
+    '<<<>>><a href=/m2.html>二<a href="/m3.html" <li>三 </table></div></span></body><body><a href="/m1.html">'
+    '</html></html>&#xffffffff;&bogus; <script>document.write("<a href=/m4.html>")</script>'
+)
+BAD_HREF = (
+    '<html><body><a href="http://[::1">坏</a><a href="http://bad-href.fw.test:99999/">坏端口</a>'
+    '<a href="/b1.html">好</a></body></html>'
+)
 TRUNCATED = '<!DOCTYPE html><html><head><title>截断</title></head><body><ul><li><a href="/t1.html">一</a></li><li><a hre'
 
 
@@ -183,7 +202,9 @@ async def truncated_transfer(req: Request, w: asyncio.StreamWriter) -> None:
 
 
 GBK_PAGE = '<html><head><title>九江市人民政府</title></head><body><h1>政务公开</h1><a href="/g1.html">通知公告</a></body></html>'
-GBK_META = GBK_PAGE.replace("<head>", '<head><meta http-equiv="Content-Type" content="text/html; charset=gbk">')
+GBK_META = GBK_PAGE.replace(
+    "<head>", '<head><meta http-equiv="Content-Type" content="text/html; charset=gbk">'
+)
 
 
 def raw(body: bytes, ctype: str):
@@ -192,6 +213,7 @@ def raw(body: bytes, ctype: str):
             await send(w, 404, "", ctype="text/plain")
             return
         await send(w, 200, body if req.path == "/" else page("子页"), ctype=ctype)
+
     return handler
 
 
@@ -203,8 +225,12 @@ async def robots_all(req: Request, w: asyncio.StreamWriter) -> None:
 
 
 async def cookie_setter(req: Request, w: asyncio.StreamWriter) -> None:
-    await send(w, 200, page("种 Cookie", ["/c1.html", "/c2.html"]),
-               {"Set-Cookie": "fwsession=SECRET-FROM-SETTER; Path=/; Domain=fw.test"})
+    await send(
+        w,
+        200,
+        page("种 Cookie", ["/c1.html", "/c2.html"]),
+        {"Set-Cookie": "fwsession=SECRET-FROM-SETTER; Path=/; Domain=fw.test"},
+    )
 
 
 async def cookie_echo(req: Request, w: asyncio.StreamWriter) -> None:
@@ -230,8 +256,10 @@ def build_web(tmp: Path) -> FaultWeb:
     web.add("http429", status(429, {"Retry-After": "3600"}))
     web.add("crawler403", crawler_403)
     web.add("loop", redirects({"/": "/a", "/a": "/b", "/b": "/a"}))
-    web.add("chain", redirects({"/" if i == 0 else f"/r{i}": f"/r{i + 1}" for i in range(20)},
-                               {"/r20": page("终点")}))
+    web.add(
+        "chain",
+        redirects({"/" if i == 0 else f"/r{i}": f"/r{i + 1}" for i in range(20)}, {"/r20": page("终点")}),
+    )
     web.add("redir-offsite", redirects({"/": web.url("elsewhere")}))
     web.add("redir-private", redirects({"/": "http://127.0.0.99:1/admin"}))
     web.add("calendar", calendar)
@@ -259,8 +287,10 @@ def build_web(tmp: Path) -> FaultWeb:
     web.add("robots", robots_all)
     web.add("cookie-set", cookie_setter)
     web.add("cookie-echo", cookie_echo)
-    web.add("offsite-links", static({"/": page("友情链接", [web.url("elsewhere"), "/in.html"]),
-                                     "/in.html": page("站内")}))
+    web.add(
+        "offsite-links",
+        static({"/": page("友情链接", [web.url("elsewhere"), "/in.html"]), "/in.html": page("站内")}),
+    )
     return web
 
 
@@ -273,22 +303,36 @@ def sites_yaml(web: FaultWeb, names: list[str], *, allow_private: bool = True, *
         # Four sites at a time, as before sites_at_once existed: one Python fault server answers for all of them,
         # and with 40 hostile crawls at once on a loaded 2-core machine the control site's 2-second availability
         # probes time out on our side (a warning the department did not earn).
-        "network": {"nameservers": [f"127.0.0.1:{web.dns_port}"], "allow_private": allow_private,
-                    "sites_at_once": 4},
-        "sites": [{"id": n, "name": f"故障网站 {n}", "url": web.url(n), "level": "department",
-                   "unit": f"{n} 办公室"} for n in names],
+        "network": {
+            "nameservers": [f"127.0.0.1:{web.dns_port}"],
+            "allow_private": allow_private,
+            "sites_at_once": 4,
+        },
+        "sites": [
+            {
+                "id": n,
+                "name": f"故障网站 {n}",
+                "url": web.url(n),
+                "level": "department",
+                "unit": f"{n} 办公室",
+            }
+            for n in names
+        ],
     }
     return yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False)
 
 
-def run_cli(args: list[str], *, env_extra: dict[str, str] | None = None, timeout: float = 240,
-            cwd: Path | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
+def run_cli(
+    args: list[str], *, env_extra: dict[str, str] | None = None, timeout: float = 240, cwd: Path | None = None
+) -> tuple[subprocess.CompletedProcess, float, float]:
     """Run govaudit; returns (result, seconds, peak RSS in MB of any child so far)."""
     env = {**os.environ, **(env_extra or {})}
     env.pop("http_proxy", None)
     env.pop("https_proxy", None)
     t0 = time.monotonic()
-    proc = subprocess.run([GOVAUDIT, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
+    proc = subprocess.run(
+        [GOVAUDIT, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd
+    )
     elapsed = time.monotonic() - t0
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return proc, elapsed, rss_mb
@@ -307,14 +351,29 @@ class Outcome:
 
     def __init__(self, db: Path, run_id: int, results: dict, site: str):
         self.site = site
-        self.failures = db_rows(db, "select url, kind, status, message from fetch_failures where run_id=? and "
-                                    "site_id=?", run_id, site)
+        self.failures = db_rows(
+            db,
+            "select url, kind, status, message from fetch_failures where run_id=? and site_id=?",
+            run_id,
+            site,
+        )
         self.kinds = {f[1] for f in self.failures}
-        self.pages = db_rows(db, "select url, status, charset_declared, charset_used, size, body, final_url "
-                                 "from pages where run_id=? and site_id=?", run_id, site)
-        self.probes = db_rows(db, "select kind, ok, data from probes where run_id=? and site_id=?", run_id, site)
-        self.state = db_rows(db, "select status, started, finished, pages, message from run_sites where "
-                                 "run_id=? and site_id=?", run_id, site)[0]
+        self.pages = db_rows(
+            db,
+            "select url, status, charset_declared, charset_used, size, body, final_url "
+            "from pages where run_id=? and site_id=?",
+            run_id,
+            site,
+        )
+        self.probes = db_rows(
+            db, "select kind, ok, data from probes where run_id=? and site_id=?", run_id, site
+        )
+        self.state = db_rows(
+            db,
+            "select status, started, finished, pages, message from run_sites where run_id=? and site_id=?",
+            run_id,
+            site,
+        )[0]
         self.result = next(s for s in results["sites"] if s["id"] == site)
         self.checks = {c["id"]: c for c in self.result["checks"]}
 
@@ -334,10 +393,12 @@ class Outcome:
         counts: dict[str, int] = {}
         for st in statuses.values():
             counts[st] = counts.get(st, 0) + 1
-        return (f"{self.site:<20} kinds={sorted(self.kinds)} pages={len(self.pages)} {self.page_statuses()[:5]} "
-                f"probe={[a.get('error_kind') for a in av]} tls={[t.get('error') for t in tls]} "
-                f"unreach={statuses.get('site-unreachable')} verdict={self.result['verdict']} {counts} "
-                f"state={self.state[0]} secs={(self.state[2] - self.state[1]) if False else ''}")
+        return (
+            f"{self.site:<20} kinds={sorted(self.kinds)} pages={len(self.pages)} {self.page_statuses()[:5]} "
+            f"probe={[a.get('error_kind') for a in av]} tls={[t.get('error') for t in tls]} "
+            f"unreach={statuses.get('site-unreachable')} verdict={self.result['verdict']} {counts} "
+            f"state={self.state[0]} secs={(self.state[2] - self.state[1]) if False else ''}"
+        )
 
 
 # ------------------------------------------------------------------------------------------ the run
@@ -352,13 +413,32 @@ def fw(tmp_path_factory):
         config = tmp / "sites.yaml"
         config.write_text(sites_yaml(web, names), encoding="utf-8")
         db = tmp / "fw.db"
-        proc, secs, rss = run_cli(["inspect", "--config", str(config), "--db", f"sqlite:///{db}",
-                                   "--out", str(tmp / "out"), "--no-reports"],
-                                  env_extra={"SSL_CERT_FILE": str(web.certs.ca_file)})
+        proc, secs, rss = run_cli(
+            [
+                "inspect",
+                "--config",
+                str(config),
+                "--db",
+                f"sqlite:///{db}",
+                "--out",
+                str(tmp / "out"),
+                "--no-reports",
+            ],
+            env_extra={"SSL_CERT_FILE": str(web.certs.ca_file)},
+        )
         results_path = tmp / "out" / "results.json"
         results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else None
-        yield {"web": web, "tmp": tmp, "db": db, "proc": proc, "secs": secs, "rss": rss, "names": names,
-               "results": results, "requests": {n: list(c.requests) for n, c in web.cases.items()}}
+        yield {
+            "web": web,
+            "tmp": tmp,
+            "db": db,
+            "proc": proc,
+            "secs": secs,
+            "rss": rss,
+            "names": names,
+            "results": results,
+            "requests": {n: list(c.requests) for n, c in web.cases.items()},
+        }
 
 
 def outcome(fw, site: str) -> Outcome:
@@ -385,7 +465,7 @@ def test_every_site_within_its_budget(fw):
     for name in fw["names"]:
         o = outcome(fw, name)
         status, started, finished, pages, _ = o.state
-        seconds = (_ts(finished) - _ts(started))
+        seconds = _ts(finished) - _ts(started)
         assert seconds <= BUDGET["max_seconds"] + 15, (name, seconds)
         assert len(o.pages) <= BUDGET["max_pages"], (name, len(o.pages))
         assert all((p[4] or 0) <= BUDGET["max_page_bytes"] for p in o.pages), name
@@ -441,7 +521,6 @@ CASES = {
 }
 
 
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_case_stored_kind(fw, case):
     expected, _ = CASES[case]
@@ -477,8 +556,16 @@ def test_case_unreachable_verdict(fw, case):
 
 # The home page was never crawled (or was no readable page) but the probes open it: nothing but availability was
 # judged, so the verdict must not be 合格: it is 未检测, with the reason.
-UNJUDGED = ["big-length", "big-stream", "gzip-bomb", "binary", "truncated-transfer", "robots", "chain",
-            "redir-offsite"]
+UNJUDGED = [
+    "big-length",
+    "big-stream",
+    "gzip-bomb",
+    "binary",
+    "truncated-transfer",
+    "robots",
+    "chain",
+    "redir-offsite",
+]
 
 
 @pytest.mark.parametrize("case", UNJUDGED)
@@ -496,7 +583,9 @@ def test_no_false_failures_from_content_checks(fw, case):
         return
     for cid, c in o.checks.items():
         if cid != "site-unreachable":
-            assert c["status"] in ("not_tested", "pass") or (c["status"] == "warn" and cid == "ipv6-support"), (cid, c)
+            assert c["status"] in ("not_tested", "pass") or (
+                c["status"] == "warn" and cid == "ipv6-support"
+            ), (cid, c)
 
 
 def test_traps_end_within_page_budget(fw):
@@ -540,9 +629,16 @@ def test_bad_bodies_are_stored_as_what_they_are(fw):
     assert "九江市人民政府" in body("charset-bogus")
 
 
-@pytest.mark.parametrize("case,kind", [("tls-good", None), ("tls-selfsigned", "self-signed"),
-                                       ("tls-expired", "expired"), ("tls-wrongname", "wrong-name"),
-                                       ("tls-plain", "handshake")])
+@pytest.mark.parametrize(
+    "case,kind",
+    [
+        ("tls-good", None),
+        ("tls-selfsigned", "self-signed"),
+        ("tls-expired", "expired"),
+        ("tls-wrongname", "wrong-name"),
+        ("tls-plain", "handshake"),
+    ],
+)
 def test_certificates_are_verified(fw, case, kind):
     o = outcome(fw, case)
     [tls] = o.probe("tls")
@@ -565,7 +661,10 @@ def test_no_cookies_between_sites(fw):
 
 def test_never_follows_links_off_site(fw):
     o = outcome(fw, "offsite-links")
-    assert {p[0] for p in o.pages} == {fw["web"].url("offsite-links"), fw["web"].url("offsite-links", "/in.html")}
+    assert {p[0] for p in o.pages} == {
+        fw["web"].url("offsite-links"),
+        fw["web"].url("offsite-links", "/in.html"),
+    }
     crawler = [r for r in fw["requests"]["elsewhere"] if "govaudit/0.1.0" in r.ua]
     # One link check of the off-site target (GET /), no robots.txt, nothing crawled beyond it.
     assert [r.path for r in crawler] == ["/"], [r.path for r in crawler]
@@ -586,12 +685,24 @@ def small_web(tmp_path_factory):
         yield web, tmp
 
 
-def _inspect(web: FaultWeb, tmp: Path, name: str, text: str) -> tuple[subprocess.CompletedProcess, dict, Path]:
+def _inspect(
+    web: FaultWeb, tmp: Path, name: str, text: str
+) -> tuple[subprocess.CompletedProcess, dict, Path]:
     config = tmp / f"{name}.yaml"
     config.write_text(text, encoding="utf-8")
     db = tmp / f"{name}.db"
-    proc, _, _ = run_cli(["inspect", "--config", str(config), "--db", f"sqlite:///{db}", "--out",
-                          str(tmp / name), "--no-reports"])
+    proc, _, _ = run_cli(
+        [
+            "inspect",
+            "--config",
+            str(config),
+            "--db",
+            f"sqlite:///{db}",
+            "--out",
+            str(tmp / name),
+            "--no-reports",
+        ]
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc, json.loads((tmp / name / "results.json").read_text(encoding="utf-8")), db
 

@@ -47,12 +47,29 @@ def severities(outcome) -> list[Severity]:
 # ------------------------------------------------------------------------------------------ site-unreachable
 
 
-def probe(i: int, *, ok: bool = True, kind: str | None = None, confirmed: bool = True, ours: bool = False,
-          elapsed: float = 0.4) -> ProbeArtifact:
+def probe(
+    i: int,
+    *,
+    ok: bool = True,
+    kind: str | None = None,
+    confirmed: bool = True,
+    ours: bool = False,
+    elapsed: float = 0.4,
+) -> ProbeArtifact:
     return ProbeArtifact(
-        kind="availability", target=HOME, at=T0 + dt.timedelta(minutes=30 * i), ok=ok, duration_ms=elapsed * 1000,
-        data={"status": 200 if ok else None, "error_kind": kind, "elapsed_s": elapsed, "timeout_s": 30.0,
-              "confirmed": confirmed and not ok, "ours": ours},
+        kind="availability",
+        target=HOME,
+        at=T0 + dt.timedelta(minutes=30 * i),
+        ok=ok,
+        duration_ms=elapsed * 1000,
+        data={
+            "status": 200 if ok else None,
+            "error_kind": kind,
+            "elapsed_s": elapsed,
+            "timeout_s": 30.0,
+            "confirmed": confirmed and not ok,
+            "ours": ours,
+        },
     )
 
 
@@ -72,11 +89,18 @@ def test_unreachable_vetoes_three_confirmed_failures_in_a_short_run():
 
 def test_unreachable_counts_slow_answers_and_names_the_kinds():
     probes = [probe(i) for i in range(36)]
-    probes += [probe(40, ok=False, kind="dns"), probe(41, ok=False, kind="refused"),
-               probe(42, ok=True, elapsed=16.0)]
+    probes += [
+        probe(40, ok=False, kind="dns"),
+        probe(41, ok=False, kind="refused"),
+        probe(42, ok=True, elapsed=16.0),
+    ]
     slow = probes[-1]
-    probes[-1] = ProbeArtifact(**{**{f: getattr(slow, f) for f in ("kind", "target", "at", "ok", "duration_ms")},
-                                  "data": {**slow.data, "confirmed": True}})
+    probes[-1] = ProbeArtifact(
+        **{
+            **{f: getattr(slow, f) for f in ("kind", "target", "at", "ok", "duration_ms")},
+            "data": {**slow.data, "confirmed": True},
+        }
+    )
     outcome = run("site-unreachable", make_site(probes=tuple(probes)))
     assert outcome.veto  # 3 of 39 = 7.7 %
     message = outcome.findings[0].message
@@ -84,8 +108,10 @@ def test_unreachable_counts_slow_answers_and_names_the_kinds():
 
 
 def test_unreachable_warns_on_unconfirmed_failures():
-    probes = tuple(probe(i) for i in range(18)) + (probe(20, ok=False, kind="timeout", confirmed=False),
-                                                   probe(21, ok=False, kind="reset", confirmed=False))
+    probes = tuple(probe(i) for i in range(18)) + (
+        probe(20, ok=False, kind="timeout", confirmed=False),
+        probe(21, ok=False, kind="reset", confirmed=False),
+    )
     outcome = run("site-unreachable", make_site(probes=probes))
     assert outcome.status is Status.WARN and not outcome.veto
     assert "未经重试确认" in outcome.findings[-1].message
@@ -105,8 +131,13 @@ def test_one_confirmed_failure_never_vetoes_on_its_own():
 
 
 def test_unreachable_warns_on_a_certificate_browsers_reject():
-    tls = ProbeArtifact("tls", HOME, dt.datetime(2021, 12, 20, 8), False,
-                        {"host": "www.xy.jj.test", "port": 443, "tls_error": "expired", "error": "证书验证失败"})
+    tls = ProbeArtifact(
+        "tls",
+        HOME,
+        dt.datetime(2021, 12, 20, 8),
+        False,
+        {"host": "www.xy.jj.test", "port": 443, "tls_error": "expired", "error": "证书验证失败"},
+    )
     outcome = run("site-unreachable", make_site(probes=(*[probe(i) for i in range(3)], tls)))
     assert outcome.status is Status.WARN and not outcome.veto
     [finding] = outcome.findings
@@ -129,8 +160,13 @@ def test_unreachable_not_tested_when_every_failure_is_ours():
 
 def test_unreachable_keeps_only_the_monitoring_week():
     old = tuple(
-        ProbeArtifact("availability", HOME, T0 - dt.timedelta(days=30, minutes=i), False,
-                      {"error_kind": "timeout", "confirmed": True})
+        ProbeArtifact(
+            "availability",
+            HOME,
+            T0 - dt.timedelta(days=30, minutes=i),
+            False,
+            {"error_kind": "timeout", "confirmed": True},
+        )
         for i in range(10)
     )
     outcome = run("site-unreachable", make_site(probes=old + tuple(probe(i) for i in range(20))))
@@ -141,8 +177,10 @@ def test_unreachable_keeps_only_the_monitoring_week():
 
 
 def home_html(*dates: str, extra: str = "") -> str:
-    items = "".join(f'<li><a href="/xw/{i}.html">浔阳区召开第{i}次工作会议</a><span>{d}</span></li>'
-                    for i, d in enumerate(dates))
+    items = "".join(
+        f'<li><a href="/xw/{i}.html">浔阳区召开第{i}次工作会议</a><span>{d}</span></li>'
+        for i, d in enumerate(dates)
+    )
     return f"<html><head><title>浔阳区</title></head><body><ul class='list'>{items}</ul>{extra}</body></html>"
 
 
@@ -186,9 +224,21 @@ def test_homepage_without_any_date_counts_as_not_updated():
 
 def test_navigation_portal_is_judged_by_its_columns():
     html = '<html><body><div class="nav"><a href="/xwzx/">新闻中心</a><a href="/tzgg/">通知公告</a></div></body></html>'
-    col = ColumnArtifact(url=HOME + "xwzx/", name="新闻中心", entries=(
-        ListEntry(HOME + "xwzx/", HOME + "xwzx/", "新闻中心", "标题", HOME + "xwzx/1.html", "2021-12-15",
-                  dt.date(2021, 12, 15)),))
+    col = ColumnArtifact(
+        url=HOME + "xwzx/",
+        name="新闻中心",
+        entries=(
+            ListEntry(
+                HOME + "xwzx/",
+                HOME + "xwzx/",
+                "新闻中心",
+                "标题",
+                HOME + "xwzx/1.html",
+                "2021-12-15",
+                dt.date(2021, 12, 15),
+            ),
+        ),
+    )
     links = (LinkArtifact(HOME, HOME + "xwzx/", "新闻中心", status=200),)
     site = make_site(pages=(home_page(html),), columns=(col,), links=links)
     outcome = run("homepage-stale", site)
@@ -202,8 +252,10 @@ def test_homepage_not_tested_when_missing():
 
 
 def test_homepage_not_tested_when_list_is_an_unrendered_shell():
-    html = ('<html><body><ul id="newsList" class="news-list"></ul><script>'
-            '$.getJSON("/api/list", function(d){ $("#newsList").html(d); });</script></body></html>')
+    html = (
+        '<html><body><ul id="newsList" class="news-list"></ul><script>'
+        '$.getJSON("/api/list", function(d){ $("#newsList").html(d); });</script></body></html>'
+    )
     site = make_site(pages=(home_page(html, js_shell=True),))
     outcome = run("homepage-stale", site)
     assert outcome.status is Status.NOT_TESTED and "脚本" in outcome.reason
@@ -215,19 +267,27 @@ def test_homepage_not_tested_when_list_is_an_unrendered_shell():
 _COLUMN_IDS = itertools.count()
 
 
-def column(name: str, *dates: str | None, js_shell: bool = False, path: tuple[str, ...] = ()) -> ColumnArtifact:
+def column(
+    name: str, *dates: str | None, js_shell: bool = False, path: tuple[str, ...] = ()
+) -> ColumnArtifact:
     url = f"{HOME}c{next(_COLUMN_IDS)}/"
     entries = tuple(
-        ListEntry(url, url, name, f"{name}{i}", f"{url}{i}.html", d or "",
-                  dt.date.fromisoformat(d) if d else None)
+        ListEntry(
+            url, url, name, f"{name}{i}", f"{url}{i}.html", d or "", dt.date.fromisoformat(d) if d else None
+        )
         for i, d in enumerate(dates)
     )
     return ColumnArtifact(url=url, name=name, entries=entries, pages=(url,), js_shell=js_shell, path=path)
 
 
 def test_columns_fresh_pass_and_are_listed():
-    site = make_site(columns=(column("工作动态", "2021-12-15"), column("通知公告", "2021-09-01"),
-                              column("人事信息", "2021-03-01")))
+    site = make_site(
+        columns=(
+            column("工作动态", "2021-12-15"),
+            column("通知公告", "2021-09-01"),
+            column("人事信息", "2021-03-01"),
+        )
+    )
     outcome = run("stale-columns", site)
     assert outcome.status is Status.PASS
     listing = outcome.findings[-1]
@@ -241,9 +301,16 @@ def test_late_column_is_a_deduction_with_its_date_and_age():
     outcome = run("stale-columns", site)
     assert outcome.status is Status.FAIL and not outcome.veto
     [late] = [f for f in outcome.findings if f.severity is Severity.FAIL]
-    assert late.message == "“部门动态”栏目（动态、要闻类）最近一次更新为2021年11月20日，距检查基准日已30天，超过2周未更新。"
+    assert (
+        late.message
+        == "“部门动态”栏目（动态、要闻类）最近一次更新为2021年11月20日，距检查基准日已30天，超过2周未更新。"
+    )
     assert late.evidence["栏目"] == "部门动态" and late.evidence["类别"] == "动态、要闻类"
-    assert late.evidence["最新日期"] == "2021-11-20" and late.evidence["已过天数"] == 30 and late.evidence["时限"] == 14
+    assert (
+        late.evidence["最新日期"] == "2021-11-20"
+        and late.evidence["已过天数"] == 30
+        and late.evidence["时限"] == 14
+    )
     assert late.points == 1.0 and late.url.startswith(HOME)
 
 
@@ -308,7 +375,10 @@ def test_columns_not_tested_without_columns():
 )
 def test_classify_columns(name, path, expected):
     options = check_options(SCORING, "stale-columns")
-    assert classify(name, path, synonyms=options["column_synonyms"], exclude=options["column_exclude"]) == expected
+    assert (
+        classify(name, path, synonyms=options["column_synonyms"], exclude=options["column_exclude"])
+        == expected
+    )
 
 
 def test_classify_uses_configured_synonyms():
@@ -327,14 +397,26 @@ def test_broken_links_cost_more_on_the_home_page():
     page = HOME + "xwzx/1.html"
     links = (
         LinkArtifact(HOME, HOME + "gone.html", "办事指南", status=404, confirmed=True),
-        LinkArtifact(page, "http://old.jj.test/", "", status=None, error_kind="dns", confirmed=True,
-                     image_alt="旧版网站"),
+        LinkArtifact(
+            page,
+            "http://old.jj.test/",
+            "",
+            status=None,
+            error_kind="dns",
+            confirmed=True,
+            image_alt="旧版网站",
+        ),
         LinkArtifact(page, HOME + "ok.html", "正常", status=200),
     )
     outcome = run("broken-links", make_site(links=links))
     fails = [f for f in outcome.findings if f.severity is Severity.FAIL]
     assert [f.points for f in fails] == [1.0, 0.1]
-    assert fails[0].evidence == {"链接": HOME + "gone.html", "锚文本": "办事指南", "所在页面": HOME, "错误": "HTTP 404"}
+    assert fails[0].evidence == {
+        "链接": HOME + "gone.html",
+        "锚文本": "办事指南",
+        "所在页面": HOME,
+        "错误": "HTTP 404",
+    }
     assert fails[1].url == page and fails[1].evidence["锚文本"] == "图片“旧版网站”"
     assert fails[1].evidence["错误"] == "域名无法解析"
     assert outcome.points_lost == pytest.approx(1.1)
@@ -416,9 +498,21 @@ def test_check_functions_are_importable_by_module():
 
 def test_portal_columns_match_index_file_urls():
     html = '<html><body><div class="nav"><a href="/xwzx/index.html">新闻中心</a></div></body></html>'
-    col = ColumnArtifact(url="https://www.xy.jj.test/xwzx/", name="新闻中心", entries=(
-        ListEntry(HOME + "xwzx/", HOME + "xwzx/", "新闻中心", "标题", HOME + "xwzx/1.html", "2021-11-01",
-                  dt.date(2021, 11, 1)),))
+    col = ColumnArtifact(
+        url="https://www.xy.jj.test/xwzx/",
+        name="新闻中心",
+        entries=(
+            ListEntry(
+                HOME + "xwzx/",
+                HOME + "xwzx/",
+                "新闻中心",
+                "标题",
+                HOME + "xwzx/1.html",
+                "2021-11-01",
+                dt.date(2021, 11, 1),
+            ),
+        ),
+    )
     outcome = run("homepage-stale", make_site(pages=(home_page(html),), columns=(col,)))
     assert outcome.veto
     assert outcome.findings[0].message.startswith("首页为栏目导航入口，其二级栏目最近一次更新为2021年11月1日")

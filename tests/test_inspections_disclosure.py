@@ -38,8 +38,12 @@ def real(path: str) -> str:
     """A published page from ../shared/realpages (read there, never copied); skip where a clone has none."""
     file = REAL / path
     if not file.is_file():
-        pytest.skip(f"real pages not available: {file} is absent (../shared/realpages sits beside the repository)")
+        pytest.skip(
+            f"real pages not available: {file} is absent (../shared/realpages sits beside the repository)"
+        )
     return file.read_text(encoding="utf-8")
+
+
 LONG = (
     "本机关依据《中华人民共和国政府信息公开条例》主动公开政府信息，公开方式包括政府网站、公开查阅点等。" * 2
 )
@@ -379,7 +383,9 @@ def topic_site(
     return make_site(pages, level=level)
 
 
-ALL_FIELDS = {name: f"f{i}" for i, name in enumerate(check_options(SCORING, "standardization-topic")["fields"])}
+ALL_FIELDS = {
+    name: f"f{i}" for i, name in enumerate(check_options(SCORING, "standardization-topic")["fields"])
+}
 
 
 def test_standardization_topic_passes_with_all_fields():
@@ -412,7 +418,8 @@ def test_standardization_topic_finds_image_only_link_on_real_yichun_home():
     url = "http://www.yichun.gov.cn/"
     site = make_site({url: real("www.yichun.gov.cn/index.html")}, home=url)
     [link, *_] = standardization_topic.topic_links(
-        site, url, check_options(SCORING, "standardization-topic")["topic_names"], ("jczwgk",))
+        site, url, check_options(SCORING, "standardization-topic")["topic_names"], ("jczwgk",)
+    )
     assert "jczwgk" in link.target_url
     assert run(standardization_topic, site).status is Status.NOT_TESTED  # the 专题 page itself is not stored
 
@@ -521,7 +528,9 @@ def test_enforcement_counts_national_day_as_holiday():
 
 def test_enforcement_fails_without_column_and_without_data():
     # The crawl read the site beyond its home page (gzdt/ fetched): an absence there is proven.
-    site = make_site({H: html(links(("工作动态", H + "gzdt/"))), H + "gzdt/": html("<p>工作动态</p>")}, level="county")
+    site = make_site(
+        {H: html(links(("工作动态", H + "gzdt/"))), H + "gzdt/": html("<p>工作动态</p>")}, level="county"
+    )
     messages = fails(run(enforcement_disclosure, site))
     assert "网站未设置行政执法公示（双公示）栏目。" in messages
     assert any("未公开2020年度行政执法统计年报" in m for m in messages)

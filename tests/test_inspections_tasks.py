@@ -26,11 +26,19 @@ LONG = "各有关单位要高度重视，切实加强组织领导，明确责任
 
 def article(title: str, body: str, pub: str, *, meta_box: bool = False) -> str:
     """A TRS-style article: PubDate meta, breadcrumb, optional 索引号 box, then the text."""
-    box = (f'<table class="xxgk-info"><tr><th>索 引 号</th><td>001/2021-00012</td><th>发布日期</th><td>{pub}</td></tr>'
-           "</table>") if meta_box else ""
-    return (f'<html><head><title>{title}</title><meta name="ArticleTitle" content="{title}">'
-            f'<meta name="PubDate" content="{pub} 09:30"></head><body>{CRUMB.format("正文")}{box}'
-            f'<h1>{title}</h1><div class="content">{body}<p>{LONG}</p></div></body></html>')
+    box = (
+        (
+            f'<table class="xxgk-info"><tr><th>索 引 号</th><td>001/2021-00012</td><th>发布日期</th><td>{pub}</td></tr>'
+            "</table>"
+        )
+        if meta_box
+        else ""
+    )
+    return (
+        f'<html><head><title>{title}</title><meta name="ArticleTitle" content="{title}">'
+        f'<meta name="PubDate" content="{pub} 09:30"></head><body>{CRUMB.format("正文")}{box}'
+        f'<h1>{title}</h1><div class="content">{body}<p>{LONG}</p></div></body></html>'
+    )
 
 
 def fails(outcome) -> list[str]:
@@ -43,8 +51,15 @@ def warns(outcome) -> list[str]:
 
 # ------------------------------------------------------------------------------------------- consultation-period
 
-def consultation_site(period_text: str, *, pub: str = "2021-10-01", feedback: bool = True, fb_text: str = "",
-                      title: str = "关于公开征求《某县城市绿化管理办法（征求意见稿）》意见的公告") -> dict:
+
+def consultation_site(
+    period_text: str,
+    *,
+    pub: str = "2021-10-01",
+    feedback: bool = True,
+    fb_text: str = "",
+    title: str = "关于公开征求《某县城市绿化管理办法（征求意见稿）》意见的公告",
+) -> dict:
     a = H + "yjzj/202110/t20211001_1.html"
     fb = H + "yjfk/202111/t20211110_2.html"
     body = f"<p>现将征求意见稿全文公布。</p><p>{period_text}</p>"
@@ -54,20 +69,29 @@ def consultation_site(period_text: str, *, pub: str = "2021-10-01", feedback: bo
         H: html(links(("意见征集", H + "yjzj/"), ("意见反馈", H + "yjfk/"))),
         H + "yjzj/": html(CRUMB.format("意见征集") + listing((title, a, pub)), "意见征集"),
         a: article(title, body, pub),
-        H + "yjfk/": html(CRUMB.format("意见反馈") + listing(("《某县城市绿化管理办法（征求意见稿）》征求意见采纳情况",
-                                                              fb, "2021-11-10")), "意见反馈"),
-        fb: article("《某县城市绿化管理办法（征求意见稿）》征求意见采纳情况",
-                    fb_text or "<p>共收到意见5条，采纳3条；未采纳的理由如下：超出本办法调整范围。</p>", "2021-11-10"),
+        H + "yjfk/": html(
+            CRUMB.format("意见反馈")
+            + listing(("《某县城市绿化管理办法（征求意见稿）》征求意见采纳情况", fb, "2021-11-10")),
+            "意见反馈",
+        ),
+        fb: article(
+            "《某县城市绿化管理办法（征求意见稿）》征求意见采纳情况",
+            fb_text or "<p>共收到意见5条，采纳3条；未采纳的理由如下：超出本办法调整范围。</p>",
+            "2021-11-10",
+        ),
     }
     return pages
 
 
-@pytest.mark.parametrize("text", [
-    "征求意见时间：2021年10月1日至2021年10月15日。",  # TRS wording
-    "征集时间：自2021-10-01起至2021-10-15止。",  # Hanweb wording
-    "开始时间：2021-10-01 结束时间：2021-10-15",  # cluster labels
-    "意见反馈截止时间：2021年10月15日。",  # only the end: counted from the publication date
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "征求意见时间：2021年10月1日至2021年10月15日。",  # TRS wording
+        "征集时间：自2021-10-01起至2021-10-15止。",  # Hanweb wording
+        "开始时间：2021-10-01 结束时间：2021-10-15",  # cluster labels
+        "意见反馈截止时间：2021年10月15日。",  # only the end: counted from the publication date
+    ],
+)
 def test_flags_a_15_day_consultation_without_reason_whatever_the_wording(text):
     outcome = run(consultation_period, make_site(consultation_site(text)))
     assert outcome.status is Status.FAIL
@@ -88,7 +112,9 @@ def test_a_short_period_with_its_reason_passes_with_the_reason_noted():
 
 
 def test_passes_a_30_day_consultation_with_explained_feedback():
-    outcome = run(consultation_period, make_site(consultation_site("征求意见时间：2021年10月1日至2021年10月30日。")))
+    outcome = run(
+        consultation_period, make_site(consultation_site("征求意见时间：2021年10月1日至2021年10月30日。"))
+    )
     assert outcome.status is Status.PASS, fails(outcome)
     [info] = outcome.findings
     [row] = info.evidence["征求意见事项"]
@@ -96,15 +122,21 @@ def test_passes_a_30_day_consultation_with_explained_feedback():
 
 
 def test_flags_an_ended_consultation_without_feedback():
-    pages = consultation_site("征求意见时间：2021年9月1日至2021年10月10日。", pub="2021-09-01", feedback=False)
+    pages = consultation_site(
+        "征求意见时间：2021年9月1日至2021年10月10日。", pub="2021-09-01", feedback=False
+    )
     del pages[H + "yjfk/"]
     outcome = run(consultation_period, make_site(pages))
     assert any("未发现公布的意见采纳情况" in m for m in fails(outcome))
 
 
 def test_feedback_not_linked_warns_and_unexplained_rejections_fail():
-    pages = consultation_site("征求意见时间：2021年9月1日至2021年10月10日。", pub="2021-09-01", feedback=False,
-                              fb_text="<p>共收到意见6条，采纳2条。</p>")
+    pages = consultation_site(
+        "征求意见时间：2021年9月1日至2021年10月10日。",
+        pub="2021-09-01",
+        feedback=False,
+        fb_text="<p>共收到意见6条，采纳2条。</p>",
+    )
     outcome = run(consultation_period, make_site(pages))
     assert any("未链接反馈信息" in m for m in warns(outcome))
     assert any("未说明未采纳意见的理由" in m for m in fails(outcome))
@@ -126,8 +158,9 @@ def test_consultation_not_tested_without_column_or_when_only_the_home_page_was_r
 def test_consultation_column_reached_through_meta_refresh():
     pages = consultation_site("征求意见时间：2021年10月1日至2021年10月15日。")
     pages[H] = html(links(("意见征集", H + "zmhd/yjzj/index.html"), ("意见反馈", H + "yjfk/")))
-    pages[H + "zmhd/yjzj/index.html"] = ('<html><head><meta http-equiv="refresh" content="0; url=../../yjzj/">'
-                                         "</head><body></body></html>")
+    pages[H + "zmhd/yjzj/index.html"] = (
+        '<html><head><meta http-equiv="refresh" content="0; url=../../yjzj/"></head><body></body></html>'
+    )
     outcome = run(consultation_period, make_site(pages))
     assert outcome.status is Status.FAIL
     assert "15天" in fails(outcome)[0]
@@ -141,19 +174,23 @@ def test_find_period_prefers_the_labelled_range_over_other_ranges():
 
 # ------------------------------------------------------------------------------------------- policy-interpretation
 
+
 def policy_site(*, backlink: bool = True, forward: bool = True, interp_date: str = "2021-11-03") -> dict:
     doc = H + "gfxwj/202111/t20211101_1.html"
     jd = H + "zcjd/202111/t20211103_2.html"
     title = "某县人民政府关于印发《某县公共租赁住房管理办法》的通知"
-    doc_body = "<p>现将办法印发给你们。</p>" + (f'<p><a href="{jd}">相关解读：《某县公共租赁住房管理办法》政策解读</a></p>'
-                                        if forward else "")
+    doc_body = "<p>现将办法印发给你们。</p>" + (
+        f'<p><a href="{jd}">相关解读：《某县公共租赁住房管理办法》政策解读</a></p>' if forward else ""
+    )
     jd_body = "<p>一、出台背景。</p>" + (f'<p>政策原文：<a href="{doc}">{title}</a></p>' if backlink else "")
     return {
         H: html(links(("规范性文件", H + "gfxwj/"), ("政策解读", H + "zcjd/"))),
         H + "gfxwj/": html(CRUMB.format("规范性文件") + listing((title, doc, "2021-10-28")), "规范性文件"),
         doc: article(title, doc_body, "2021-11-01", meta_box=True),
-        H + "zcjd/": html(CRUMB.format("政策解读") + listing(("《某县公共租赁住房管理办法》政策解读", jd, interp_date)),
-                          "政策解读"),
+        H + "zcjd/": html(
+            CRUMB.format("政策解读") + listing(("《某县公共租赁住房管理办法》政策解读", jd, interp_date)),
+            "政策解读",
+        ),
         jd: article("《某县公共租赁住房管理办法》政策解读", jd_body, interp_date),
     }
 
@@ -189,18 +226,26 @@ def test_flags_a_policy_without_any_interpretation_and_a_late_one_warns():
 
 def test_policy_interpretation_not_tested_without_recent_policies():
     pages = policy_site()
-    pages[H + "gfxwj/"] = html(listing(("某县人民政府关于印发《旧办法》的通知", H + "gfxwj/old.html", "2019-01-01")),
-                               "规范性文件")
+    pages[H + "gfxwj/"] = html(
+        listing(("某县人民政府关于印发《旧办法》的通知", H + "gfxwj/old.html", "2019-01-01")), "规范性文件"
+    )
     outcome = run(policy_interpretation, make_site(pages))
     assert outcome.status is Status.NOT_TESTED and "近365天" in outcome.reason
 
 
 # ------------------------------------------------------------------------------------------- decision-catalogue
 
+
 def catalogue_site(headers: list[str], *, year: int = 2021) -> dict:
     doc = H + f"jcml/{year}03/t{year}0316_1.html"
-    table = ("<table><tr>" + "".join(f"<td>{h}</td>" for h in headers) + "</tr>"
-             + "<tr>" + "".join(f"<td>x{i}</td>" for i in range(len(headers))) + "</tr></table>")
+    table = (
+        "<table><tr>"
+        + "".join(f"<td>{h}</td>" for h in headers)
+        + "</tr>"
+        + "<tr>"
+        + "".join(f"<td>x{i}</td>" for i in range(len(headers)))
+        + "</tr></table>"
+    )
     title = f"某县{year}年度重大行政决策事项目录"
     return {
         H: html(links(("决策公开", H + "jcgk/"))),
@@ -211,11 +256,14 @@ def catalogue_site(headers: list[str], *, year: int = 2021) -> dict:
     }
 
 
-@pytest.mark.parametrize("headers", [
-    ["序号", "决策事项名称", "承办单位", "计划决策时间", "是否举行听证"],
-    ["序号", "事项名称", "承办部门", "决策时间", "是否听证"],
-    ["序号", "决策事项", "责任单位", "拟决策时间", "是否需要听证"],
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ["序号", "决策事项名称", "承办单位", "计划决策时间", "是否举行听证"],
+        ["序号", "事项名称", "承办部门", "决策时间", "是否听证"],
+        ["序号", "决策事项", "责任单位", "拟决策时间", "是否需要听证"],
+    ],
+)
 def test_catalogue_fields_are_recognised_under_their_several_labels(headers):
     outcome = run(decision_catalogue, make_site(catalogue_site(headers)))
     assert outcome.status is Status.PASS, fails(outcome)
@@ -227,8 +275,10 @@ def test_flags_a_catalogue_without_decision_time():
 
 
 def test_flags_a_missing_catalogue_of_this_year_and_departments_are_not_applicable():
-    outcome = run(decision_catalogue, make_site(catalogue_site(["决策事项", "承办单位", "决策时间", "是否听证"],
-                                                               year=2020)))
+    outcome = run(
+        decision_catalogue,
+        make_site(catalogue_site(["决策事项", "承办单位", "决策时间", "是否听证"], year=2020)),
+    )
     assert any("未公开2021年度重大行政决策事项目录" in m for m in fails(outcome))
     dept = run(decision_catalogue, make_site(catalogue_site(["决策事项"]), level="department"))
     assert dept.status is Status.NOT_TESTED and "不适用" in dept.reason
@@ -237,23 +287,37 @@ def test_flags_a_missing_catalogue_of_this_year_and_departments_are_not_applicab
 def test_catalogue_published_as_attachment_is_not_tested():
     pages = catalogue_site([])
     doc = H + "jcml/202103/t20210316_1.html"
-    pages[doc] = article("某县2021年度重大行政决策事项目录", f'<p><a href="{H}files/ml.pdf">附件：目录.pdf</a></p>',
-                         "2021-03-16").replace(LONG, "")
+    pages[doc] = article(
+        "某县2021年度重大行政决策事项目录",
+        f'<p><a href="{H}files/ml.pdf">附件：目录.pdf</a></p>',
+        "2021-03-16",
+    ).replace(LONG, "")
     outcome = run(decision_catalogue, make_site(pages))
     assert outcome.status is Status.NOT_TESTED and "附件" in outcome.reason
 
 
 # ------------------------------------------------------------------------------------------- fiscal-disclosure
 
+
 def fiscal_site(*titles: tuple[str, str], debt: bool = True, procurement: bool = True) -> dict:
     rows = [(t, H + f"czyjs/a{i}.html", d) for i, (t, d) in enumerate(titles)]
     pages = {
-        H: html(links(("财政预决算", H + "czyjs/"), *([("政府采购", H + "zfcg/")] if procurement else []),
-                      *([("政府债务", H + "zfzw/")] if debt else []))),
+        H: html(
+            links(
+                ("财政预决算", H + "czyjs/"),
+                *([("政府采购", H + "zfcg/")] if procurement else []),
+                *([("政府债务", H + "zfzw/")] if debt else []),
+            )
+        ),
         H + "czyjs/": html(CRUMB.format("财政预决算") + listing(*rows), "财政预决算"),
         H + "zfcg/": html(listing(("某县办公设备项目采购公告", H + "zfcg/1.html", "2021-12-01")), "政府采购"),
-        H + "zfzw/": html(listing(("某县2021年政府债务限额和余额情况", H + "zfzw/1.html", "2021-11-01"),
-                                  ("某县2021年政府债券发行和还本付息情况", H + "zfzw/2.html", "2021-10-01")), "政府债务"),
+        H + "zfzw/": html(
+            listing(
+                ("某县2021年政府债务限额和余额情况", H + "zfzw/1.html", "2021-11-01"),
+                ("某县2021年政府债券发行和还本付息情况", H + "zfzw/2.html", "2021-10-01"),
+            ),
+            "政府债务",
+        ),
     }
     if not procurement:
         del pages[H + "zfcg/"]
@@ -263,31 +327,48 @@ def fiscal_site(*titles: tuple[str, str], debt: bool = True, procurement: bool =
 
 
 def test_fiscal_passes_with_budget_final_accounts_procurement_and_debt():
-    site = make_site(fiscal_site(("某县2021年度部门预算公开", "2021-03-25"), ("某县2020年度部门决算公开", "2021-09-10")))
+    site = make_site(
+        fiscal_site(("某县2021年度部门预算公开", "2021-03-25"), ("某县2020年度部门决算公开", "2021-09-10"))
+    )
     outcome = run(fiscal_disclosure, site)
     assert outcome.status is Status.PASS, fails(outcome)
 
 
 def test_flags_missing_final_accounts_and_a_late_budget():
-    site = make_site(fiscal_site(("某县2021年度部门预算公开", "2021-06-25"),
-                                 ("某县2021年1-11月财政预算执行情况", "2021-12-10")))
+    site = make_site(
+        fiscal_site(
+            ("某县2021年度部门预算公开", "2021-06-25"), ("某县2021年1-11月财政预算执行情况", "2021-12-10")
+        )
+    )
     outcome = run(fiscal_disclosure, site)
     assert fails(outcome) == ["截至2021年12月20日，网站未公开2020年度决算（期限2021年9月30日）。"]
     assert any("2021年度预算于2021年6月25日公开" in m for m in warns(outcome))
 
 
 def test_flags_missing_procurement_and_debt_items_on_a_county_portal_only():
-    pages = fiscal_site(("某县2021年度部门预算公开", "2021-03-25"), ("某县2020年度部门决算公开", "2021-09-10"),
-                        procurement=False)
-    pages[H + "zfzw/"] = html(listing(("某县2021年政府债务限额情况", H + "zfzw/1.html", "2021-11-01")), "政府债务")
+    pages = fiscal_site(
+        ("某县2021年度部门预算公开", "2021-03-25"),
+        ("某县2020年度部门决算公开", "2021-09-10"),
+        procurement=False,
+    )
+    pages[H + "zfzw/"] = html(
+        listing(("某县2021年政府债务限额情况", H + "zfzw/1.html", "2021-11-01")), "政府债务"
+    )
     outcome = run(fiscal_disclosure, make_site(pages))
     assert any("未公开政府采购信息" in m for m in fails(outcome))
     assert {"政府债务信息未公开“余额”情况。", "政府债务信息未公开“发行”情况。"} <= set(fails(outcome))
-    dept = run(fiscal_disclosure, make_site(fiscal_site(("2021年度部门预算", "2021-03-25"), ("2020年度部门决算", "2021-09-10"),
-                                                       debt=False), level="department"))
+    dept = run(
+        fiscal_disclosure,
+        make_site(
+            fiscal_site(("2021年度部门预算", "2021-03-25"), ("2020年度部门决算", "2021-09-10"), debt=False),
+            level="department",
+        ),
+    )
     assert dept.status is Status.PASS, fails(dept)
 
 
 def test_fiscal_not_tested_when_the_column_was_never_read():
-    outcome = run(fiscal_disclosure, make_site({H: html(links(("财政预决算", H + "czyjs/"), ("政府采购", H + "x/")))}))
+    outcome = run(
+        fiscal_disclosure, make_site({H: html(links(("财政预决算", H + "czyjs/"), ("政府采购", H + "x/")))})
+    )
     assert outcome.status is Status.NOT_TESTED

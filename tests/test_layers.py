@@ -17,10 +17,33 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("govconfig", "netkit", "extract", "store", "crawler", "probes", "inspections", "reports", "simweb",
-            "govaudit", "web", "workers")
-APP = ("govconfig", "netkit", "extract", "store", "crawler", "probes", "inspections", "reports", "govaudit", "web",
-       "workers")  # the application layer: CLI, orchestrator, console, job workers
+PACKAGES = (
+    "govconfig",
+    "netkit",
+    "extract",
+    "store",
+    "crawler",
+    "probes",
+    "inspections",
+    "reports",
+    "simweb",
+    "govaudit",
+    "web",
+    "workers",
+)
+APP = (
+    "govconfig",
+    "netkit",
+    "extract",
+    "store",
+    "crawler",
+    "probes",
+    "inspections",
+    "reports",
+    "govaudit",
+    "web",
+    "workers",
+)  # the application layer: CLI, orchestrator, console, job workers
 
 # package -> the project modules (prefixes) it may import; anything of the project not listed is refused
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -67,8 +90,12 @@ def test_every_package_is_covered():
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_imports_run_one_way(package):
-    bad = [f"{path.relative_to(ROOT)}:{line}: imports {module}"
-           for path in _files(package) for line, module in project_imports(path) if not _allowed(package, module)]
+    bad = [
+        f"{path.relative_to(ROOT)}:{line}: imports {module}"
+        for path in _files(package)
+        for line, module in project_imports(path)
+        if not _allowed(package, module)
+    ]
     assert not bad, "a lower package imports a higher one:\n" + "\n".join(bad)
 
 
@@ -83,7 +110,9 @@ def test_the_cli_holds_no_sql():
             # its exceptions may be caught (to print 数据库错误), nothing else
             assert node.module == "sqlalchemy.exc", f"govaudit/cli.py:{node.lineno} builds queries"
         if isinstance(node, ast.Import):
-            assert not any(a.name.startswith("sqlalchemy") for a in node.names), f"govaudit/cli.py:{node.lineno}"
+            assert not any(a.name.startswith("sqlalchemy") for a in node.names), (
+                f"govaudit/cli.py:{node.lineno}"
+            )
 
 
 def test_a_violation_is_caught(tmp_path):

@@ -32,11 +32,13 @@ LINKS = "".join(f'<a href="/a{i}.html">栏目{i}</a>' for i in range(5))
 
 def page(title: str, extra: str = "") -> bytes:
     # A nonce and a time that change on every load: the comparison must ignore them.
-    return (f'<html><head><meta charset="utf-8"><title>{title}</title>'
-            f'<script nonce="{secrets.token_hex(8)}">var t={secrets.randbelow(10**9)};</script></head>'
-            f'<body><h1>{title}</h1><p>更新时间 {dt.datetime.now():%H:%M:%S}</p>'
-            f'<input type="hidden" name="csrf" value="{secrets.token_hex(16)}">'
-            f'{LINKS}{extra}<p>{"政务公开 政策文件 通知公告 " * 40}</p></body></html>').encode()
+    return (
+        f'<html><head><meta charset="utf-8"><title>{title}</title>'
+        f'<script nonce="{secrets.token_hex(8)}">var t={secrets.randbelow(10**9)};</script></head>'
+        f"<body><h1>{title}</h1><p>更新时间 {dt.datetime.now():%H:%M:%S}</p>"
+        f'<input type="hidden" name="csrf" value="{secrets.token_hex(16)}">'
+        f"{LINKS}{extra}<p>{'政务公开 政策文件 通知公告 ' * 40}</p></body></html>"
+    ).encode()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -53,8 +55,11 @@ class Handler(BaseHTTPRequestHandler):
         elif host == "links.ok.test" and fam == "v6" and path in ("/a3.html", "/a4.html"):
             status, body = 404, b"not found"
         elif path == "/" or path.startswith("/a") or path.startswith("/b"):
-            extra = "".join(f'<a href="/b{path[2:3]}{j}.html">文章{j}</a>' for j in range(3)) \
-                if path.startswith("/a") else ""
+            extra = (
+                "".join(f'<a href="/b{path[2:3]}{j}.html">文章{j}</a>' for j in range(3))
+                if path.startswith("/a")
+                else ""
+            )
             body = page(f"{host} {path}", extra)
         else:
             status, body = 404, b"not found"
@@ -88,13 +93,28 @@ NS_BOTH = rec("ns1") + rec("ns2")
 @pytest.fixture(scope="module")
 def world():
     http_port, v4only_port = free_port(), free_port()
-    servers = [serve("127.0.0.1", http_port, "v4"), serve("::1", http_port, "v6"),
-               serve("127.0.0.1", v4only_port, "v4")]  # nothing on [::1]:v4only_port
+    servers = [
+        serve("127.0.0.1", http_port, "v4"),
+        serve("::1", http_port, "v6"),
+        serve("127.0.0.1", v4only_port, "v4"),
+    ]  # nothing on [::1]:v4only_port
     zones = {
-        "ok.test": zone("ok.test", NS_BOTH + rec("www") + rec("ok.test.") + rec("v4only", aaaa=False)
-                        + rec("dead6") + rec("other6") + rec("links"), ns=("ns1", "ns2")),
-        "half.test": zone("half.test", rec("ns1") + rec("ns2", aaaa=False) + rec("www") + rec("half.test."),
-                          ns=("ns1", "ns2")),
+        "ok.test": zone(
+            "ok.test",
+            NS_BOTH
+            + rec("www")
+            + rec("ok.test.")
+            + rec("v4only", aaaa=False)
+            + rec("dead6")
+            + rec("other6")
+            + rec("links"),
+            ns=("ns1", "ns2"),
+        ),
+        "half.test": zone(
+            "half.test",
+            rec("ns1") + rec("ns2", aaaa=False) + rec("www") + rec("half.test."),
+            ns=("ns1", "ns2"),
+        ),
     }
     mute = {"mute.test": zone("mute.test", rec("ns1") + rec("www") + rec("mute.test."))}
     with KnotServer(zones, broken=["bad.test"]) as knot, KnotServer(mute, listen_v6=False) as knot4:
@@ -108,24 +128,34 @@ def site(id_: str, url: str, level: str = "county") -> dict:
     return {"id": id_, "url": url, "level": level}
 
 
-FAST = {"availability": {"probe_count": 1, "probe_interval_s": 0, "timeout_s": 3},
-        "ipv6": {"ports": [], "timeout_s": 3, "connect_timeout_s": 1, "link_sample": 10},
-        "dns_timeout_s": 1.0}
+FAST = {
+    "availability": {"probe_count": 1, "probe_interval_s": 0, "timeout_s": 3},
+    "ipv6": {"ports": [], "timeout_s": 3, "connect_timeout_s": 1, "link_sample": 10},
+    "dns_timeout_s": 1.0,
+}
 
 
 def probe(world, sites, *, knot=None, options=None, reference=None):
     knot = knot or world["knot"]
     opts = {**FAST, **(options or {})}
     opts["ipv6_reference"] = reference or f"dns:[::1]:{world['knot'].port}"
-    return run_probes(sites, nameservers=knot.nameservers if knot.listen_v6 else knot.nameservers[:1],
-                      allow_private=True, options=opts)
+    return run_probes(
+        sites,
+        nameservers=knot.nameservers if knot.listen_v6 else knot.nameservers[:1],
+        allow_private=True,
+        options=opts,
+    )
 
 
 def artifacts(s: dict, env: dict, records) -> SiteArtifacts:
-    probes = tuple(ProbeArtifact(r.kind, r.target, r.at, r.ok, r.data, r.duration_ms)
-                   for r in records if r.site_id == s["id"])
-    return SiteArtifacts(site_id=s["id"], name=s["id"], home_url=s["url"], level=s["level"],
-                         probes=probes, environment=env)
+    probes = tuple(
+        ProbeArtifact(r.kind, r.target, r.at, r.ok, r.data, r.duration_ms)
+        for r in records
+        if r.site_id == s["id"]
+    )
+    return SiteArtifacts(
+        site_id=s["id"], name=s["id"], home_url=s["url"], level=s["level"], probes=probes, environment=env
+    )
 
 
 def judge(s, env, records, **options):
@@ -220,8 +250,9 @@ def test_name_server_not_answering_over_ipv6_warns(world):
     env, records = probe(world, [s], knot=world["knot4"], reference=f"tcp:[::1]:{world['http']}")
     out = judge(s, env, records)
     assert out.status is Status.WARN
-    assert any("ns1.mute.test的IPv6地址::1未应答" in f.message for f in out.findings), \
-        [f.message for f in out.findings]
+    assert any("ns1.mute.test的IPv6地址::1未应答" in f.message for f in out.findings), [
+        f.message for f in out.findings
+    ]
 
 
 def test_port_open_over_ipv4_only_warns(world):
@@ -257,10 +288,14 @@ def test_similarity_ignores_what_changes_on_every_load():
 
 # ------------------------------------------------------------------------------------------ availability
 
+
 def _avail(url: str, nameservers: list[str]):
     import asyncio
+
     r = Resolver(nameservers, allow_private=True, timeout=1)
-    return asyncio.run(probe_availability("s", url, resolver=r, probe_count=1, probe_interval_s=0, timeout_s=2))
+    return asyncio.run(
+        probe_availability("s", url, resolver=r, probe_count=1, probe_interval_s=0, timeout_s=2)
+    )
 
 
 def test_availability_site_that_answers_is_ok(world):

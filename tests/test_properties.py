@@ -20,25 +20,71 @@ from extract import html as xhtml
 from govconfig.sites import Config, ConfigError, load_config
 
 BASE = "http://www.example.gov.cn/col/index.html"
-TAGS = ["html", "head", "body", "div", "ul", "li", "a", "span", "table", "tr", "td", "p", "title", "script",
-        "style", "meta", "base", "form", "iframe", "br", "h1", "font", "!--", "![CDATA["]
+TAGS = [
+    "html",
+    "head",
+    "body",
+    "div",
+    "ul",
+    "li",
+    "a",
+    "span",
+    "table",
+    "tr",
+    "td",
+    "p",
+    "title",
+    "script",
+    "style",
+    "meta",
+    "base",
+    "form",
+    "iframe",
+    "br",
+    "h1",
+    "font",
+    "!--",
+    "![CDATA[",
+]
 PIECES = st.one_of(
     st.sampled_from([f"<{t}>" for t in TAGS] + [f"</{t}>" for t in TAGS]),
-    st.sampled_from(['<a href="/a.html">通知公告</a>', '<a href="javascript:void(0)">x</a>', "<a href='//x.test/y'>",
-                     '<a href="../../../../b.html#f">', '<a href="http://[::1">', '<a href="http://a:99999/">',
-                     '<base href="ftp://x/">', '<meta http-equiv="refresh" content="0;url=/r.html">',
-                     "<li><a href='/n/1.html'>标题</a><span>2021-12-01</span></li>", "2021年13月45日",
-                     '<meta name="ColumnName" content="通知公告">', '<div class="page">下一页</div>',
-                     '<a href="?page=2">下一页</a>', "&#x0;", "&#xd800;", "&nbsp;", "\x00", "\ufeff", "<<>>",
-                     '<a href="%zz">', '<a href="http://例子.测试/路径">']),
+    st.sampled_from(
+        [
+            '<a href="/a.html">通知公告</a>',
+            '<a href="javascript:void(0)">x</a>',
+            "<a href='//x.test/y'>",
+            '<a href="../../../../b.html#f">',
+            '<a href="http://[::1">',
+            '<a href="http://a:99999/">',
+            '<base href="ftp://x/">',
+            '<meta http-equiv="refresh" content="0;url=/r.html">',
+            "<li><a href='/n/1.html'>标题</a><span>2021-12-01</span></li>",
+            "2021年13月45日",
+            '<meta name="ColumnName" content="通知公告">',
+            '<div class="page">下一页</div>',
+            '<a href="?page=2">下一页</a>',
+            "&#x0;",
+            "&#xd800;",
+            "&nbsp;",
+            "\x00",
+            "\ufeff",
+            "<<>>",
+            '<a href="%zz">',
+            '<a href="http://例子.测试/路径">',
+        ]
+    ),
     st.text(max_size=20),
 )
 HTML = st.lists(PIECES, max_size=60).map("".join)
 
-LIST_PAGE = ("<html><head><title>通知公告 - 九江市人民政府</title></head><body><div class='list'><ul>"
-             + "".join(f"<li><a href='/tzgg/{i}.html'>第{i}号通知</a><span>2021-12-{i + 1:02d}</span></li>"
-                       for i in range(10))
-             + "</ul></div></body></html>")
+LIST_PAGE = (
+    "<html><head><title>通知公告 - 九江市人民政府</title></head><body><div class='list'><ul>"
+    + "".join(
+        f"<li><a href='/tzgg/{i}.html'>第{i}号通知</a><span>2021-12-{i + 1:02d}</span></li>"
+        for i in range(10)
+    )
+    + "</ul></div></body></html>"
+)
 
 
 def _check_page(parsed: xhtml.ParsedPage) -> None:
@@ -65,7 +111,7 @@ def test_parse_page_never_raises(html):
 @given(st.integers(0, len(LIST_PAGE)), st.integers(0, 40), HTML)
 def test_mutated_list_page(cut, drop, noise):
     """Cut, dropped and inserted bytes anywhere: still no exception; the entries before the damage survive."""
-    mutated = LIST_PAGE[:cut] + noise + LIST_PAGE[cut + drop:]
+    mutated = LIST_PAGE[:cut] + noise + LIST_PAGE[cut + drop :]
     parsed = xhtml._parse_page(mutated, BASE, dt.date(2021, 12, 20))
     _check_page(parsed)
     truncated = xhtml._parse_page(LIST_PAGE[:cut], BASE, dt.date(2021, 12, 20))
@@ -88,21 +134,80 @@ def test_parse_page_on_bytes_decoded_any_way(data):
 VALID = {
     "defaults": {"max_pages": 10, "delay_s": 0.5},
     "network": {"nameservers": ["127.0.0.1:5353"], "allow_private": True},
-    "sites": [{"id": "a", "name": "甲", "url": "http://a.example.test/", "level": "county", "unit": "办"},
-              {"id": "b", "name": "乙", "url": "https://b.example.test/", "level": "department", "unit": "办",
-               "parent": "a", "hosts": ["c.example.test"], "timeout_s": 3}],
+    "sites": [
+        {"id": "a", "name": "甲", "url": "http://a.example.test/", "level": "county", "unit": "办"},
+        {
+            "id": "b",
+            "name": "乙",
+            "url": "https://b.example.test/",
+            "level": "department",
+            "unit": "办",
+            "parent": "a",
+            "hosts": ["c.example.test"],
+            "timeout_s": 3,
+        },
+    ],
 }
 VALID_TEXT = yaml.safe_dump(VALID, allow_unicode=True, sort_keys=False)
 
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12),
-                    st.sampled_from(["2021-02-30", "1e400", ".inf", ".nan", "0x1F", "0o17", "~", "yes", "no",
-                                     "!!binary zzz", "!!python/object:os.system", "*x", "&x", "<<", "- -",
-                                     "municipal", "http://", "::1", "[::1]:53", "1.2.3.4:0", "9" * 5000]))
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                        st.dictionaries(st.text(max_size=8) | st.sampled_from(
-                                                            ["id", "url", "sites", "defaults", "network", "level",
-                                                             "max_pages", "hosts", "parent", "nameservers"]),
-                                                            inner, max_size=5)), max_leaves=20)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "2021-02-30",
+            "1e400",
+            ".inf",
+            ".nan",
+            "0x1F",
+            "0o17",
+            "~",
+            "yes",
+            "no",
+            "!!binary zzz",
+            "!!python/object:os.system",
+            "*x",
+            "&x",
+            "<<",
+            "- -",
+            "municipal",
+            "http://",
+            "::1",
+            "[::1]:53",
+            "1.2.3.4:0",
+            "9" * 5000,
+        ]
+    ),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.text(max_size=8)
+            | st.sampled_from(
+                [
+                    "id",
+                    "url",
+                    "sites",
+                    "defaults",
+                    "network",
+                    "level",
+                    "max_pages",
+                    "hosts",
+                    "parent",
+                    "nameservers",
+                ]
+            ),
+            inner,
+            max_size=5,
+        ),
+    ),
+    max_leaves=20,
+)
 
 
 def _load(text: str) -> Config | ConfigError:
@@ -139,7 +244,7 @@ def test_config_arbitrary_yaml_documents(doc):
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, len(VALID_TEXT)), st.integers(0, 10), st.text(max_size=15) | SCALARS.map(str))
 def test_config_mutated(at, drop, insert):
-    text = VALID_TEXT[:at] + insert + VALID_TEXT[at + drop:]
+    text = VALID_TEXT[:at] + insert + VALID_TEXT[at + drop :]
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

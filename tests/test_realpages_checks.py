@@ -61,15 +61,36 @@ def one_page_site(rel: str, *, level: str = "county") -> tuple[SiteArtifacts, dt
     as_of = _as_of(html)
     parsed = parse_page(html, url, as_of=as_of)
     links = tuple(
-        LinkArtifact(source_url=url, target_url=lk.url, anchor=lk.anchor, region=lk.region,
-                     internal=lk.url.split("/")[2:3] == [host], status=None, image_alt=lk.image_alt)
+        LinkArtifact(
+            source_url=url,
+            target_url=lk.url,
+            anchor=lk.anchor,
+            region=lk.region,
+            internal=lk.url.split("/")[2:3] == [host],
+            status=None,
+            image_alt=lk.image_alt,
+        )
         for lk in parsed.links
     )
     entries = tuple(ListEntry(url, url, "", e.title, e.url, e.date_text, e.date) for e in parsed.entries)
-    page = PageArtifact(url=url, final_url=url, status=200, title=parsed.title, meta=dict(parsed.meta), html=html,
-                        js_shell=parsed.js_shell)
-    site = SiteArtifacts(site_id=host.split(".")[1], name=host, home_url=url, level=level, pages=(page,),
-                         links=links, entries=entries)
+    page = PageArtifact(
+        url=url,
+        final_url=url,
+        status=200,
+        title=parsed.title,
+        meta=dict(parsed.meta),
+        html=html,
+        js_shell=parsed.js_shell,
+    )
+    site = SiteArtifacts(
+        site_id=host.split(".")[1],
+        name=host,
+        home_url=url,
+        level=level,
+        pages=(page,),
+        links=links,
+        entries=entries,
+    )
     return site, as_of
 
 
@@ -98,7 +119,9 @@ def test_yichun_home_page_checks_judged_from_the_page():
     assert checks["homepage-stale"]["status"] == "pass"  # list dates 10-11 without year, as_of 2023-10-12
     assert checks["site-markings"]["status"] == "pass"
     assert checks["stale-columns"]["status"] == "not_tested"  # no column page crawled
-    assert checks["standardization-topic"]["status"] == "not_tested"  # image-only link found, topic not fetched
+    assert (
+        checks["standardization-topic"]["status"] == "not_tested"
+    )  # image-only link found, topic not fetched
 
 
 def test_xiangtan_script_drawn_header_and_footer_are_not_tested():

@@ -40,7 +40,8 @@ def site(tmp_path):
     (root / "news" / "index.html").write_text(
         '<html><head><meta charset="utf-8"><meta name="ColumnName" content="工作动态"></head><body>'
         '<ul class="list"><li><a href="a1.html">新闻一</a><span>2021-12-15</span></li></ul></body></html>',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (root / "news" / "a1.html").write_text("<html><body>正文</body></html>", encoding="utf-8")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -49,15 +50,34 @@ def site(tmp_path):
         "defaults: {max_pages: 20, delay_s: 0, concurrency_per_host: 4, timeout_s: 5}\n"
         "network: {allow_private: true}\n"
         f"sites:\n  - {{id: tsj, name: 测试局, url: 'http://127.0.0.1:{server.server_port}/', level: department,"
-        " unit: 测试局}\n", encoding="utf-8")
+        " unit: 测试局}\n",
+        encoding="utf-8",
+    )
     yield root, config
     server.shutdown()
 
 
 def _inspect(config: Path, db: str, out: Path) -> dict:
-    proc = subprocess.run([GOVAUDIT, "inspect", "--config", str(config), "--db", db, "--as-of", "2021-12-20",
-                           "--out", str(out), "--no-probes", "--trigger", "recheck"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            GOVAUDIT,
+            "inspect",
+            "--config",
+            str(config),
+            "--db",
+            db,
+            "--as-of",
+            "2021-12-20",
+            "--out",
+            str(out),
+            "--no-probes",
+            "--trigger",
+            "recheck",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads((out / "results.json").read_text(encoding="utf-8"))
 
@@ -86,15 +106,27 @@ def test_scheduled_runs_pool_their_availability_probes(tmp_path):
     from govconfig.sites import load_config
 
     config_file = tmp_path / "s.yaml"
-    config_file.write_text("sites:\n  - {id: a, name: 甲, url: 'http://a.example.test/', level: county, unit: 甲}\n",
-                           encoding="utf-8")
+    config_file.write_text(
+        "sites:\n  - {id: a, name: 甲, url: 'http://a.example.test/', level: county, unit: 甲}\n",
+        encoding="utf-8",
+    )
     config = load_config(config_file)
-    ids = [pipeline.start_run(store, config, ["a"], as_of=dt.date(2021, 12, 20), trigger="scheduled")
-           for _ in range(3)]
+    ids = [
+        pipeline.start_run(store, config, ["a"], as_of=dt.date(2021, 12, 20), trigger="scheduled")
+        for _ in range(3)
+    ]
     with store.session() as s:
         for rid in ids:
-            s.add(ProbeRow(run_id=rid, site_id="a", kind="availability", target="http://a.example.test/", ok=True,
-                           data={"status": 200}))
+            s.add(
+                ProbeRow(
+                    run_id=rid,
+                    site_id="a",
+                    kind="availability",
+                    target="http://a.example.test/",
+                    ok=True,
+                    data={"status": 200},
+                )
+            )
         last = s.get(Run, ids[-1])
         window = pipeline.probe_window(s, last, "a", 7)
         assert sorted(window) == ids[:-1]

@@ -38,7 +38,9 @@ def test_check_is_well_formed(check_id):
         assert getattr(meta, field).strip(), f"{check_id}: META.{field} is empty"
     params = inspect.signature(ins.func).parameters
     for name in ins.option_names:
-        assert params[name].default is inspect.Parameter.empty, f"{check_id}.{name}: a default in the signature"
+        assert params[name].default is inspect.Parameter.empty, (
+            f"{check_id}.{name}: a default in the signature"
+        )
 
 
 def test_meta_holds_no_cap_and_no_veto():
@@ -99,7 +101,9 @@ def test_every_module_of_the_package_is_a_library_module_or_a_registered_check()
 
 def test_an_unregistered_check_module_fails_at_start_up(tmp_path):
     """A check module whose @register was forgotten stops the program when the checks are loaded."""
-    shutil.copytree(ROOT / "inspections", tmp_path / "inspections", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "inspections", tmp_path / "inspections", ignore=shutil.ignore_patterns("__pycache__")
+    )
     (tmp_path / "inspections" / "forgotten_check.py").write_text(
         '"""A check that forgot @register."""\nfrom inspections.base import Meta\n'
         'META = Meta(id="forgotten-check", title="t", failure_title="f", description="d", rule="r", '
@@ -107,8 +111,14 @@ def test_an_unregistered_check_module_fails_at_start_up(tmp_path):
         encoding="utf-8",
     )
     code = "import inspections.runner"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                          env={"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode != 0
     assert "UnregisteredCheck" in proc.stderr and "forgotten_check.py" in proc.stderr
     # and a registered check with no section in scoring.yaml is refused when the config loads
@@ -119,8 +129,14 @@ def test_an_unregistered_check_module_fails_at_start_up(tmp_path):
         encoding="utf-8",
     )
     code = f"from inspections.runner import load_scoring; load_scoring({str(ROOT / 'config' / 'scoring.yaml')!r})"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                          env={"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode != 0 and "ConfigError" in proc.stderr
     assert "forgotten-check" in proc.stderr and "没有配置" in proc.stderr
 

@@ -89,8 +89,11 @@ def test_writes_every_output_file(rendered, sample):
 
 
 def test_pages_are_chinese_documents(rendered):
-    for page in [rendered / "index.html", rendered / "sites" / "xunyang.html",
-                 rendered / "notices" / "xunyang.html"]:
+    for page in [
+        rendered / "index.html",
+        rendered / "sites" / "xunyang.html",
+        rendered / "notices" / "xunyang.html",
+    ]:
         html = text(page)
         assert '<html lang="zh-CN">' in html
         assert '"Noto Sans CJK SC"' in html  # stylesheet inlined, not escaped
@@ -99,7 +102,16 @@ def test_pages_are_chinese_documents(rendered):
 
 def test_index_lists_every_site_with_verdict_and_score(rendered, sample):
     page = plain(text(rendered / "index.html"))
-    for label in ["检查网站数", "合格数", "不合格数", "未检测数", "合格率", "33.3%", "2021年12月20日", "0.1.0"]:
+    for label in [
+        "检查网站数",
+        "合格数",
+        "不合格数",
+        "未检测数",
+        "合格率",
+        "33.3%",
+        "2021年12月20日",
+        "0.1.0",
+    ]:
         assert label in page
     for site in sample["sites"]:
         row = re.search(re.escape(site["name"]) + r".{0,200}", page)
@@ -113,7 +125,18 @@ def test_index_lists_every_site_with_verdict_and_score(rendered, sample):
 
 def test_ranking_sorted_by_verdict_then_score(rendered):
     rows = ranking_rows(rendered)
-    assert list(rows[0]) == ["排名", "网站标识码", "网站名称", "网址", "级别", "责任单位", "得分", "结论", "单项否决", "问题数"]
+    assert list(rows[0]) == [
+        "排名",
+        "网站标识码",
+        "网站名称",
+        "网址",
+        "级别",
+        "责任单位",
+        "得分",
+        "结论",
+        "单项否决",
+        "问题数",
+    ]
     assert [(r["排名"], r["网站名称"], r["得分"], r["结论"]) for r in rows] == [
         ("1", "九江市发展和改革委员会", "96.5", "合格"),
         ("2", "浔阳区人民政府", "82.0", "不合格"),
@@ -127,8 +150,11 @@ def test_ranking_sorted_by_verdict_then_score(rendered):
 
 def test_index_order_matches_ranking(rendered):
     page = text(rendered / "index.html")
-    table = page[page.index('class="ranking"'):]
-    positions = [table.index(name) for name in ["九江市发展和改革委员会", "浔阳区人民政府", "武宁县人民政府", "庐山市人民政府"]]
+    table = page[page.index('class="ranking"') :]
+    positions = [
+        table.index(name)
+        for name in ["九江市发展和改革委员会", "浔阳区人民政府", "武宁县人民政府", "庐山市人民政府"]
+    ]
     assert positions == sorted(positions)
 
 
@@ -138,8 +164,18 @@ def test_index_order_matches_ranking(rendered):
 def test_site_page_shows_checks_findings_and_evidence(rendered):
     html = text(rendered / "sites" / "xunyang.html")
     page = plain(html)
-    for expected in ["浔阳区人民政府", "3604030001", "浔阳区人民政府办公室", "82.0", "不合格",
-                     "首页不更新", "单项否决", "通过", "不通过", "出错"]:
+    for expected in [
+        "浔阳区人民政府",
+        "3604030001",
+        "浔阳区人民政府办公室",
+        "82.0",
+        "不合格",
+        "首页不更新",
+        "单项否决",
+        "通过",
+        "不通过",
+        "出错",
+    ]:
         assert expected in page
     # a dict evidence becomes a table, a list of columns a table with a header per key
     assert "ns1.xunyang.jj.test" in page and "权威DNS" in page
@@ -375,7 +411,8 @@ def _with_long_info_table(sample: dict, rows: int = 500) -> dict:
     site = next(s for s in data["sites"] if s["id"] == "xunyang")
     table = [{"栏目": f"栏目{i}", "最新日期": "2021-12-01", "状态": "正常"} for i in range(rows)]
     site["checks"][0]["findings"].append(
-        {"message": f"共检查{rows}个栏目。", "severity": "info", "points": 0, "evidence": {"栏目": table}})
+        {"message": f"共检查{rows}个栏目。", "severity": "info", "points": 0, "evidence": {"栏目": table}}
+    )
     data["sites"] = [site]
     return data
 
@@ -396,7 +433,10 @@ def test_report_pdf_summarises_a_long_info_evidence_table(tmp_path, sample):
     pdftotext = shutil.which("pdftotext")
     if not pdftotext:
         pytest.skip("pdftotext (poppler-utils) is not installed; text check skipped")
-    body = re.sub(r"\s+", "", subprocess.run([pdftotext, str(report), "-"], capture_output=True, text=True,
-                                             check=True).stdout)
+    body = re.sub(
+        r"\s+",
+        "",
+        subprocess.run([pdftotext, str(report), "-"], capture_output=True, text=True, check=True).stdout,
+    )
     assert "另有485行，见网页版报告sites/xunyang.html" in body
     assert "栏目14" in body and "栏目15" not in body

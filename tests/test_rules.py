@@ -44,38 +44,104 @@ READ_NAMES = line_of(r"^\s+names: \[")
 
 # name -> (scoring.yaml text, line the message must name, field it must name, words of the reason)
 CASES: dict[str, tuple[str, int, str, str]] = {
-    "unknown-check": (GOOD.replace("\n  broken-links:\n", "\n  broken-linkz:\n"), BROKEN_MAX - 1,
-                      "checks.broken-linkz", "未知的检查项"),
-    "unknown-option": (replace_line(BROKEN_POINTS, "      points_hom: 1.0"), BROKEN_POINTS,
-                       "checks.broken-links.options.points_hom", "未知的选项"),
-    "unknown-section-key": (replace_line(BROKEN_MAX, "    weight: 10"), BROKEN_MAX, "checks.broken-links.weight",
-                            "未知的字段"),
-    "missing-max-points": (replace_line(BROKEN_MAX, ""), BROKEN_MAX - 1, "checks.broken-links", "缺少 max_points"),
-    "missing-option": (replace_line(BROKEN_POINTS, ""), BROKEN_POINTS - 1, "checks.broken-links.options",
-                       "缺少选项：points_home"),
-    "wrong-type-days": (replace_line(NOTICE, '        notice: "六个月"'), NOTICE,
-                        "checks.stale-columns.options.limits.notice", "应为整数"),
-    "wrong-type-list": (replace_line(READ_NAMES, "    names: 政府信息公开"), READ_NAMES,
-                        "readings.disclosure_column.names", "应为列表"),
-    "negative-timeout": (replace_line(TIMEOUT, "      timeout_s: -1"), TIMEOUT,
-                         "checks.site-unreachable.options.timeout_s", "不能为负数"),
-    "share-above-one": (replace_line(VETO_SHARE, "      veto_share: 5"), VETO_SHARE,
-                        "checks.site-unreachable.options.veto_share", "比例应在 0 到 1 之间"),
-    "bad-deadline": (replace_line(DEADLINE, '      department_deadline: "02-30"'), DEADLINE,
-                     "checks.annual-report.options.department_deadline", "月-日"),
-    "bad-choice": (replace_line(TASK_MISSING, "      task_missing: loud"), TASK_MISSING,
-                   "checks.execution-disclosure.options.task_missing", "info / warn / fail 之一"),
-    "unknown-class": (replace_line(NOTICE, "        notices: 183"), NOTICE,
-                      "checks.stale-columns.options.limits.notices", "应为 news / notice / personnel / other"),
+    "unknown-check": (
+        GOOD.replace("\n  broken-links:\n", "\n  broken-linkz:\n"),
+        BROKEN_MAX - 1,
+        "checks.broken-linkz",
+        "未知的检查项",
+    ),
+    "unknown-option": (
+        replace_line(BROKEN_POINTS, "      points_hom: 1.0"),
+        BROKEN_POINTS,
+        "checks.broken-links.options.points_hom",
+        "未知的选项",
+    ),
+    "unknown-section-key": (
+        replace_line(BROKEN_MAX, "    weight: 10"),
+        BROKEN_MAX,
+        "checks.broken-links.weight",
+        "未知的字段",
+    ),
+    "missing-max-points": (
+        replace_line(BROKEN_MAX, ""),
+        BROKEN_MAX - 1,
+        "checks.broken-links",
+        "缺少 max_points",
+    ),
+    "missing-option": (
+        replace_line(BROKEN_POINTS, ""),
+        BROKEN_POINTS - 1,
+        "checks.broken-links.options",
+        "缺少选项：points_home",
+    ),
+    "wrong-type-days": (
+        replace_line(NOTICE, '        notice: "六个月"'),
+        NOTICE,
+        "checks.stale-columns.options.limits.notice",
+        "应为整数",
+    ),
+    "wrong-type-list": (
+        replace_line(READ_NAMES, "    names: 政府信息公开"),
+        READ_NAMES,
+        "readings.disclosure_column.names",
+        "应为列表",
+    ),
+    "negative-timeout": (
+        replace_line(TIMEOUT, "      timeout_s: -1"),
+        TIMEOUT,
+        "checks.site-unreachable.options.timeout_s",
+        "不能为负数",
+    ),
+    "share-above-one": (
+        replace_line(VETO_SHARE, "      veto_share: 5"),
+        VETO_SHARE,
+        "checks.site-unreachable.options.veto_share",
+        "比例应在 0 到 1 之间",
+    ),
+    "bad-deadline": (
+        replace_line(DEADLINE, '      department_deadline: "02-30"'),
+        DEADLINE,
+        "checks.annual-report.options.department_deadline",
+        "月-日",
+    ),
+    "bad-choice": (
+        replace_line(TASK_MISSING, "      task_missing: loud"),
+        TASK_MISSING,
+        "checks.execution-disclosure.options.task_missing",
+        "info / warn / fail 之一",
+    ),
+    "unknown-class": (
+        replace_line(NOTICE, "        notices: 183"),
+        NOTICE,
+        "checks.stale-columns.options.limits.notices",
+        "应为 news / notice / personnel / other",
+    ),
     "site-override-unknown-option": (
-        replace_line(SITES, "sites:\n  xy:\n    checks:\n      broken-links:\n        options:\n          nope: 1"),
-        SITES + 5, "sites.xy.checks.broken-links.options.nope", "未知的选项"),
+        replace_line(
+            SITES, "sites:\n  xy:\n    checks:\n      broken-links:\n        options:\n          nope: 1"
+        ),
+        SITES + 5,
+        "sites.xy.checks.broken-links.options.nope",
+        "未知的选项",
+    ),
     "site-override-wrong-type": (
         replace_line(SITES, "sites:\n  xy:\n    checks:\n      homepage-stale:\n        veto: sometimes"),
-        SITES + 4, "sites.xy.checks.homepage-stale.veto", "应为 true 或 false"),
-    "pass-mark-above-total": (GOOD.replace("pass_mark: 60 ", "pass_mark: 160"), line_of("^pass_mark"),
-                              "pass_mark", "高于总分"),
-    "yaml-syntax": (GOOD.replace("limits:          # days", "limits: [         # days"), 0, "", "YAML 语法错误"),
+        SITES + 4,
+        "sites.xy.checks.homepage-stale.veto",
+        "应为 true 或 false",
+    ),
+    "pass-mark-above-total": (
+        GOOD.replace("pass_mark: 60 ", "pass_mark: 160"),
+        line_of("^pass_mark"),
+        "pass_mark",
+        "高于总分",
+    ),
+    "yaml-syntax": (
+        GOOD.replace("limits:          # days", "limits: [         # days"),
+        0,
+        "",
+        "YAML 语法错误",
+    ),
 }
 
 
@@ -115,8 +181,11 @@ def test_cli_rejects_a_bad_scoring_config_before_any_work(tmp_path, capsys):
     bad = tmp_path / "scoring.yaml"
     bad.write_text(text, encoding="utf-8")
     sites = tmp_path / "sites.yaml"
-    sites.write_text("sites:\n  - id: a\n    name: 甲\n    url: http://127.0.0.1:9/\n    level: county\n"
-                     "    unit: 办公室\n", encoding="utf-8")
+    sites.write_text(
+        "sites:\n  - id: a\n    name: 甲\n    url: http://127.0.0.1:9/\n    level: county\n"
+        "    unit: 办公室\n",
+        encoding="utf-8",
+    )
     db = tmp_path / "run.db"
     out = tmp_path / "out"
     for argv in (["inspect", "--config", str(sites)], ["report", "--run", "1"]):
@@ -130,12 +199,26 @@ def test_cli_rejects_a_bad_scoring_config_before_any_work(tmp_path, capsys):
 def _stale_site(days_old: int) -> SiteArtifacts:
     home = "http://www.xy.jj.test/"
     newest = AS_OF - dt.timedelta(days=days_old)
-    col = ColumnArtifact(name="通知公告", url=home + "tzgg/", pages=(home + "tzgg/",),
-                         entries=(ListEntry(home + "tzgg/", home + "tzgg/", "通知公告", "关于某事的通知",
-                                            home + "tzgg/1.html", newest.isoformat(), newest),))
+    col = ColumnArtifact(
+        name="通知公告",
+        url=home + "tzgg/",
+        pages=(home + "tzgg/",),
+        entries=(
+            ListEntry(
+                home + "tzgg/",
+                home + "tzgg/",
+                "通知公告",
+                "关于某事的通知",
+                home + "tzgg/1.html",
+                newest.isoformat(),
+                newest,
+            ),
+        ),
+    )
     page = PageArtifact(home, home, 200, html="<html><body>首页</body></html>")
-    return SiteArtifacts(site_id="xy", name="浔阳区人民政府", home_url=home, level="county", pages=(page,),
-                         columns=(col,))
+    return SiteArtifacts(
+        site_id="xy", name="浔阳区人民政府", home_url=home, level="county", pages=(page,), columns=(col,)
+    )
 
 
 def test_a_changed_limit_changes_the_words_of_the_notice_and_the_verdict():
@@ -143,12 +226,16 @@ def test_a_changed_limit_changes_the_words_of_the_notice_and_the_verdict():
     about the limit is “3个月”, never the 6个月 of the default file."""
     scoring = load_scoring()
     site = _stale_site(100)
-    entry = next(c for c in inspect_site(site, as_of=AS_OF, scoring=scoring)["checks"] if c["id"] == "stale-columns")
+    entry = next(
+        c for c in inspect_site(site, as_of=AS_OF, scoring=scoring)["checks"] if c["id"] == "stale-columns"
+    )
     assert "通知公告、政策文件类栏目应在6个月内更新" in entry["description"]
     assert entry["status"] == "pass"
 
     scoring["checks"]["stale-columns"]["options"]["limits"]["notice"] = 90
-    entry = next(c for c in inspect_site(site, as_of=AS_OF, scoring=scoring)["checks"] if c["id"] == "stale-columns")
+    entry = next(
+        c for c in inspect_site(site, as_of=AS_OF, scoring=scoring)["checks"] if c["id"] == "stale-columns"
+    )
     assert "通知公告、政策文件类栏目应在3个月内更新" in entry["description"]
     assert "3个月内通知公告" in entry["rule"] and "6个月" not in entry["description"] + entry["rule"]
     assert entry["status"] == "fail"
@@ -173,13 +260,24 @@ def test_the_notice_prints_the_applied_limit(tmp_path, monkeypatch):
     scoring = load_scoring()
     scoring["checks"]["site-unreachable"]["options"]["timeout_s"] = 20.0
     site = inspect_site(_stale_site(1), as_of=AS_OF, scoring=scoring)
-    site["checks"][0].update(status="fail", veto=True, findings=[{"message": "首页无法访问", "url": site["url"],
-                                                                   "evidence": "", "severity": "veto",
-                                                                   "points": 0}])
-    results = {"run": {"id": 1, "as_of": AS_OF.isoformat(), "started": "2021-12-20T08:00:00",
-                       "finished": "2021-12-20T09:00:00", "tool_version": "0.1.0",
-                       "rules": {"total_points": 100, "pass_mark": 75, "notice_deadline_workdays": 3}},
-               "sites": [site]}
+    site["checks"][0].update(
+        status="fail",
+        veto=True,
+        findings=[
+            {"message": "首页无法访问", "url": site["url"], "evidence": "", "severity": "veto", "points": 0}
+        ],
+    )
+    results = {
+        "run": {
+            "id": 1,
+            "as_of": AS_OF.isoformat(),
+            "started": "2021-12-20T08:00:00",
+            "finished": "2021-12-20T09:00:00",
+            "tool_version": "0.1.0",
+            "rules": {"total_points": 100, "pass_mark": 75, "notice_deadline_workdays": 3},
+        },
+        "sites": [site],
+    }
     write_reports(results, tmp_path)
     html = "".join(p.read_text(encoding="utf-8") for p in tmp_path.rglob("*.html"))
     assert "超过（含）20秒网站仍打不开" in html and "超过（含）15秒" not in html
@@ -195,10 +293,17 @@ def test_the_report_prints_the_applied_pass_mark(tmp_path, monkeypatch):
     site.update(verdict="不合格", score=70.0, vetoes=[])
     for check in site["checks"]:
         check["veto"] = False
-    results = {"run": {"id": 1, "as_of": AS_OF.isoformat(), "started": "2021-12-20T08:00:00",
-                       "finished": "2021-12-20T09:00:00", "tool_version": "0.1.0",
-                       "rules": {"total_points": 100, "pass_mark": 75, "notice_deadline_workdays": 10}},
-               "sites": [site]}
+    results = {
+        "run": {
+            "id": 1,
+            "as_of": AS_OF.isoformat(),
+            "started": "2021-12-20T08:00:00",
+            "finished": "2021-12-20T09:00:00",
+            "tool_version": "0.1.0",
+            "rules": {"total_points": 100, "pass_mark": 75, "notice_deadline_workdays": 10},
+        },
+        "sites": [site],
+    }
     write_reports(results, tmp_path)
     html = "".join(p.read_text(encoding="utf-8") for p in tmp_path.rglob("*.html"))
     assert "得分低于75分" in html and "低于60分" not in html

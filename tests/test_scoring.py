@@ -25,8 +25,9 @@ CONFIG = {
 }
 
 
-def outcome(check_id: str, status: Status = Status.PASS, *points: float, veto: bool = False,
-            reason: str = "") -> Outcome:
+def outcome(
+    check_id: str, status: Status = Status.PASS, *points: float, veto: bool = False, reason: str = ""
+) -> Outcome:
     sev = Severity.VETO if veto else Severity.FAIL
     findings = tuple(Finding(check_id, sev, "问题", points=p) for p in points)
     if veto and not findings:
@@ -41,8 +42,9 @@ def test_clean_site_scores_100_and_passes():
 
 def test_veto_fails_the_site_even_at_100_points_and_is_not_scored():
     # 19号: 单项否决 → 不合格, “不再对其他指标进行评分”.
-    result = score_site([outcome("homepage-stale", Status.FAIL, veto=True), outcome("broken-links")],
-                        config=CONFIG)
+    result = score_site(
+        [outcome("homepage-stale", Status.FAIL, veto=True), outcome("broken-links")], config=CONFIG
+    )
     assert result.verdict == "不合格" and result.vetoes == ["homepage-stale"] and result.score is None
 
 
@@ -61,32 +63,42 @@ def test_cap_comes_from_the_config_only():
     result = score_site([outcome("site-markings", Status.FAIL, 3, 3)], config=CONFIG)
     assert result.points_by_check["site-markings"] == 4
     config = {**CONFIG, "checks": {**CONFIG["checks"], "site-markings": {"max_points": 5, "veto": False}}}
-    assert score_site([outcome("site-markings", Status.FAIL, 3, 3)], config=config).points_by_check[
-        "site-markings"] == 5
+    assert (
+        score_site([outcome("site-markings", Status.FAIL, 3, 3)], config=config).points_by_check[
+            "site-markings"
+        ]
+        == 5
+    )
     with pytest.raises(KeyError):  # no fallback that could disagree with the file
         score_site([outcome("site-markings", Status.FAIL, 3)], config={**CONFIG, "checks": {}})
 
 
 def test_below_the_pass_mark_fails():
     config = {**CONFIG, "checks": {"broken-links": {"max_points": 50}, "site-markings": {"max_points": 50}}}
-    result = score_site([outcome("broken-links", Status.FAIL, 30), outcome("site-markings", Status.FAIL, 11)],
-                        config=config)
+    result = score_site(
+        [outcome("broken-links", Status.FAIL, 30), outcome("site-markings", Status.FAIL, 11)], config=config
+    )
     assert result.score == 59 and result.verdict == "不合格"
-    result = score_site([outcome("broken-links", Status.FAIL, 30), outcome("site-markings", Status.FAIL, 10)],
-                        config=config)
+    result = score_site(
+        [outcome("broken-links", Status.FAIL, 30), outcome("site-markings", Status.FAIL, 10)], config=config
+    )
     assert result.score == 60 and result.verdict == "合格"
 
 
 @pytest.mark.parametrize("status", [Status.NOT_TESTED, Status.ERROR])
 def test_not_tested_and_error_cost_nothing(status):
-    broken = Outcome("broken-links", status, (Finding("broken-links", Severity.FAIL, "x", points=5),), reason="原因")
+    broken = Outcome(
+        "broken-links", status, (Finding("broken-links", Severity.FAIL, "x", points=5),), reason="原因"
+    )
     result = score_site([broken], config=CONFIG)
     assert result.score == 100 and result.points_by_check["broken-links"] == 0
 
 
 def test_home_page_unreached_on_our_side_is_untested():
-    outcomes = [outcome("site-unreachable", Status.NOT_TESTED, reason="探测均因检查方网络…"),
-                outcome("homepage-stale", Status.NOT_TESTED, reason="首页未能获取，无法检查。")]
+    outcomes = [
+        outcome("site-unreachable", Status.NOT_TESTED, reason="探测均因检查方网络…"),
+        outcome("homepage-stale", Status.NOT_TESTED, reason="首页未能获取，无法检查。"),
+    ]
     result = score_site(outcomes, config=CONFIG)
     assert result.verdict == "未检测" and result.score is None
     # told explicitly
@@ -96,8 +108,10 @@ def test_home_page_unreached_on_our_side_is_untested():
 
 
 def test_site_really_down_is_not_untested():
-    outcomes = [outcome("site-unreachable", Status.FAIL, veto=True),
-                outcome("homepage-stale", Status.NOT_TESTED, reason="首页未能获取，无法检查。")]
+    outcomes = [
+        outcome("site-unreachable", Status.FAIL, veto=True),
+        outcome("homepage-stale", Status.NOT_TESTED, reason="首页未能获取，无法检查。"),
+    ]
     result = score_site(outcomes, config=CONFIG)
     assert result.verdict == "不合格" and result.vetoes == ["site-unreachable"]
 
@@ -109,14 +123,24 @@ AS_OF = dt.date(2021, 12, 20)
 
 
 def test_inspect_site_shapes_the_results_entry():
-    html = ('<html><body><ul><li><a href="/a.html">会议</a><span>2021-12-18</span></li></ul>'
-            '<div class="footer">网站标识码：3604020001 赣ICP备05004018号 赣公网安备36040202000123号'
-            '<img src="/conac.png" alt="党政机关"></div></body></html>')
-    probes = tuple(ProbeArtifact("availability", HOME, dt.datetime(2021, 12, 20, 8, i), True,
-                                 {"elapsed_s": 0.3}) for i in range(5))
+    html = (
+        '<html><body><ul><li><a href="/a.html">会议</a><span>2021-12-18</span></li></ul>'
+        '<div class="footer">网站标识码：3604020001 赣ICP备05004018号 赣公网安备36040202000123号'
+        '<img src="/conac.png" alt="党政机关"></div></body></html>'
+    )
+    probes = tuple(
+        ProbeArtifact("availability", HOME, dt.datetime(2021, 12, 20, 8, i), True, {"elapsed_s": 0.3})
+        for i in range(5)
+    )
     site = SiteArtifacts(
-        site_id="xy", name="浔阳区人民政府", home_url=HOME, level="county", unit="浔阳区人民政府办公室",
-        site_code="3604020001", pages=(PageArtifact(HOME, HOME, 200, html=html),), probes=probes,
+        site_id="xy",
+        name="浔阳区人民政府",
+        home_url=HOME,
+        level="county",
+        unit="浔阳区人民政府办公室",
+        site_code="3604020001",
+        pages=(PageArtifact(HOME, HOME, 200, html=html),),
+        probes=probes,
         links=(LinkArtifact(HOME, HOME + "gone.html", "旧链接", status=404, confirmed=True),),
     )
     scoring = load_scoring()
@@ -132,24 +156,59 @@ def test_inspect_site_shapes_the_results_entry():
     assert by_id["broken-links"]["status"] == "fail" and by_id["broken-links"]["points_lost"] == 1.0
     assert by_id["stale-columns"]["status"] == "not_tested"
     for check in result["checks"]:
-        assert {"id", "title", "failure_title", "rule", "category", "status", "points_lost", "veto", "findings",
-                "reason"} <= set(check)
-    assert {"id", "name", "url", "level", "unit", "score", "verdict", "checks", "site_code", "parent",
-            "vetoes"} <= set(result)
+        assert {
+            "id",
+            "title",
+            "failure_title",
+            "rule",
+            "category",
+            "status",
+            "points_lost",
+            "veto",
+            "findings",
+            "reason",
+        } <= set(check)
+    assert {
+        "id",
+        "name",
+        "url",
+        "level",
+        "unit",
+        "score",
+        "verdict",
+        "checks",
+        "site_code",
+        "parent",
+        "vetoes",
+    } <= set(result)
 
 
 def test_inspect_site_untested_when_our_network_failed():
-    site = SiteArtifacts(site_id="xy", name="浔阳区", home_url=HOME, level="county",
-                         failures=(FetchFailure(HOME, "dns"),),
-                         probes=(ProbeArtifact("availability", HOME, dt.datetime(2021, 12, 20), False,
-                                               {"error_kind": "dns", "ours": True, "confirmed": True}),))
+    site = SiteArtifacts(
+        site_id="xy",
+        name="浔阳区",
+        home_url=HOME,
+        level="county",
+        failures=(FetchFailure(HOME, "dns"),),
+        probes=(
+            ProbeArtifact(
+                "availability",
+                HOME,
+                dt.datetime(2021, 12, 20),
+                False,
+                {"error_kind": "dns", "ours": True, "confirmed": True},
+            ),
+        ),
+    )
     result = inspect_site(site, as_of=AS_OF, scoring=load_scoring())
     assert result["verdict"] == "未检测" and result["score"] is None
 
 
 def test_site_overrides_merge_over_the_checks():
-    scoring = {"checks": {"broken-links": {"max_points": 10, "options": {"points_home": 1.0, "points_other": 0.1}}},
-               "sites": {"xy": {"checks": {"broken-links": {"options": {"points_home": 2.0}}}}}}
+    scoring = {
+        "checks": {"broken-links": {"max_points": 10, "options": {"points_home": 1.0, "points_other": 0.1}}},
+        "sites": {"xy": {"checks": {"broken-links": {"options": {"points_home": 2.0}}}}},
+    }
     merged = site_config(scoring, "xy")
     assert merged["checks"]["broken-links"]["options"] == {"points_home": 2.0, "points_other": 0.1}
     assert merged["checks"]["broken-links"]["max_points"] == 10
@@ -165,9 +224,17 @@ def test_unrendered_single_page_app_home_is_not_judged():
     from inspections.runner import inspect_site, load_scoring
 
     shell = '<html><body><div id="app"></div><script src="/app.js"></script></body></html>'
-    site = SiteArtifacts(site_id="x", name="某县", home_url="http://a.example/", level="county",
-                         pages=(PageArtifact(url="http://a.example/", final_url="http://a.example/", status=200,
-                                             html=shell, js_shell=True),))
+    site = SiteArtifacts(
+        site_id="x",
+        name="某县",
+        home_url="http://a.example/",
+        level="county",
+        pages=(
+            PageArtifact(
+                url="http://a.example/", final_url="http://a.example/", status=200, html=shell, js_shell=True
+            ),
+        ),
+    )
     result = inspect_site(site, as_of=dt.date(2021, 12, 20), scoring=load_scoring())
     assert result["verdict"] == "未检测" and result["score"] is None
     assert "脚本" in result["reason"]

@@ -48,8 +48,11 @@ def truth() -> dict:
 
 
 def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _html_files(root: Path) -> list[Path]:
@@ -63,6 +66,7 @@ def _file_of(web_dir: Path, url: str) -> Path:
 
 
 # ------------------------------------------------------------------------------------------------ build
+
 
 def test_build_is_deterministic_and_stays_in_dest(web_dir, tmp_path):
     other = tmp_path / "again"
@@ -102,8 +106,14 @@ def test_ground_truth_is_judged_with_the_values_and_comparisons_of_the_checks(mo
     values["checks"]["stale-columns"]["options"]["limits"]["notice"] = 400
     monkeypatch.setattr(build_mod, "SCORING", values)
     after = build_mod.ground_truth()["sites"]
-    home = {sid: (before[sid]["checks"]["homepage-stale"]["status"], after[sid]["checks"]["homepage-stale"]["status"])
-            for sid in before if before[sid]["checks"]["homepage-stale"]["status"] != "not_tested"}
+    home = {
+        sid: (
+            before[sid]["checks"]["homepage-stale"]["status"],
+            after[sid]["checks"]["homepage-stale"]["status"],
+        )
+        for sid in before
+        if before[sid]["checks"]["homepage-stale"]["status"] != "not_tested"
+    }
     assert any(b == "pass" and a == "fail" for b, a in home.values()), home
     assert "通知公告/政策文件/规范性文件 400 d" in build_mod.ground_truth()["rules"]["stale-columns"]
 
@@ -128,8 +138,11 @@ def test_ground_truth_names_every_check(truth):
             if item["status"] in ("fail", "warn"):
                 assert item["why"] and item["urls"], (sid, cid)
         statuses = {c["status"] for c in checks.values()}
-        if statuses <= {"pass", "not_tested"} and checks["site-unreachable"]["status"] == "pass" \
-                and not SITE_BY_ID[sid].defects:
+        if (
+            statuses <= {"pass", "not_tested"}
+            and checks["site-unreachable"]["status"] == "pass"
+            and not SITE_BY_ID[sid].defects
+        ):
             clean += 1
         if site["level"] == "county" and sid != "pengze":
             assert checks["standardization-topic"]["status"] != "not_tested"
@@ -160,6 +173,7 @@ def test_samples_are_on_their_list_pages(web_dir, truth):
 
 
 # ------------------------------------------------------------------------------------------------ HTTP
+
 
 def _get(addr: str, port: int, host: str, path: str = "/"):
     conn = http.client.HTTPConnection(addr, port, timeout=3)
@@ -231,10 +245,15 @@ def test_config_yaml(web):
     assert len(ids) >= 12 and "xunyang" in ids
     xunyang = next(s for s in cfg["sites"] if s["id"] == "xunyang")
     assert xunyang["url"] == f"http://www.xunyang.jj.test:{web.http_port}/"
-    assert xunyang["level"] == "county" and xunyang["parent"] == "jiujiang" and xunyang["site_code"] == "3604030001"
+    assert (
+        xunyang["level"] == "county"
+        and xunyang["parent"] == "jiujiang"
+        and xunyang["site_code"] == "3604030001"
+    )
 
 
 # ------------------------------------------------------------------------------------------------ DNS
+
 
 def _ask(web, name: str, rdtype: str, server: str = "127.0.0.1", tcp: bool = False):
     query = dns.message.make_query(name, rdtype)

@@ -23,8 +23,15 @@ BASE = dataclasses.asdict(CrawlLimits())
 
 
 def _site(**limits: Any) -> dict[str, Any]:
-    return {"id": "a", "name": "甲", "url": "http://a.example.test/", "level": "county", "unit": "办公室",
-            "hosts": ["a.example.test"], "limits": {**BASE, **limits}}
+    return {
+        "id": "a",
+        "name": "甲",
+        "url": "http://a.example.test/",
+        "level": "county",
+        "unit": "办公室",
+        "hosts": ["a.example.test"],
+        "limits": {**BASE, **limits},
+    }
 
 
 def _setting(name: str) -> Callable[[dict[str, Any]], Any]:
@@ -36,8 +43,9 @@ def _spider(attr: str) -> Callable[[dict[str, Any]], Any]:
 
 
 def _probe(key: str) -> Callable[[dict[str, Any]], Any]:
-    return lambda site: availability_options(site, {"availability": {"probe_count": 3, "probe_interval_s": 60.0,
-                                                                     "timeout_s": 15.0}})[key]
+    return lambda site: availability_options(
+        site, {"availability": {"probe_count": 3, "probe_interval_s": 60.0, "timeout_s": 15.0}}
+    )[key]
 
 
 # setting -> (another value, what shows it for the site)
@@ -123,13 +131,24 @@ def test_probe_settings_per_site_on_real_probes(loopback):
     fast.update(id="fast", url=f"http://127.0.0.1:{loopback}/")
     slow = _site(probe_count=2, probe_interval_s=0.4, probe_timeout_s=0.3)
     slow.update(id="slow", url=f"http://127.0.0.1:{loopback}/slow")
-    _, records = run_probes([fast, slow], nameservers=["127.0.0.1:9"], allow_private=True,
-                            options={"kinds": ["availability"], "dns_timeout_s": 0.3,
-                                     "availability": {"probe_count": 3, "probe_interval_s": 0.0, "timeout_s": 15.0}})
-    by_site = {sid: sorted((r for r in records if r.site_id == sid), key=lambda r: r.at) for sid in ("fast", "slow")}
+    _, records = run_probes(
+        [fast, slow],
+        nameservers=["127.0.0.1:9"],
+        allow_private=True,
+        options={
+            "kinds": ["availability"],
+            "dns_timeout_s": 0.3,
+            "availability": {"probe_count": 3, "probe_interval_s": 0.0, "timeout_s": 15.0},
+        },
+    )
+    by_site = {
+        sid: sorted((r for r in records if r.site_id == sid), key=lambda r: r.at) for sid in ("fast", "slow")
+    }
     assert len(by_site["fast"]) == 1 and len(by_site["slow"]) == 2  # probe_count
     assert by_site["fast"][0].ok and by_site["fast"][0].data["timeout_s"] == 5.0
-    assert all(not r.ok and r.data["error_kind"] == "timeout" for r in by_site["slow"])  # probe_timeout_s: 0.3 s
+    assert all(
+        not r.ok and r.data["error_kind"] == "timeout" for r in by_site["slow"]
+    )  # probe_timeout_s: 0.3 s
     assert all(r.data["timeout_s"] == 0.3 for r in by_site["slow"])
     gap = (by_site["slow"][1].at - by_site["slow"][0].at).total_seconds()
     assert gap >= 0.4  # probe_interval_s

@@ -321,8 +321,10 @@ def test_render_always_marks_every_request() -> None:
     assert start_request(spider).meta["playwright"] is True
 
 
-APP_SHELL = (b'<html><head><meta charset="utf-8"><title>\xe6\xb5\x8b\xe8\xaf\x95</title>'
-             b'<script src="/static/app.js"></script></head><body><div id="app"></div></body></html>')
+APP_SHELL = (
+    b'<html><head><meta charset="utf-8"><title>\xe6\xb5\x8b\xe8\xaf\x95</title>'
+    b'<script src="/static/app.js"></script></head><body><div id="app"></div></body></html>'
+)
 
 
 def test_single_page_app_shell_is_rendered_not_judged_empty() -> None:

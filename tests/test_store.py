@@ -265,8 +265,9 @@ def test_round_trip(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     assert site.crawl_complete and site.environment == {"ipv6": False}
 
     # Ordered by depth, then URL (not by storing order), so two crawls of one site give the same artifacts.
-    assert [p.url for p in site.pages] == sorted([HOME, COLUMN, COLUMN_P2, MISSING],
-                                                 key=lambda u: (next(p.depth for p in site.pages if p.url == u), u))
+    assert [p.url for p in site.pages] == sorted(
+        [HOME, COLUMN, COLUMN_P2, MISSING], key=lambda u: (next(p.depth for p in site.pages if p.url == u), u)
+    )
     assert [p.url for p in site.pages][0] == HOME
     home = site.home
     assert home is not None and home.html == HOME_HTML

@@ -41,8 +41,23 @@ def redis_url(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("redis")
     for _attempt in range(5):
         port = _free_port()
-        proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                 "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                exe,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and proc.poll() is None:
             try:
@@ -75,16 +90,29 @@ def web(tmp_path_factory):
 
 
 def _worker(name: str, db: str, broker: str, env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([GOVAUDIT, "worker", "--db", db, "--broker", broker, "--concurrency", "1",
-                             "--name", name], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [GOVAUDIT, "worker", "--db", db, "--broker", broker, "--concurrency", "1", "--name", name],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _key(site: dict) -> dict:
     """What a site's judgement is: verdict, score, and per check its status, points and findings."""
-    return {"verdict": site["verdict"], "score": site["score"], "checks": {
-        c["id"]: (c["status"], c["points_lost"], c["veto"],
-                  sorted((f.get("message", ""), f.get("url", "")) for f in c["findings"]))
-        for c in site["checks"]}}
+    return {
+        "verdict": site["verdict"],
+        "score": site["score"],
+        "checks": {
+            c["id"]: (
+                c["status"],
+                c["points_lost"],
+                c["veto"],
+                sorted((f.get("message", ""), f.get("url", "")) for f in c["findings"]),
+            )
+            for c in site["checks"]
+        },
+    }
 
 
 ROWS = {
@@ -98,25 +126,70 @@ ROWS = {
 
 def test_killed_worker_loses_nothing_and_run_equals_in_process_run(web, redis_url, postgres_url, tmp_path):
     config = str(web["config"])
-    env = {**os.environ, "GOVAUDIT_VISIBILITY_TIMEOUT_S": "6", "GOVAUDIT_JOB_HEARTBEAT_S": "1",
-           "GOVAUDIT_JOB_LEASE_S": "4", "GOVAUDIT_RETRY_BASE_S": "1"}
+    env = {
+        **os.environ,
+        "GOVAUDIT_VISIBILITY_TIMEOUT_S": "6",
+        "GOVAUDIT_JOB_HEARTBEAT_S": "1",
+        "GOVAUDIT_JOB_LEASE_S": "4",
+        "GOVAUDIT_RETRY_BASE_S": "1",
+    }
     env.pop("GOVAUDIT_BROKER", None)
 
     # 1. The embedded default: no broker, everything in this process tree, SQLite.
     lite = tmp_path / "inproc.db"
-    res = subprocess.run([GOVAUDIT, "inspect", "--config", config, "--db", f"sqlite:///{lite}", "--as-of", AS_OF,
-                          "--out", str(tmp_path / "o1"), "--no-reports", "--site", *SITES], capture_output=True, text=True,
-                         timeout=300, env=env)
+    res = subprocess.run(
+        [
+            GOVAUDIT,
+            "inspect",
+            "--config",
+            config,
+            "--db",
+            f"sqlite:///{lite}",
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(tmp_path / "o1"),
+            "--no-reports",
+            "--site",
+            *SITES,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     inproc = json.loads((tmp_path / "o1" / "results.json").read_text(encoding="utf-8"))
 
     # 2. The same sites as jobs on two workers sharing one PostgreSQL.
     logs = [tmp_path / "w1.log", tmp_path / "w2.log"]
-    workers = {name: _worker(name, postgres_url, redis_url, env, log)
-               for name, log in zip(("w1@test", "w2@test"), logs, strict=True)}
-    submit = subprocess.Popen([GOVAUDIT, "inspect", "--config", config, "--db", postgres_url, "--broker", redis_url,
-                               "--as-of", AS_OF, "--out", str(tmp_path / "o2"), "--no-reports", "--site", *SITES],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    workers = {
+        name: _worker(name, postgres_url, redis_url, env, log)
+        for name, log in zip(("w1@test", "w2@test"), logs, strict=True)
+    }
+    submit = subprocess.Popen(
+        [
+            GOVAUDIT,
+            "inspect",
+            "--config",
+            config,
+            "--db",
+            postgres_url,
+            "--broker",
+            redis_url,
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(tmp_path / "o2"),
+            "--no-reports",
+            "--site",
+            *SITES,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     engine = create_engine(postgres_url)
     killed = None
     try:
@@ -126,10 +199,13 @@ def test_killed_worker_loses_nothing_and_run_equals_in_process_run(web, redis_ur
             assert submit.poll() is None, submit.stderr.read()[-3000:] if submit.stderr else ""
             try:
                 with engine.connect() as conn:
-                    rows = conn.execute(text(
-                        "SELECT rs.site_id, rs.worker, (SELECT count(*) FROM pages p WHERE p.run_id = rs.run_id "
-                        "AND p.site_id = rs.site_id) FROM run_sites rs WHERE rs.job = 'running' "
-                        "AND rs.status = 'crawling'")).all()
+                    rows = conn.execute(
+                        text(
+                            "SELECT rs.site_id, rs.worker, (SELECT count(*) FROM pages p WHERE p.run_id = rs.run_id "
+                            "AND p.site_id = rs.site_id) FROM run_sites rs WHERE rs.job = 'running' "
+                            "AND rs.status = 'crawling'"
+                        )
+                    ).all()
             except Exception:  # noqa: BLE001 - tables not created yet
                 rows = []
             for site_id, holder, pages in rows:
@@ -157,14 +233,22 @@ def test_killed_worker_loses_nothing_and_run_equals_in_process_run(web, redis_ur
     # The run is complete, every site done, the killed site delivered twice.
     with engine.connect() as conn:
         run_id = conn.execute(text("SELECT max(id) FROM runs")).scalar()
-        assert conn.execute(text("SELECT status FROM runs WHERE id = :r"), {"r": run_id}).scalar() == "complete"
-        states = dict(conn.execute(text("SELECT site_id, job FROM run_sites WHERE run_id = :r"), {"r": run_id}).all())
+        assert (
+            conn.execute(text("SELECT status FROM runs WHERE id = :r"), {"r": run_id}).scalar() == "complete"
+        )
+        states = dict(
+            conn.execute(text("SELECT site_id, job FROM run_sites WHERE run_id = :r"), {"r": run_id}).all()
+        )
         assert states == dict.fromkeys(SITES, "done")
-        attempts = conn.execute(text("SELECT attempts FROM run_sites WHERE run_id = :r AND site_id = :s"),
-                                {"r": run_id, "s": killed[0]}).scalar()
+        attempts = conn.execute(
+            text("SELECT attempts FROM run_sites WHERE run_id = :r AND site_id = :s"),
+            {"r": run_id, "s": killed[0]},
+        ).scalar()
         assert attempts >= 2, "the killed job was not delivered again"
-        pg_rows = {t: sorted(tuple(r) for r in conn.execute(text(q + " WHERE run_id = :r"), {"r": run_id}))
-                   for t, q in ROWS.items()}
+        pg_rows = {
+            t: sorted(tuple(r) for r in conn.execute(text(q + " WHERE run_id = :r"), {"r": run_id}))
+            for t, q in ROWS.items()
+        }
     engine.dispose()
 
     # Same judgements as the in-process run, site by site.
@@ -180,8 +264,9 @@ def test_killed_worker_loses_nothing_and_run_equals_in_process_run(web, redis_ur
     assert len(pg_rows["pages"]) > 500
 
     # `govaudit runs` shows the run's progress per site.
-    runs = subprocess.run([GOVAUDIT, "runs", "--db", postgres_url], capture_output=True, text=True, env=env,
-                          timeout=60)
+    runs = subprocess.run(
+        [GOVAUDIT, "runs", "--db", postgres_url], capture_output=True, text=True, env=env, timeout=60
+    )
     assert runs.returncode == 0, runs.stderr
     assert f"完成 {len(SITES)}" in runs.stdout and "（队列）" in runs.stdout, runs.stdout
 
@@ -215,9 +300,23 @@ def _one_site_run(tmp_path, db_url):
     from store.db import Store
 
     cfg = tmp_path / "sites.yaml"
-    cfg.write_text(yaml.safe_dump({"sites": [{"id": "a", "name": "甲", "url": "http://a.example.test/",
-                                              "level": "department", "unit": "甲局"}]}, allow_unicode=True),
-                   encoding="utf-8")
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "sites": [
+                    {
+                        "id": "a",
+                        "name": "甲",
+                        "url": "http://a.example.test/",
+                        "level": "department",
+                        "unit": "甲局",
+                    }
+                ]
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
     store = Store(db_url)
     run_id = pipeline.start_run(store, load_config(cfg), ["a"], as_of=dt.date(2021, 12, 20), trigger="manual")
     return store, run_id
@@ -279,4 +378,7 @@ def test_permanent_failure_is_not_retried(tmp_path, monkeypatch, sqlite_url):
     job, attempts, message = _job_row(store, run_id)
     assert (job, attempts, message) == ("failed", 1, "配置无法使用")
     # A job for a site the run does not have is permanent too, and the run is then complete (all sites ended).
-    assert app.tasks[worker_app.TASK_NAME].apply(args=[run_id, "nope"], kwargs={"probes": False}).get() == "failed"
+    assert (
+        app.tasks[worker_app.TASK_NAME].apply(args=[run_id, "nope"], kwargs={"probes": False}).get()
+        == "failed"
+    )

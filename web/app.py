@@ -48,8 +48,10 @@ REPORT_CSS = Path(__file__).resolve().parent.parent / "reports" / "templates" / 
 
 # Pages: our own scripts and styles only; no frames; no plugins. Documents of a run (HTML reports written from
 # crawled content) get a sandbox with no script at all.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 DOC_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'none'"
 
 
@@ -102,7 +104,8 @@ async def require_user(request: Request) -> Principal:
     if request.method not in ("GET", "HEAD", "OPTIONS") and principal.via == "session":
         token = request.headers.get("x-csrf-token")
         if token is None and request.headers.get("content-type", "").startswith(
-                ("application/x-www-form-urlencoded", "multipart/form-data")):
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
             token = (await request.form()).get("csrf_token")
         if not c.auth.check_csrf(principal, token if isinstance(token, str) else None):
             raise HTTPException(403, "表单已失效（缺少或错误的 CSRF 令牌），请刷新页面后重试")
@@ -125,8 +128,13 @@ def make_env() -> jinja2.Environment:
     env = report_env()
     env.loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(HERE / "templates")), env.loader])
     env.undefined = jinja2.ChainableUndefined
-    env.globals.update(role_names=ROLE_NAMES, trigger_names=D.TRIGGER_NAMES, run_status=D.RUN_STATUS,
-                       job_status=jobs_mod.STATUS_NAMES, size_text=D.size_text)
+    env.globals.update(
+        role_names=ROLE_NAMES,
+        trigger_names=D.TRIGGER_NAMES,
+        run_status=D.RUN_STATUS,
+        job_status=jobs_mod.STATUS_NAMES,
+        size_text=D.size_text,
+    )
     env.filters["quote"] = lambda v: urllib.parse.quote(str(v))
     return env
 
@@ -141,8 +149,12 @@ class Pages:
         ctx.setdefault("flash", request.query_params.get("msg", "")[:200])
         ctx.setdefault("error", request.query_params.get("err", "")[:200])
         html = self.env.get_template(template).render(
-            user=principal, csrf=c.auth.csrf_token(principal) if principal else "", path=request.url.path,
-            reviews_enabled=getattr(request.app.state, "reviews", False), **ctx)
+            user=principal,
+            csrf=c.auth.csrf_token(principal) if principal else "",
+            path=request.url.path,
+            reviews_enabled=getattr(request.app.state, "reviews", False),
+            **ctx,
+        )
         return HTMLResponse(html, status_code=status_code)
 
 
@@ -222,8 +234,17 @@ def find_finding(site: dict[str, Any], check_id: str, index: int) -> dict[str, A
     return None
 
 
-def add_explanation(c: Console, p: Principal, address: str, site_id: str, run_id: int, check_id: str, index: int,
-                    text: str, evidence_url: str) -> int:
+def add_explanation(
+    c: Console,
+    p: Principal,
+    address: str,
+    site_id: str,
+    run_id: int,
+    check_id: str,
+    index: int,
+    text: str,
+    evidence_url: str,
+) -> int:
     text = (text or "").strip()
     evidence_url = (evidence_url or "").strip()
     if not text:
@@ -240,12 +261,24 @@ def add_explanation(c: Console, p: Principal, address: str, site_id: str, run_id
         if finding is None or str(finding.get("severity")) not in ("veto", "fail", "warn"):
             raise ValueError("只能对问题（扣分、单项否决、预警）作说明")
         key = pipeline.finding_fingerprint(check_id, finding)
-        if s.scalars(select(Explanation).where(Explanation.site_id == site_id, Explanation.finding_key == key,
-                                               Explanation.status.in_(("pending", "approved")))).first():
+        if s.scalars(
+            select(Explanation).where(
+                Explanation.site_id == site_id,
+                Explanation.finding_key == key,
+                Explanation.status.in_(("pending", "approved")),
+            )
+        ).first():
             raise ValueError("这个问题已有待审核或已认可的说明")
-        e = Explanation(site_id=site_id, check_id=check_id, finding_key=key, run_id=run_id, text=text,
-                        evidence_url=evidence_url, created_by=p.name,
-                        finding={k: finding.get(k) for k in ("message", "url", "severity", "points")})
+        e = Explanation(
+            site_id=site_id,
+            check_id=check_id,
+            finding_key=key,
+            run_id=run_id,
+            text=text,
+            evidence_url=evidence_url,
+            created_by=p.name,
+            finding={k: finding.get(k) for k in ("message", "url", "severity", "points")},
+        )
         s.add(e)
         s.flush()
         eid = e.id
@@ -272,7 +305,9 @@ def mark_approved(c: Console, site_id: str, site: dict[str, Any]) -> dict[str, A
     return site
 
 
-def decide_explanation(c: Console, p: Principal, address: str, explanation_id: int, approve: bool, note: str) -> None:
+def decide_explanation(
+    c: Console, p: Principal, address: str, explanation_id: int, approve: bool, note: str
+) -> None:
     with c.store.session() as s:
         e = s.get(Explanation, explanation_id)
         if e is None:
@@ -283,17 +318,32 @@ def decide_explanation(c: Console, p: Principal, address: str, explanation_id: i
         e.decided_by, e.decided_at, e.decision_note = p.name, utcnow(), (note or "")[:2000]
         if approve:
             e.expires = utcnow() + dt.timedelta(days=c.settings.explanation_days)
-    audit(c.store, p, address, "explanation.approve" if approve else "explanation.reject",
-          f"explanation:{explanation_id}")
+    audit(
+        c.store,
+        p,
+        address,
+        "explanation.approve" if approve else "explanation.reject",
+        f"explanation:{explanation_id}",
+    )
 
 
 def explanation_dict(e: Explanation) -> dict[str, Any]:
     lapsed = e.status == "approved" and e.expires is not None and e.expires <= utcnow()
-    return {"id": e.id, "site_id": e.site_id, "check_id": e.check_id, "run_id": e.run_id, "finding": e.finding,
-            "text": e.text, "evidence_url": e.evidence_url, "status": "lapsed" if lapsed else e.status,
-            "created_by": e.created_by, "created": e.created.isoformat(timespec="seconds"),
-            "decided_by": e.decided_by, "decision_note": e.decision_note,
-            "expires": e.expires.date().isoformat() if e.expires else None}
+    return {
+        "id": e.id,
+        "site_id": e.site_id,
+        "check_id": e.check_id,
+        "run_id": e.run_id,
+        "finding": e.finding,
+        "text": e.text,
+        "evidence_url": e.evidence_url,
+        "status": "lapsed" if lapsed else e.status,
+        "created_by": e.created_by,
+        "created": e.created.isoformat(timespec="seconds"),
+        "decided_by": e.decided_by,
+        "decision_note": e.decision_note,
+        "expires": e.expires.date().isoformat() if e.expires else None,
+    }
 
 
 EXPLANATION_STATUS = {"pending": "待审核", "approved": "已认可", "rejected": "未认可", "lapsed": "已失效"}
@@ -303,7 +353,9 @@ EXPLANATION_STATUS = {"pending": "待审核", "approved": "已认可", "rejected
 
 
 def create_app(c: Console) -> FastAPI:
-    app = FastAPI(title="政府网站检查控制台 API", version="1", openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="政府网站检查控制台 API", version="1", openapi_url=None, docs_url=None, redoc_url=None
+    )
     app.state.console = c
     pages = Pages(make_env())
     app.state.pages = pages
@@ -323,8 +375,9 @@ def create_app(c: Console) -> FastAPI:
     @app.exception_handler(NeedLogin)
     async def need_login(request: Request, exc: NeedLogin) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": "需要登录或 API 令牌"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"detail": "需要登录或 API 令牌"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
         nxt = request.url.path if request.method == "GET" else "/"
         return RedirectResponse("/login?" + urllib.parse.urlencode({"next": nxt}), status_code=303)
 
@@ -332,8 +385,9 @@ def create_app(c: Console) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        return pages.render(request, "error.html.j2", status_code=exc.status_code, code=exc.status_code,
-                            message=exc.detail)
+        return pages.render(
+            request, "error.html.j2", status_code=exc.status_code, code=exc.status_code, message=exc.detail
+        )
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:
@@ -347,28 +401,58 @@ def create_app(c: Console) -> FastAPI:
     def login_page(request: Request, next: str = "/") -> Response:
         raw, signed = c.auth.new_login_csrf()
         resp = pages.render(request, "login.html.j2", login_csrf=raw, next=_safe_next(next))
-        resp.set_cookie(LOGIN_CSRF_COOKIE, signed, httponly=True, samesite="strict", max_age=3600,
-                        secure=request.url.scheme == "https")
+        resp.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            signed,
+            httponly=True,
+            samesite="strict",
+            max_age=3600,
+            secure=request.url.scheme == "https",
+        )
         return resp
 
     @app.post("/login", include_in_schema=False)
-    def login(request: Request, name: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
-              next: str = Form("/")) -> Response:
+    def login(
+        request: Request,
+        name: str = Form(""),
+        password: str = Form(""),
+        csrf_token: str = Form(""),
+        next: str = Form("/"),
+    ) -> Response:
         if not c.auth.check_login_csrf(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
             raise HTTPException(403, "表单已失效（缺少或错误的 CSRF 令牌），请刷新页面后重试")
         token, reason = c.auth.login(name, password, client_address(request))
         if token is None:
             raw, signed = c.auth.new_login_csrf()
             status = 429 if "过多" in reason else 401
-            resp = pages.render(request, "login.html.j2", status_code=status, login_csrf=raw, next=_safe_next(next),
-                                error=reason, name=name[:64])
-            resp.set_cookie(LOGIN_CSRF_COOKIE, signed, httponly=True, samesite="strict", max_age=3600,
-                            secure=request.url.scheme == "https")
+            resp = pages.render(
+                request,
+                "login.html.j2",
+                status_code=status,
+                login_csrf=raw,
+                next=_safe_next(next),
+                error=reason,
+                name=name[:64],
+            )
+            resp.set_cookie(
+                LOGIN_CSRF_COOKIE,
+                signed,
+                httponly=True,
+                samesite="strict",
+                max_age=3600,
+                secure=request.url.scheme == "https",
+            )
             return resp
         resp = RedirectResponse(_safe_next(next), status_code=303)
-        resp.set_cookie(SESSION_COOKIE, c.auth.cookie_value(token), httponly=True, samesite="lax",
-                        max_age=int(c.settings.session_hours * 3600), secure=request.url.scheme == "https",
-                        path="/")
+        resp.set_cookie(
+            SESSION_COOKIE,
+            c.auth.cookie_value(token),
+            httponly=True,
+            samesite="lax",
+            max_age=int(c.settings.session_hours * 3600),
+            secure=request.url.scheme == "https",
+            path="/",
+        )
         resp.delete_cookie(LOGIN_CSRF_COOKIE)
         return resp
 
@@ -382,12 +466,19 @@ def create_app(c: Console) -> FastAPI:
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
-        files = {"report.css": REPORT_CSS, "console.css": STATIC / "console.css", "console.js": STATIC / "console.js"}
+        files = {
+            "report.css": REPORT_CSS,
+            "console.css": STATIC / "console.css",
+            "console.js": STATIC / "console.js",
+        }
         if name not in files:
             raise HTTPException(404, "页面不存在")
         media = "text/css" if name.endswith(".css") else "text/javascript"
-        return Response(files[name].read_bytes(), media_type=media + "; charset=utf-8",
-                        headers={"Cache-Control": "public, max-age=300"})
+        return Response(
+            files[name].read_bytes(),
+            media_type=media + "; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -409,18 +500,45 @@ def create_app(c: Console) -> FastAPI:
                 for site in c.config.sites:
                     if scope.site(site.id):
                         got = D.latest_site_result(s, site.id)
-                        mine.append({"id": site.id, "name": site.name, "unit": site.unit,
-                                     "result": got[0] if got else None, "run": got[1] if got else None})
-                pending = s.scalar(select(func.count(Explanation.id)).where(
-                    Explanation.site_id.in_([m["id"] for m in mine]), Explanation.status == "pending"))
-                return pages.render(request, "department.html.j2", mine=mine, jobs=jobs, pending=pending,
-                                    trend_svg=charts.trend_svg(trend))
+                        mine.append(
+                            {
+                                "id": site.id,
+                                "name": site.name,
+                                "unit": site.unit,
+                                "result": got[0] if got else None,
+                                "run": got[1] if got else None,
+                            }
+                        )
+                pending = s.scalar(
+                    select(func.count(Explanation.id)).where(
+                        Explanation.site_id.in_([m["id"] for m in mine]), Explanation.status == "pending"
+                    )
+                )
+                return pages.render(
+                    request,
+                    "department.html.j2",
+                    mine=mine,
+                    jobs=jobs,
+                    pending=pending,
+                    trend_svg=charts.trend_svg(trend),
+                )
             pending = s.scalar(select(func.count(Explanation.id)).where(Explanation.status == "pending"))
         ranked = D.rank(sites)
         by_check = D.problems_by_check(sites)
-        return pages.render(request, "dashboard.html.j2", reviews=_pending_reviews(c), run=latest, summary=D.summary(sites), ranking=ranked,
-                            by_check=by_check, trend=trend, trend_svg=charts.trend_svg(trend),
-                            bars_svg=charts.bars_svg(by_check[:12]), jobs=jobs, pending=pending)
+        return pages.render(
+            request,
+            "dashboard.html.j2",
+            reviews=_pending_reviews(c),
+            run=latest,
+            summary=D.summary(sites),
+            ranking=ranked,
+            by_check=by_check,
+            trend=trend,
+            trend_svg=charts.trend_svg(trend),
+            bars_svg=charts.bars_svg(by_check[:12]),
+            jobs=jobs,
+            pending=pending,
+        )
 
     @app.get("/runs", include_in_schema=False)
     def runs_page(request: Request, p: Principal = Depends(require_user)) -> Response:
@@ -448,9 +566,16 @@ def create_app(c: Console) -> FastAPI:
         # a department sees its own sites' places in the whole ranking (as the report tells it), nobody else's row
         ranking = filter_results(D.rank(everyone), scope)
         docs = D.documents(root, list(run.site_ids or []), scope) if root else []
-        return pages.render(request, "run.html.j2", run=run, summary=D.summary(sites), ranking=ranking,
-                            by_check=D.problems_by_check(sites), docs=docs, job=job if job and (
-                                p.is_office or job.kind == "recheck") else None)
+        return pages.render(
+            request,
+            "run.html.j2",
+            run=run,
+            summary=D.summary(sites),
+            ranking=ranking,
+            by_check=D.problems_by_check(sites),
+            docs=docs,
+            job=job if job and (p.is_office or job.kind == "recheck") else None,
+        )
 
     @app.get("/runs/{run_id}/files/{path:path}", include_in_schema=False)
     def run_file(request: Request, run_id: int, path: str, p: Principal = Depends(require_user)) -> Response:
@@ -469,12 +594,18 @@ def create_app(c: Console) -> FastAPI:
         inline = media in ("text/html", "application/pdf") and request.query_params.get("download") != "1"
         headers = {"Content-Security-Policy": DOC_CSP}
         audit(c.store, p, client_address(request), "download", f"run:{run_id}/{path}")
-        return FileResponse(full, media_type=media, headers=headers, filename=full.name,
-                            content_disposition_type="inline" if inline else "attachment")
+        return FileResponse(
+            full,
+            media_type=media,
+            headers=headers,
+            filename=full.name,
+            content_disposition_type="inline" if inline else "attachment",
+        )
 
     @app.get("/sites/{site_id}", include_in_schema=False)
-    def site_page(request: Request, site_id: str, run: int | None = None,
-                  p: Principal = Depends(require_user)) -> Response:
+    def site_page(
+        request: Request, site_id: str, run: int | None = None, p: Principal = Depends(require_user)
+    ) -> Response:
         from reports.recheck import diff_site
         from reports.render import _site_view
 
@@ -482,10 +613,15 @@ def create_app(c: Console) -> FastAPI:
         with c.store.session() as s:
             got = D.latest_site_result(s, site_id, run)
             history = D.site_history(s, site_id)
-            explanations = [explanation_dict(e) for e in s.scalars(
-                select(Explanation).where(Explanation.site_id == site_id).order_by(Explanation.id.desc()))]
-            rechecks = s.scalars(select(Job).where(Job.lane == f"recheck:{site_id}").order_by(Job.id.desc())
-                                 .limit(10)).all()
+            explanations = [
+                explanation_dict(e)
+                for e in s.scalars(
+                    select(Explanation).where(Explanation.site_id == site_id).order_by(Explanation.id.desc())
+                )
+            ]
+            rechecks = s.scalars(
+                select(Job).where(Job.lane == f"recheck:{site_id}").order_by(Job.id.desc()).limit(10)
+            ).all()
             run_row = s.get(Run, got[1]) if got else None
             previous = None
             if got:
@@ -495,40 +631,79 @@ def create_app(c: Console) -> FastAPI:
         if got:
             got = (mark_approved(c, site_id, got[0]), got[1])
         view = _site_view(got[0], diff_site(previous, got[0]) if previous else None) if got else None
-        explained = {(e["check_id"], (e["finding"] or {}).get("message"), (e["finding"] or {}).get("url"))
-                     for e in explanations if e["status"] in ("pending", "approved")}
+        explained = {
+            (e["check_id"], (e["finding"] or {}).get("message"), (e["finding"] or {}).get("url"))
+            for e in explanations
+            if e["status"] in ("pending", "approved")
+        }
         problems = []
         if got:
             for ch in got[0].get("checks") or []:
                 for i, f in enumerate(ch.get("findings") or []):
-                    if str(f.get("severity")) in ("veto", "fail", "warn") and ch.get("status") not in ("not_tested", "error"):
-                        problems.append({"check": ch, "index": i, "finding": f,
-                                         "explained": (ch["id"], f.get("message"), f.get("url")) in explained})
+                    if str(f.get("severity")) in ("veto", "fail", "warn") and ch.get("status") not in (
+                        "not_tested",
+                        "error",
+                    ):
+                        problems.append(
+                            {
+                                "check": ch,
+                                "index": i,
+                                "finding": f,
+                                "explained": (ch["id"], f.get("message"), f.get("url")) in explained,
+                            }
+                        )
         run_info = pipeline.run_info(run_row, run_row.as_of) if run_row else {}
-        return pages.render(request, "site.html.j2", site_id=site_id, site_cfg=site_cfg, view=view,
-                            result=got[0] if got else None, run_id=got[1] if got else None, run=run_info,
-                            history=history, explanations=explanations, problems=problems,
-                            rechecks=rechecks, explanation_status=EXPLANATION_STATUS,
-                            per_hour=c.settings.recheck_per_hour)
+        return pages.render(
+            request,
+            "site.html.j2",
+            site_id=site_id,
+            site_cfg=site_cfg,
+            view=view,
+            result=got[0] if got else None,
+            run_id=got[1] if got else None,
+            run=run_info,
+            history=history,
+            explanations=explanations,
+            problems=problems,
+            rechecks=rechecks,
+            explanation_status=EXPLANATION_STATUS,
+            per_hour=c.settings.recheck_per_hour,
+        )
 
     @app.post("/sites/{site_id}/recheck", include_in_schema=False)
     def site_recheck(request: Request, site_id: str, p: Principal = Depends(require_user)) -> Response:
         visible_site(c, p, site_id)
         try:
-            job_id = jobs_mod.submit(c.store, c.config, c.settings, kind="recheck", site_ids=[site_id],
-                                     requested_by=p.name, engine=c.engine)
+            job_id = jobs_mod.submit(
+                c.store,
+                c.config,
+                c.settings,
+                kind="recheck",
+                site_ids=[site_id],
+                requested_by=p.name,
+                engine=c.engine,
+            )
         except jobs_mod.JobRefused as exc:
             return back(f"/sites/{site_id}", err=str(exc))
         audit(c.store, p, client_address(request), "recheck.submit", f"site:{site_id}", job=job_id)
         return back(f"/jobs/{job_id}", msg="复查已提交，正在排队")
 
     @app.post("/sites/{site_id}/explanations", include_in_schema=False)
-    def site_explain(request: Request, site_id: str, run_id: int = Form(...), check_id: str = Form(...),
-                     index: int = Form(...), text: str = Form(""), evidence_url: str = Form(""),
-                     p: Principal = Depends(require_user)) -> Response:
+    def site_explain(
+        request: Request,
+        site_id: str,
+        run_id: int = Form(...),
+        check_id: str = Form(...),
+        index: int = Form(...),
+        text: str = Form(""),
+        evidence_url: str = Form(""),
+        p: Principal = Depends(require_user),
+    ) -> Response:
         visible_site(c, p, site_id)
         try:
-            add_explanation(c, p, client_address(request), site_id, run_id, check_id, index, text, evidence_url)
+            add_explanation(
+                c, p, client_address(request), site_id, run_id, check_id, index, text, evidence_url
+            )
         except ValueError as exc:
             return back(f"/sites/{site_id}", err=str(exc))
         return back(f"/sites/{site_id}", msg="说明已提交，等待市政务公开办审核")
@@ -540,8 +715,12 @@ def create_app(c: Console) -> FastAPI:
         return pages.render(request, "jobs.html.j2", rows=rows, sites=c.config.sites)
 
     @app.post("/jobs", include_in_schema=False)
-    def jobs_start(request: Request, site_ids: list[str] = Form(default=[]), as_of: str = Form(""),
-                   p: Principal = Depends(require_office)) -> Response:
+    def jobs_start(
+        request: Request,
+        site_ids: list[str] = Form(default=[]),
+        as_of: str = Form(""),
+        p: Principal = Depends(require_office),
+    ) -> Response:
         params = {}
         if as_of:
             try:
@@ -549,11 +728,21 @@ def create_app(c: Console) -> FastAPI:
             except ValueError:
                 return back("/jobs", err=f"检查基准日格式应为 YYYY-MM-DD：{as_of[:20]}")
         try:
-            job_id = jobs_mod.submit(c.store, c.config, c.settings, kind="inspection", site_ids=site_ids,
-                                     requested_by=p.name, params=params, engine=c.engine)
+            job_id = jobs_mod.submit(
+                c.store,
+                c.config,
+                c.settings,
+                kind="inspection",
+                site_ids=site_ids,
+                requested_by=p.name,
+                params=params,
+                engine=c.engine,
+            )
         except jobs_mod.JobRefused as exc:
             return back("/jobs", err=str(exc))
-        audit(c.store, p, client_address(request), "inspection.submit", f"job:{job_id}", sites=site_ids or "all")
+        audit(
+            c.store, p, client_address(request), "inspection.submit", f"job:{job_id}", sites=site_ids or "all"
+        )
         return back(f"/jobs/{job_id}", msg="检查已提交")
 
     @app.get("/jobs/{job_id}", include_in_schema=False)
@@ -568,11 +757,18 @@ def create_app(c: Console) -> FastAPI:
     def schedules_page(request: Request, p: Principal = Depends(require_office)) -> Response:
         with c.store.session() as s:
             rows = [describe(x, c.settings) for x in s.scalars(select(Schedule).order_by(Schedule.id))]
-        return pages.render(request, "schedules.html.j2", rows=rows, tz=c.settings.timezone, sites=c.config.sites)
+        return pages.render(
+            request, "schedules.html.j2", rows=rows, tz=c.settings.timezone, sites=c.config.sites
+        )
 
     @app.post("/schedules", include_in_schema=False)
-    def schedules_add(request: Request, name: str = Form(""), cron: str = Form(""),
-                      site_ids: list[str] = Form(default=[]), p: Principal = Depends(require_office)) -> Response:
+    def schedules_add(
+        request: Request,
+        name: str = Form(""),
+        cron: str = Form(""),
+        site_ids: list[str] = Form(default=[]),
+        p: Principal = Depends(require_office),
+    ) -> Response:
         try:
             sid = save_schedule(c, None, name, cron, site_ids, True)
         except ValueError as exc:
@@ -581,19 +777,34 @@ def create_app(c: Console) -> FastAPI:
         return back("/schedules", msg="定时检查已保存")
 
     @app.post("/schedules/{schedule_id}", include_in_schema=False)
-    def schedules_edit(request: Request, schedule_id: int, name: str = Form(""), cron: str = Form(""),
-                       site_ids: list[str] = Form(default=[]), enabled: str = Form(""),
-                       p: Principal = Depends(require_office)) -> Response:
+    def schedules_edit(
+        request: Request,
+        schedule_id: int,
+        name: str = Form(""),
+        cron: str = Form(""),
+        site_ids: list[str] = Form(default=[]),
+        enabled: str = Form(""),
+        p: Principal = Depends(require_office),
+    ) -> Response:
         try:
             save_schedule(c, schedule_id, name, cron, site_ids, enabled == "1")
         except ValueError as exc:
             return back("/schedules", err=str(exc))
-        audit(c.store, p, client_address(request), "schedule.edit", f"schedule:{schedule_id}", cron=cron,
-              enabled=enabled == "1")
+        audit(
+            c.store,
+            p,
+            client_address(request),
+            "schedule.edit",
+            f"schedule:{schedule_id}",
+            cron=cron,
+            enabled=enabled == "1",
+        )
         return back("/schedules", msg="定时检查已修改")
 
     @app.post("/schedules/{schedule_id}/delete", include_in_schema=False)
-    def schedules_delete(request: Request, schedule_id: int, p: Principal = Depends(require_office)) -> Response:
+    def schedules_delete(
+        request: Request, schedule_id: int, p: Principal = Depends(require_office)
+    ) -> Response:
         with c.store.session() as s:
             row = s.get(Schedule, schedule_id)
             if row is None:
@@ -606,15 +817,24 @@ def create_app(c: Console) -> FastAPI:
     def explanations_page(request: Request, p: Principal = Depends(require_user)) -> Response:
         scope = scope_of(c, p)
         with c.store.session() as s:
-            rows = [explanation_dict(e) for e in s.scalars(select(Explanation).order_by(Explanation.id.desc()))
-                    if scope.site(e.site_id)]
+            rows = [
+                explanation_dict(e)
+                for e in s.scalars(select(Explanation).order_by(Explanation.id.desc()))
+                if scope.site(e.site_id)
+            ]
         names = {x.id: x.name for x in c.config.sites}
-        return pages.render(request, "explanations.html.j2", rows=rows, names=names,
-                            explanation_status=EXPLANATION_STATUS)
+        return pages.render(
+            request, "explanations.html.j2", rows=rows, names=names, explanation_status=EXPLANATION_STATUS
+        )
 
     @app.post("/explanations/{explanation_id}/decide", include_in_schema=False)
-    def explanations_decide(request: Request, explanation_id: int, decision: str = Form(""), note: str = Form(""),
-                            p: Principal = Depends(require_office)) -> Response:
+    def explanations_decide(
+        request: Request,
+        explanation_id: int,
+        decision: str = Form(""),
+        note: str = Form(""),
+        p: Principal = Depends(require_office),
+    ) -> Response:
         if decision not in ("approve", "reject"):
             return back("/explanations", err="请选择认可或不认可")
         try:
@@ -631,18 +851,32 @@ def create_app(c: Console) -> FastAPI:
         return pages.render(request, "users.html.j2", rows=rows, units=units)
 
     @app.post("/users", include_in_schema=False)
-    def users_add(request: Request, name: str = Form(""), role: str = Form(""), units: list[str] = Form(default=[]),
-                  password: str = Form(""), p: Principal = Depends(require_office)) -> Response:
+    def users_add(
+        request: Request,
+        name: str = Form(""),
+        role: str = Form(""),
+        units: list[str] = Form(default=[]),
+        password: str = Form(""),
+        p: Principal = Depends(require_office),
+    ) -> Response:
         try:
             uid = c.auth.add_user(name, role, units, password)
         except AuthError as exc:
             return back("/users", err=str(exc))
-        audit(c.store, p, client_address(request), "user.add", f"user:{uid}", name=name, role=role, units=units)
+        audit(
+            c.store, p, client_address(request), "user.add", f"user:{uid}", name=name, role=role, units=units
+        )
         return back("/users", msg=f"账号 {name} 已创建")
 
     @app.post("/users/{user_id}", include_in_schema=False)
-    def users_edit(request: Request, user_id: int, active: str = Form(""), units: list[str] = Form(default=[]),
-                   password: str = Form(""), p: Principal = Depends(require_office)) -> Response:
+    def users_edit(
+        request: Request,
+        user_id: int,
+        active: str = Form(""),
+        units: list[str] = Form(default=[]),
+        password: str = Form(""),
+        p: Principal = Depends(require_office),
+    ) -> Response:
         with c.store.session() as s:
             u = s.get(User, user_id)
             if u is None:
@@ -659,26 +893,42 @@ def create_app(c: Console) -> FastAPI:
                 c.auth.set_password(user_id, password)
             except AuthError as exc:
                 return back("/users", err=str(exc))
-        audit(c.store, p, client_address(request), "user.edit", f"user:{user_id}", active=active == "1",
-              units=units, password_reset=bool(password))
+        audit(
+            c.store,
+            p,
+            client_address(request),
+            "user.edit",
+            f"user:{user_id}",
+            active=active == "1",
+            units=units,
+            password_reset=bool(password),
+        )
         return back("/users", msg="账号已修改")
 
     @app.get("/account", include_in_schema=False)
     def account_page(request: Request, p: Principal = Depends(require_user)) -> Response:
         with c.store.session() as s:
-            tokens = s.scalars(select(ApiToken).where(ApiToken.user_id == p.id).order_by(ApiToken.id.desc())).all()
+            tokens = s.scalars(
+                select(ApiToken).where(ApiToken.user_id == p.id).order_by(ApiToken.id.desc())
+            ).all()
         return pages.render(request, "account.html.j2", tokens=tokens, new_token=None)
 
     @app.post("/account/tokens", include_in_schema=False)
-    def account_token(request: Request, name: str = Form(""), p: Principal = Depends(require_user)) -> Response:
+    def account_token(
+        request: Request, name: str = Form(""), p: Principal = Depends(require_user)
+    ) -> Response:
         token = c.auth.new_api_token(p.id, name.strip())
         audit(c.store, p, client_address(request), "token.add", f"user:{p.id}", name=name[:64])
         with c.store.session() as s:
-            tokens = s.scalars(select(ApiToken).where(ApiToken.user_id == p.id).order_by(ApiToken.id.desc())).all()
+            tokens = s.scalars(
+                select(ApiToken).where(ApiToken.user_id == p.id).order_by(ApiToken.id.desc())
+            ).all()
         return pages.render(request, "account.html.j2", tokens=tokens, new_token=token)
 
     @app.post("/account/tokens/{token_id}/revoke", include_in_schema=False)
-    def account_token_revoke(request: Request, token_id: int, p: Principal = Depends(require_user)) -> Response:
+    def account_token_revoke(
+        request: Request, token_id: int, p: Principal = Depends(require_user)
+    ) -> Response:
         with c.store.session() as s:
             row = s.get(ApiToken, token_id)
             if row is None or row.user_id != p.id:
@@ -688,8 +938,9 @@ def create_app(c: Console) -> FastAPI:
         return back("/account", msg="令牌已停用")
 
     @app.post("/account/password", include_in_schema=False)
-    def account_password(request: Request, old: str = Form(""), new: str = Form(""),
-                         p: Principal = Depends(require_user)) -> Response:
+    def account_password(
+        request: Request, old: str = Form(""), new: str = Form(""), p: Principal = Depends(require_user)
+    ) -> Response:
         with c.store.session() as s:
             u = s.get(User, p.id)
             from web.auth import verify_password
@@ -769,8 +1020,9 @@ def _recheck_view(c: Console, job: Job) -> dict[str, Any] | None:
     return view(diff_site(prev["sites"][0], got[0]))
 
 
-def save_schedule(c: Console, schedule_id: int | None, name: str, cron: str, site_ids: list[str],
-                  enabled: bool) -> int:
+def save_schedule(
+    c: Console, schedule_id: int | None, name: str, cron: str, site_ids: list[str], enabled: bool
+) -> int:
     name, cron = (name or "").strip()[:64], " ".join((cron or "").split())
     if not name:
         raise ValueError("请填写名称")
@@ -834,9 +1086,16 @@ def api_routes(r: FastAPI, c: Console) -> None:
             for run in s.scalars(select(Run).order_by(Run.id.desc()).limit(500)):
                 ids = scope.sites(list(run.site_ids or []))
                 if ids:
-                    out.append({"id": run.id, "as_of": run.as_of.isoformat(), "trigger": run.trigger,
-                                "status": run.status, "started": run.started.isoformat(timespec="seconds"),
-                                "site_ids": ids})
+                    out.append(
+                        {
+                            "id": run.id,
+                            "as_of": run.as_of.isoformat(),
+                            "trigger": run.trigger,
+                            "status": run.status,
+                            "started": run.started.isoformat(timespec="seconds"),
+                            "site_ids": ids,
+                        }
+                    )
         return out
 
     @r.get("/api/runs/{run_id}", tags=["runs"], summary="一次检查的结果（results.json 形状，仅本单位网站）")
@@ -846,8 +1105,11 @@ def api_routes(r: FastAPI, c: Console) -> None:
             sites = filter_results(D.latest_results(s, run_id), scope_of(c, p))
             root = D.report_dir(s, run_id)
         docs = D.documents(root, list(run.site_ids or []), scope_of(c, p)) if root else []
-        return {"run": pipeline.run_info(run, run.as_of), "sites": sites,
-                "documents": [f"/runs/{run_id}/files/{d['path']}" for d in docs]}
+        return {
+            "run": pipeline.run_info(run, run.as_of),
+            "sites": sites,
+            "documents": [f"/runs/{run_id}/files/{d['path']}" for d in docs],
+        }
 
     @r.get("/api/sites", tags=["sites"], summary="网站列表及最新结果")
     def api_sites(p: Principal = Depends(require_user)) -> list[dict[str, Any]]:
@@ -858,24 +1120,42 @@ def api_routes(r: FastAPI, c: Console) -> None:
                 if not scope.site(site.id):
                     continue
                 got = D.latest_site_result(s, site.id)
-                out.append({"id": site.id, "name": site.name, "unit": site.unit, "url": site.url,
-                            "level": site.level, "run_id": got[1] if got else None,
-                            "verdict": got[0].get("verdict") if got else None,
-                            "score": got[0].get("score") if got else None})
+                out.append(
+                    {
+                        "id": site.id,
+                        "name": site.name,
+                        "unit": site.unit,
+                        "url": site.url,
+                        "level": site.level,
+                        "run_id": got[1] if got else None,
+                        "verdict": got[0].get("verdict") if got else None,
+                        "score": got[0].get("score") if got else None,
+                    }
+                )
         return out
 
     @r.get("/api/sites/{site_id}", tags=["sites"], summary="网站最新（或指定检查）的结果")
-    def api_site(site_id: str, run: int | None = None, p: Principal = Depends(require_user)) -> dict[str, Any]:
+    def api_site(
+        site_id: str, run: int | None = None, p: Principal = Depends(require_user)
+    ) -> dict[str, Any]:
         visible_site(c, p, site_id)
         with c.store.session() as s:
             got = D.latest_site_result(s, site_id, run)
             history = D.site_history(s, site_id)
         if got is None:
             raise HTTPException(404, "这个网站还没有检查结果")
-        return {"run_id": got[1], "site": got[0],
-                "history": [{**h, "as_of": h["as_of"].isoformat(),
-                             "started": h["started"].isoformat(timespec="seconds") if h["started"] else None}
-                            for h in history]}
+        return {
+            "run_id": got[1],
+            "site": got[0],
+            "history": [
+                {
+                    **h,
+                    "as_of": h["as_of"].isoformat(),
+                    "started": h["started"].isoformat(timespec="seconds") if h["started"] else None,
+                }
+                for h in history
+            ],
+        }
 
     @r.get("/api/sites/{site_id}/findings", tags=["findings"], summary="网站最新结果中的问题")
     def api_findings(site_id: str, p: Principal = Depends(require_user)) -> list[dict[str, Any]]:
@@ -895,19 +1175,36 @@ def api_routes(r: FastAPI, c: Console) -> None:
     def api_recheck(request: Request, site_id: str, p: Principal = Depends(require_user)) -> RecheckOut:
         visible_site(c, p, site_id)
         try:
-            job_id = jobs_mod.submit(c.store, c.config, c.settings, kind="recheck", site_ids=[site_id],
-                                     requested_by=p.name, engine=c.engine)
+            job_id = jobs_mod.submit(
+                c.store,
+                c.config,
+                c.settings,
+                kind="recheck",
+                site_ids=[site_id],
+                requested_by=p.name,
+                engine=c.engine,
+            )
         except jobs_mod.JobRefused as exc:
             raise HTTPException(429 if "每小时" in str(exc) else 409, str(exc)) from None
         audit(c.store, p, client_address(request), "recheck.submit", f"site:{site_id}", job=job_id, via=p.via)
         return RecheckOut(job_id=job_id, status="queued")
 
     @r.post("/api/inspections", tags=["rechecks"], summary="开始检查（市政务公开办）", status_code=202)
-    def api_inspect(request: Request, body: InspectionIn, p: Principal = Depends(require_office)) -> RecheckOut:
+    def api_inspect(
+        request: Request, body: InspectionIn, p: Principal = Depends(require_office)
+    ) -> RecheckOut:
         params = {"as_of": body.as_of.isoformat()} if body.as_of else {}
         try:
-            job_id = jobs_mod.submit(c.store, c.config, c.settings, kind="inspection", site_ids=body.site_ids,
-                                     requested_by=p.name, params=params, engine=c.engine)
+            job_id = jobs_mod.submit(
+                c.store,
+                c.config,
+                c.settings,
+                kind="inspection",
+                site_ids=body.site_ids,
+                requested_by=p.name,
+                params=params,
+                engine=c.engine,
+            )
         except jobs_mod.JobRefused as exc:
             raise HTTPException(409, str(exc)) from None
         audit(c.store, p, client_address(request), "inspection.submit", f"job:{job_id}", via=p.via)
@@ -930,16 +1227,31 @@ def api_routes(r: FastAPI, c: Console) -> None:
     def api_explanations(p: Principal = Depends(require_user)) -> list[dict[str, Any]]:
         scope = scope_of(c, p)
         with c.store.session() as s:
-            return [explanation_dict(e) for e in s.scalars(select(Explanation).order_by(Explanation.id.desc()))
-                    if scope.site(e.site_id)]
+            return [
+                explanation_dict(e)
+                for e in s.scalars(select(Explanation).order_by(Explanation.id.desc()))
+                if scope.site(e.site_id)
+            ]
 
-    @r.post("/api/sites/{site_id}/explanations", tags=["explanations"], summary="对问题作说明", status_code=201)
-    def api_explain(request: Request, site_id: str, body: ExplanationIn,
-                    p: Principal = Depends(require_user)) -> dict[str, Any]:
+    @r.post(
+        "/api/sites/{site_id}/explanations", tags=["explanations"], summary="对问题作说明", status_code=201
+    )
+    def api_explain(
+        request: Request, site_id: str, body: ExplanationIn, p: Principal = Depends(require_user)
+    ) -> dict[str, Any]:
         visible_site(c, p, site_id)
         try:
-            eid = add_explanation(c, p, client_address(request), site_id, body.run_id, body.check_id, body.index,
-                                  body.text, body.evidence_url)
+            eid = add_explanation(
+                c,
+                p,
+                client_address(request),
+                site_id,
+                body.run_id,
+                body.check_id,
+                body.index,
+                body.text,
+                body.evidence_url,
+            )
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
         return explanation_dict(visible_explanation(c, p, eid))
@@ -948,9 +1260,14 @@ def api_routes(r: FastAPI, c: Console) -> None:
     def api_explanation(explanation_id: int, p: Principal = Depends(require_user)) -> dict[str, Any]:
         return explanation_dict(visible_explanation(c, p, explanation_id))
 
-    @r.post("/api/explanations/{explanation_id}/decision", tags=["explanations"], summary="审核说明（市政务公开办）")
-    def api_decide(request: Request, explanation_id: int, body: DecisionIn,
-                   p: Principal = Depends(require_office)) -> dict[str, Any]:
+    @r.post(
+        "/api/explanations/{explanation_id}/decision",
+        tags=["explanations"],
+        summary="审核说明（市政务公开办）",
+    )
+    def api_decide(
+        request: Request, explanation_id: int, body: DecisionIn, p: Principal = Depends(require_office)
+    ) -> dict[str, Any]:
         try:
             decide_explanation(c, p, client_address(request), explanation_id, body.approve, body.note)
         except ValueError as exc:
@@ -958,11 +1275,15 @@ def api_routes(r: FastAPI, c: Console) -> None:
         return explanation_dict(visible_explanation(c, p, explanation_id))
 
 
-
 def build(store: Store, config_path: str, settings: Settings, data_dir: Path, engine: Any = None) -> FastAPI:
-    auth = Auth(store, load_secret(data_dir), session_hours=settings.session_hours,
-                max_failures_account=settings.max_failures_account,
-                max_failures_address=settings.max_failures_address, window_minutes=settings.window_minutes)
+    auth = Auth(
+        store,
+        load_secret(data_dir),
+        session_hours=settings.session_hours,
+        max_failures_account=settings.max_failures_account,
+        max_failures_address=settings.max_failures_address,
+        window_minutes=settings.window_minutes,
+    )
     return create_app(Console(store, config_path, settings, data_dir, auth, engine))
 
 

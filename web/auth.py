@@ -107,8 +107,16 @@ class Principal:
 
 
 class Auth:
-    def __init__(self, store: Any, secret: bytes, *, session_hours: float = 12.0, max_failures_account: int = 5,
-                 max_failures_address: int = 20, window_minutes: int = 15):
+    def __init__(
+        self,
+        store: Any,
+        secret: bytes,
+        *,
+        session_hours: float = 12.0,
+        max_failures_account: int = 5,
+        max_failures_address: int = 20,
+        window_minutes: int = 15,
+    ):
         self.store = store
         self.secret = secret
         self.signer = URLSafeTimedSerializer(secret, salt="govaudit-session")
@@ -130,8 +138,12 @@ class Auth:
         with self.store.session() as s:
             if s.scalars(select(User).where(User.name == name)).first():
                 raise AuthError(f"账号 {name} 已存在")
-            u = User(name=name, role=role, units=list(units) if role == "department" else [],
-                     password_hash=hash_password(password))
+            u = User(
+                name=name,
+                role=role,
+                units=list(units) if role == "department" else [],
+                password_hash=hash_password(password),
+            )
             s.add(u)
             s.flush()
             return u.id
@@ -150,10 +162,16 @@ class Auth:
     def throttled(self, name: str, address: str) -> str | None:
         since = utcnow() - self.window
         with self.store.session() as s:
-            by_name = s.scalar(select(func.count(LoginAttempt.id)).where(
-                LoginAttempt.name == name, LoginAttempt.ok.is_(False), LoginAttempt.at >= since))
-            by_addr = s.scalar(select(func.count(LoginAttempt.id)).where(
-                LoginAttempt.address == address, LoginAttempt.ok.is_(False), LoginAttempt.at >= since))
+            by_name = s.scalar(
+                select(func.count(LoginAttempt.id)).where(
+                    LoginAttempt.name == name, LoginAttempt.ok.is_(False), LoginAttempt.at >= since
+                )
+            )
+            by_addr = s.scalar(
+                select(func.count(LoginAttempt.id)).where(
+                    LoginAttempt.address == address, LoginAttempt.ok.is_(False), LoginAttempt.at >= since
+                )
+            )
         minutes = int(self.window.total_seconds() // 60)
         if by_name >= self.max_account:
             return f"该账号登录失败次数过多，请 {minutes} 分钟后再试"
@@ -177,8 +195,14 @@ class Auth:
                 return None, "账号或密码错误"
             assert u is not None
             token = secrets.token_urlsafe(32)
-            s.add(WebSession(token_hash=sha256(token), user_id=u.id, address=address,
-                             expires=utcnow() + dt.timedelta(hours=self.session_hours)))
+            s.add(
+                WebSession(
+                    token_hash=sha256(token),
+                    user_id=u.id,
+                    address=address,
+                    expires=utcnow() + dt.timedelta(hours=self.session_hours),
+                )
+            )
             return token, ""
 
     def logout(self, token: str) -> None:
@@ -212,8 +236,9 @@ class Auth:
         if not token.startswith("ga_"):
             return None
         with self.store.session() as s:
-            row = s.scalars(select(ApiToken).where(ApiToken.token_hash == sha256(token),
-                                                   ApiToken.revoked.is_(False))).first()
+            row = s.scalars(
+                select(ApiToken).where(ApiToken.token_hash == sha256(token), ApiToken.revoked.is_(False))
+            ).first()
             if row is None:
                 return None
             u = s.get(User, row.user_id)
@@ -246,12 +271,17 @@ class Auth:
     def new_api_token(self, user_id: int, name: str) -> str:
         token = "ga_" + secrets.token_urlsafe(32)
         with self.store.session() as s:
-            s.add(ApiToken(user_id=user_id, name=name[:64] or "脚本", token_hash=sha256(token), prefix=token[:9]))
+            s.add(
+                ApiToken(
+                    user_id=user_id, name=name[:64] or "脚本", token_hash=sha256(token), prefix=token[:9]
+                )
+            )
         return token
 
 
-def audit(store: Any, who: Principal | str | None, address: str, action: str, target: str = "",
-          **detail: Any) -> None:
+def audit(
+    store: Any, who: Principal | str | None, address: str, action: str, target: str = "", **detail: Any
+) -> None:
     """One line of the audit log: who, what, when, from where."""
     name = who.name if isinstance(who, Principal) else (who or "-")
     with store.session() as s:

@@ -38,8 +38,9 @@ class Scope:
 
 def latest_results(session: Any, run_id: int) -> list[dict[str, Any]]:
     """The newest judgement of each site of a run (a run may be judged as of several dates)."""
-    rows = session.scalars(select(SiteResult).where(SiteResult.run_id == run_id)
-                           .order_by(SiteResult.judged_at, SiteResult.id)).all()
+    rows = session.scalars(
+        select(SiteResult).where(SiteResult.run_id == run_id).order_by(SiteResult.judged_at, SiteResult.id)
+    ).all()
     by_site: dict[str, SiteResult] = {}
     for r in rows:
         by_site[r.site_id] = r
@@ -49,7 +50,11 @@ def latest_results(session: Any, run_id: int) -> list[dict[str, Any]]:
 def rank(sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
     def key(s: dict[str, Any]) -> tuple[int, float, str]:
         score = s.get("score")
-        return (VERDICT_ORDER.get(s.get("verdict", "未检测"), 3), -(score if score is not None else -1), s["id"])
+        return (
+            VERDICT_ORDER.get(s.get("verdict", "未检测"), 3),
+            -(score if score is not None else -1),
+            s["id"],
+        )
 
     ranked = sorted(sites, key=key)
     out = []
@@ -61,9 +66,14 @@ def rank(sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def summary(sites: list[dict[str, Any]]) -> dict[str, Any]:
     tested = [s for s in sites if s.get("verdict") != "未检测"]
     passed = sum(1 for s in tested if s.get("verdict") == "合格")
-    return {"total": len(sites), "tested": len(tested), "passed": passed, "failed": len(tested) - passed,
-            "untested": len(sites) - len(tested),
-            "rate": round(100.0 * passed / len(tested), 1) if tested else None}
+    return {
+        "total": len(sites),
+        "tested": len(tested),
+        "passed": passed,
+        "failed": len(tested) - passed,
+        "untested": len(sites) - len(tested),
+        "rate": round(100.0 * passed / len(tested), 1) if tested else None,
+    }
 
 
 def problems_by_check(sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -75,12 +85,23 @@ def problems_by_check(sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for c in site.get("checks") or []:
             if c.get("status") != "fail":
                 continue
-            row = table.setdefault(c["id"], {"id": c["id"], "title": c.get("failure_title") or c.get("title") or c["id"],
-                                             "sites": 0, "findings": 0, "veto": False})
+            row = table.setdefault(
+                c["id"],
+                {
+                    "id": c["id"],
+                    "title": c.get("failure_title") or c.get("title") or c["id"],
+                    "sites": 0,
+                    "findings": 0,
+                    "veto": False,
+                },
+            )
             row["sites"] += 1
             row["veto"] = row["veto"] or bool(c.get("veto"))
-            row["findings"] += sum(1 for f in c.get("findings") or []
-                                   if finding_kind(c, f) in (KIND_VETO, KIND_FAIL) and not f.get("waived"))
+            row["findings"] += sum(
+                1
+                for f in c.get("findings") or []
+                if finding_kind(c, f) in (KIND_VETO, KIND_FAIL) and not f.get("waived")
+            )
     return sorted(table.values(), key=lambda r: (-r["sites"], -r["findings"], r["id"]))
 
 
@@ -101,28 +122,47 @@ def trend(session: Any, scope: Scope, limit: int = 12) -> list[dict[str, Any]]:
         sm = summary(sites)
         if sm["rate"] is None:
             continue
-        points.append({"run": run.id, "date": run.as_of.isoformat(), "rate": sm["rate"], "passed": sm["passed"],
-                       "tested": sm["tested"]})
+        points.append(
+            {
+                "run": run.id,
+                "date": run.as_of.isoformat(),
+                "rate": sm["rate"],
+                "passed": sm["passed"],
+                "tested": sm["tested"],
+            }
+        )
     return list(reversed(points))
 
 
 def site_history(session: Any, site_id: str) -> list[dict[str, Any]]:
-    rows = session.scalars(select(SiteResult).where(SiteResult.site_id == site_id)
-                           .order_by(SiteResult.run_id.desc(), SiteResult.judged_at.desc())).all()
+    rows = session.scalars(
+        select(SiteResult)
+        .where(SiteResult.site_id == site_id)
+        .order_by(SiteResult.run_id.desc(), SiteResult.judged_at.desc())
+    ).all()
     seen, out = set(), []
     for r in rows:
         if r.run_id in seen:
             continue
         seen.add(r.run_id)
         run = session.get(Run, r.run_id)
-        out.append({"run": r.run_id, "as_of": r.as_of, "score": r.score, "verdict": r.verdict,
-                    "trigger": TRIGGER_NAMES.get(run.trigger, run.trigger) if run else "",
-                    "started": run.started if run else None,
-                    "problems": sum(1 for c in (r.data or {}).get("checks") or [] if c.get("status") == "fail")})
+        out.append(
+            {
+                "run": r.run_id,
+                "as_of": r.as_of,
+                "score": r.score,
+                "verdict": r.verdict,
+                "trigger": TRIGGER_NAMES.get(run.trigger, run.trigger) if run else "",
+                "started": run.started if run else None,
+                "problems": sum(1 for c in (r.data or {}).get("checks") or [] if c.get("status") == "fail"),
+            }
+        )
     return out
 
 
-def latest_site_result(session: Any, site_id: str, run_id: int | None = None) -> tuple[dict[str, Any], int] | None:
+def latest_site_result(
+    session: Any, site_id: str, run_id: int | None = None
+) -> tuple[dict[str, Any], int] | None:
     q = select(SiteResult).where(SiteResult.site_id == site_id)
     if run_id is not None:
         q = q.where(SiteResult.run_id == run_id)
@@ -134,8 +174,9 @@ def latest_site_result(session: Any, site_id: str, run_id: int | None = None) ->
 
 
 def report_dir(session: Any, run_id: int) -> Path | None:
-    row = session.scalars(select(ReportDir).where(ReportDir.run_id == run_id)
-                          .order_by(ReportDir.written_at.desc())).first()
+    row = session.scalars(
+        select(ReportDir).where(ReportDir.run_id == run_id).order_by(ReportDir.written_at.desc())
+    ).first()
     if row is None:
         return None
     path = Path(row.path)
@@ -165,7 +206,9 @@ def documents(root: Path, run_site_ids: list[str], scope: Scope) -> list[dict[st
     out = []
     root = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (Path(dirpath) / d).is_symlink())
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not (Path(dirpath) / d).is_symlink()
+        )
         for name in sorted(filenames):
             full = Path(dirpath) / name
             if name.startswith(".") or full.is_symlink() or not full.is_file() or name.endswith(".tmp"):
@@ -179,8 +222,14 @@ def documents(root: Path, run_site_ids: list[str], scope: Scope) -> list[dict[st
                 elif not own_run:
                     continue
             stat = full.stat()
-            out.append({"path": rel, "size": stat.st_size, "kind": full.suffix.lstrip(".").upper() or "文件",
-                        "modified": dt.datetime.fromtimestamp(stat.st_mtime)})
+            out.append(
+                {
+                    "path": rel,
+                    "size": stat.st_size,
+                    "kind": full.suffix.lstrip(".").upper() or "文件",
+                    "modified": dt.datetime.fromtimestamp(stat.st_mtime),
+                }
+            )
     return out
 
 

@@ -21,18 +21,31 @@ def add_review_routes(app: FastAPI, c: Any) -> bool:
     pages = app.state.pages
 
     @app.get("/reviews", include_in_schema=False)
-    def reviews_page(request: Request, status: str = "pending", p: Principal = Depends(require_office)) -> Response:
+    def reviews_page(
+        request: Request, status: str = "pending", p: Principal = Depends(require_office)
+    ) -> Response:
         if status not in (*reviews.STATUSES, "all"):
             status = "pending"
         with c.store.session() as s:
             items = reviews.list_items(s, status=None if status == "all" else status)
         names = {x.id: x.name for x in c.config.sites}
-        return pages.render(request, "reviews.html.j2", items=items, status=status, names=names,
-                            status_words=reviews.STATUS_WORDS)
+        return pages.render(
+            request,
+            "reviews.html.j2",
+            items=items,
+            status=status,
+            names=names,
+            status_words=reviews.STATUS_WORDS,
+        )
 
     @app.post("/reviews/{key}/decide", include_in_schema=False)
-    def reviews_decide(request: Request, key: str, decision: str = Form(""), note: str = Form(""),
-                       p: Principal = Depends(require_office)) -> Response:
+    def reviews_decide(
+        request: Request,
+        key: str,
+        decision: str = Form(""),
+        note: str = Form(""),
+        p: Principal = Depends(require_office),
+    ) -> Response:
         act = {"confirm": reviews.confirm, "dismiss": reviews.dismiss, "reopen": reviews.reopen}.get(decision)
         if act is None:
             return back("/reviews", err="请选择确认、排除或重新待核实")
@@ -41,9 +54,19 @@ def add_review_routes(app: FastAPI, c: Any) -> bool:
                 item = act(s, key, by=p.name, note=note)
         except reviews.ReviewError as exc:
             return back("/reviews", err=str(exc))
-        audit(c.store, p, client_address(request), f"review.{decision}", f"review:{item['key']}",
-              site=item["site_id"], check=item["check_id"])
-        return back("/reviews", msg=f"已{ {'confirm': '确认', 'dismiss': '排除', 'reopen': '改回待核实'}[decision] }："
-                                    "下次评分（复查或重新检查）时生效")
+        audit(
+            c.store,
+            p,
+            client_address(request),
+            f"review.{decision}",
+            f"review:{item['key']}",
+            site=item["site_id"],
+            check=item["check_id"],
+        )
+        return back(
+            "/reviews",
+            msg=f"已{ {'confirm': '确认', 'dismiss': '排除', 'reopen': '改回待核实'}[decision] }："
+            "下次评分（复查或重新检查）时生效",
+        )
 
     return True

@@ -64,11 +64,15 @@ def make_app(broker_url: str) -> Celery:
     app = Celery("govaudit", broker=broker_url, set_as_current=False)
     visibility = _env_int("GOVAUDIT_VISIBILITY_TIMEOUT_S", 600)
     app.conf.update(
-        task_serializer="json", accept_content=["json"], result_serializer="json",
-        task_ignore_result=True, result_backend=None,
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_ignore_result=True,
+        result_backend=None,
         # Late acknowledgement: the message stays with the broker until the job has ended; a worker that dies
         # (SIGKILL, power cut) never acknowledges it, so it is delivered again.
-        task_acks_late=True, task_reject_on_worker_lost=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
         # A worker takes no more jobs than it has threads: queued jobs stay in Redis, in priority order, for
         # whichever worker is free (a re-check queued later still goes before them).
         worker_prefetch_multiplier=1,
@@ -92,20 +96,32 @@ def make_app(broker_url: str) -> Celery:
     return app
 
 
-def site_job(self: Any, run_id: int, site_id: str, db: str | None = None, scoring_path: str | None = None,
-             probes: bool = True) -> str:
+def site_job(
+    self: Any,
+    run_id: int,
+    site_id: str,
+    db: str | None = None,
+    scoring_path: str | None = None,
+    probes: bool = True,
+) -> str:
     from workers import sitejobs as jobs
 
     store = worker_store()
     if db and public_url(store.url) != db:
         # A job for another database: it cannot be recorded here. Logged, not retried.
-        log.error("job %s/%s is for database %s, this worker writes to %s", run_id, site_id, db,
-                  public_url(store.url))
+        log.error(
+            "job %s/%s is for database %s, this worker writes to %s",
+            run_id,
+            site_id,
+            db,
+            public_url(store.url),
+        )
         return "wrong-database"
     worker = f"{self.request.hostname}:{jobs.worker_name()}"
     try:
-        return jobs.run_site_job(store, run_id, site_id, worker=worker, scoring_path=scoring_path,
-                                 probes=probes)
+        return jobs.run_site_job(
+            store, run_id, site_id, worker=worker, scoring_path=scoring_path, probes=probes
+        )
     except jobs.JobBusy as busy:
         # Delivered again while its first worker still holds it (a long job outlived the visibility
         # timeout): look again later; not a failure.
@@ -114,8 +130,11 @@ def site_job(self: Any, run_id: int, site_id: str, db: str | None = None, scorin
         jobs.fail_job(store, run_id, site_id, str(exc))
         return "failed"
     except (jobs.TransientJobError, OperationalError, DBAPIError, OSError) as exc:
-        if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) \
-                and not exc.connection_invalidated:
+        if (
+            isinstance(exc, DBAPIError)
+            and not isinstance(exc, OperationalError)
+            and not exc.connection_invalidated
+        ):
             jobs.fail_job(store, run_id, site_id, f"数据库错误：{exc}")  # a wrong statement stays wrong
             return "failed"
         attempts = _attempts(store, run_id, site_id)
@@ -131,7 +150,6 @@ def site_job(self: Any, run_id: int, site_id: str, db: str | None = None, scorin
         return "failed"
 
 
-
 def _attempts(store: Any, run_id: int, site_id: str) -> int:
     from sqlalchemy import select
 
@@ -139,8 +157,10 @@ def _attempts(store: Any, run_id: int, site_id: str) -> int:
 
     try:
         with store.session() as s:
-            return int(s.scalar(select(RunSite.attempts).where(RunSite.run_id == run_id,
-                                                               RunSite.site_id == site_id)) or 0)
+            return int(
+                s.scalar(select(RunSite.attempts).where(RunSite.run_id == run_id, RunSite.site_id == site_id))
+                or 0
+            )
     except Exception:  # noqa: BLE001 - the database is away: count this as one more attempt
         return 1
 
@@ -154,16 +174,26 @@ def _requeue(store: Any, run_id: int, site_id: str, message: str) -> None:
         return
 
 
-def worker_main(broker_url: str, db_url: str, *, concurrency: int, name: str | None = None,
-                loglevel: str = "INFO") -> int:
+def worker_main(
+    broker_url: str, db_url: str, *, concurrency: int, name: str | None = None, loglevel: str = "INFO"
+) -> int:
     """`govaudit worker`: take site jobs from the broker until stopped (SIGTERM/Ctrl-C finish running jobs)."""
     from store.db import Store
 
     os.environ["GOVAUDIT_DB"] = db_url
     Store(db_url).close()  # the schema is upgraded once, before any job
     app = make_app(broker_url)
-    argv = ["worker", "--pool=threads", f"--concurrency={max(1, concurrency)}", f"--loglevel={loglevel}",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", "-O", "fair"]
+    argv = [
+        "worker",
+        "--pool=threads",
+        f"--concurrency={max(1, concurrency)}",
+        f"--loglevel={loglevel}",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-O",
+        "fair",
+    ]
     if name:
         argv.append(f"--hostname={name}")
     app.worker_main(argv)

@@ -105,8 +105,9 @@ def site_state(job: str | None, crawl_status: str) -> str:
     """One site's state in a run: the job's when workers run it, else the in-process crawl's."""
     if job is not None:
         return job
-    return {"pending": "queued", "crawling": "running", "done": "done", "failed": "failed"}.get(crawl_status,
-                                                                                                "queued")
+    return {"pending": "queued", "crawling": "running", "done": "done", "failed": "failed"}.get(
+        crawl_status, "queued"
+    )
 
 
 def run_progress(store: Store, run_id: int) -> RunProgress:
@@ -115,8 +116,11 @@ def run_progress(store: Store, run_id: int) -> RunProgress:
         run = s.get(Run, run_id)
         if run is None:
             raise KeyError(run_id)
-        rows = s.execute(select(RunSite.job, RunSite.status, func.count()).where(RunSite.run_id == run_id)
-                         .group_by(RunSite.job, RunSite.status)).all()
+        rows = s.execute(
+            select(RunSite.job, RunSite.status, func.count())
+            .where(RunSite.run_id == run_id)
+            .group_by(RunSite.job, RunSite.status)
+        ).all()
         status = run.status
     counts = dict.fromkeys(JOB_STATES, 0)
     engine = "embedded"
@@ -136,8 +140,9 @@ class JobRunner(Protocol):
 
     def progress(self, run_id: int) -> RunProgress: ...
 
-    def wait(self, run_id: int, *, timeout: float | None = None, progress: ProgressFn | None = None
-             ) -> RunProgress: ...
+    def wait(
+        self, run_id: int, *, timeout: float | None = None, progress: ProgressFn | None = None
+    ) -> RunProgress: ...
 
 
 class EmbeddedRunner:
@@ -147,8 +152,15 @@ class EmbeddedRunner:
 
     name = "embedded"
 
-    def __init__(self, store: Store, *, probes: bool = True, scoring_path: str | None = None,
-                 progress: ProgressFn | None = None, inspect: bool = True):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        probes: bool = True,
+        scoring_path: str | None = None,
+        progress: ProgressFn | None = None,
+        inspect: bool = True,
+    ):
         self.store, self.probes, self.scoring_path = store, probes, scoring_path
         self.on_progress, self.inspect = progress, inspect
         self._threads: dict[int, threading.Thread] = {}
@@ -170,8 +182,9 @@ class EmbeddedRunner:
     def progress(self, run_id: int) -> RunProgress:
         return run_progress(self.store, run_id)
 
-    def wait(self, run_id: int, *, timeout: float | None = None, progress: ProgressFn | None = None
-             ) -> RunProgress:
+    def wait(
+        self, run_id: int, *, timeout: float | None = None, progress: ProgressFn | None = None
+    ) -> RunProgress:
         t = self._threads.get(run_id)
         if t is not None:
             t.join(timeout)
@@ -183,7 +196,9 @@ class CeleryRunner:
 
     name = "workers"
 
-    def __init__(self, store: Store, broker_url: str, *, scoring_path: str | None = None, probes: bool = True):
+    def __init__(
+        self, store: Store, broker_url: str, *, scoring_path: str | None = None, probes: bool = True
+    ):
         from workers.app import make_app
 
         self.store, self.broker_url, self.scoring_path, self.probes = store, broker_url, scoring_path, probes
@@ -204,16 +219,28 @@ class CeleryRunner:
                 if rs.job != "done":
                     rs.job, rs.priority, rs.message = "queued", priority, ""
         for sid in wanted:
-            self.app.send_task(TASK_NAME, args=[run_id, sid],
-                               kwargs={"db": public_url(self.store.url), "scoring_path": self.scoring_path,
-                                       "probes": self.probes},
-                               priority=priority)
+            self.app.send_task(
+                TASK_NAME,
+                args=[run_id, sid],
+                kwargs={
+                    "db": public_url(self.store.url),
+                    "scoring_path": self.scoring_path,
+                    "probes": self.probes,
+                },
+                priority=priority,
+            )
 
     def progress(self, run_id: int) -> RunProgress:
         return run_progress(self.store, run_id)
 
-    def wait(self, run_id: int, *, timeout: float | None = None, progress: ProgressFn | None = None,
-             poll_s: float = 1.0) -> RunProgress:
+    def wait(
+        self,
+        run_id: int,
+        *,
+        timeout: float | None = None,
+        progress: ProgressFn | None = None,
+        poll_s: float = 1.0,
+    ) -> RunProgress:
         deadline = None if timeout is None else time.monotonic() + timeout
         last: dict[str, int] | None = None
         while True:
@@ -230,8 +257,9 @@ def runner_for(store: Store, broker_url: str | None = None, **kwargs: Any) -> Jo
     """The configured engine: Celery workers when a broker is given (or $GOVAUDIT_BROKER), else embedded."""
     broker = broker_url or os.environ.get("GOVAUDIT_BROKER") or None
     if broker:
-        return CeleryRunner(store, broker, scoring_path=kwargs.get("scoring_path"),
-                            probes=kwargs.get("probes", True))
+        return CeleryRunner(
+            store, broker, scoring_path=kwargs.get("scoring_path"), probes=kwargs.get("probes", True)
+        )
     return EmbeddedRunner(store, **kwargs)
 
 
@@ -249,8 +277,9 @@ def _stale(heartbeat: dt.datetime | None, now: dt.datetime) -> bool:
 def claim_job(store: Store, run_id: int, site_id: str, worker: str) -> RunSite | None:
     """Take the job: None when it is already done; JobBusy when a live worker holds it."""
     with store.session() as s:
-        rs = s.scalars(select(RunSite).where(RunSite.run_id == run_id, RunSite.site_id == site_id)
-                       .with_for_update()).first()
+        rs = s.scalars(
+            select(RunSite).where(RunSite.run_id == run_id, RunSite.site_id == site_id).with_for_update()
+        ).first()
         if rs is None or s.get(Run, run_id) is None:
             raise PermanentJobError(f"检查 {run_id} 中没有网站 {site_id}")
         if rs.job == "done":
@@ -270,7 +299,9 @@ def _beat(store: Store, run_id: int, site_id: str, worker: str, stop: threading.
     while not stop.wait(heartbeat_s()):
         try:
             with store.session() as s:
-                rs = s.scalars(select(RunSite).where(RunSite.run_id == run_id, RunSite.site_id == site_id)).first()
+                rs = s.scalars(
+                    select(RunSite).where(RunSite.run_id == run_id, RunSite.site_id == site_id)
+                ).first()
                 if rs is not None and rs.worker == worker and rs.job == "running":
                     rs.heartbeat = utcnow()
         except Exception:  # noqa: BLE001 - a missed beat only shortens the lease; the job goes on
@@ -298,16 +329,35 @@ def wipe_site_crawl(store: Store, run_id: int, site_id: str) -> None:
 def crawl_site(store: Store, run_id: int, site_id: str) -> None:
     """The crawl of one site in a child process (Twisted's reactor starts once per process; the child dies
     with this thread, so a killed worker leaves no crawl behind)."""
-    cmd = [sys.executable, "-m", "crawler.run", "--db", store.url, "--run", str(run_id), "--site", site_id,
-           "--sites-at-once", "1"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                          check=False)
+    cmd = [
+        sys.executable,
+        "-m",
+        "crawler.run",
+        "--db",
+        store.url,
+        "--run",
+        str(run_id),
+        "--site",
+        site_id,
+        "--sites-at-once",
+        "1",
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}, check=False
+    )
     if proc.returncode != 0:
         raise TransientJobError(f"抓取进程异常退出（{proc.returncode}）：{proc.stderr[-1500:]}")
 
 
-def run_site_job(store: Store, run_id: int, site_id: str, *, worker: str | None = None,
-                 scoring_path: str | None = None, probes: bool = True) -> str:
+def run_site_job(
+    store: Store,
+    run_id: int,
+    site_id: str,
+    *,
+    worker: str | None = None,
+    scoring_path: str | None = None,
+    probes: bool = True,
+) -> str:
     """Crawl, probe and judge one site of a run. Returns 'done' or 'skipped' (already done).
 
     Raises PermanentJobError, TransientJobError or JobBusy; the caller (the Celery task) decides on retries.
@@ -371,9 +421,13 @@ def finish_if_complete(store: Store, run_id: int) -> None:
         run = s.get(Run, run_id, with_for_update=True)
         if run is None or run.status == "complete":
             return
-        open_jobs = s.scalar(select(func.count()).select_from(RunSite).where(
-            RunSite.run_id == run_id, RunSite.job.not_in(("done", "failed"))))
-        untouched = s.scalar(select(func.count()).select_from(RunSite).where(
-            RunSite.run_id == run_id, RunSite.job.is_(None)))
+        open_jobs = s.scalar(
+            select(func.count())
+            .select_from(RunSite)
+            .where(RunSite.run_id == run_id, RunSite.job.not_in(("done", "failed")))
+        )
+        untouched = s.scalar(
+            select(func.count()).select_from(RunSite).where(RunSite.run_id == run_id, RunSite.job.is_(None))
+        )
         if not open_jobs and not untouched:
             run.status, run.finished = "complete", utcnow()

@@ -29,7 +29,9 @@ from netkit.urls import INDEX_FILE, canonical, page_key, safe_canonical  # noqa:
 # Targets that are documents or media, not pages: checked as links, never parsed.
 NON_HTML = re.compile(
     r"\.(pdf|docx?|xlsx?|pptx?|wps|et|zip|rar|7z|gz|tar|jpe?g|png|gif|bmp|svg|webp|ico|mp[34]|avi|wmv|flv|mov|"
-    r"swf|exe|apk|txt|xml|css|js|ofd|csv)$", re.I)
+    r"swf|exe|apk|txt|xml|css|js|ofd|csv)$",
+    re.I,
+)
 SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "about:", "sms:")
 MAX_LIST_PAGES = 60  # pages of one paginated list; beyond that a list is a trap or an archive
 TITLE_SUFFIX = re.compile(r"\s*[-_|—–]+\s*[^-_|—–]*(人民政府|政府网|门户网站|网站|局|委员会|办公室|中心).*$")
@@ -38,9 +40,16 @@ TITLE_SUFFIX = re.compile(r"\s*[-_|—–]+\s*[^-_|—–]*(人民政府|政府�
 class SiteSpider(scrapy.Spider):
     name = "site"
 
-    def __init__(self, site: dict[str, Any], as_of: dt.date | None = None, *,
-                 seen: Iterable[str] = (), frontier: Iterable[tuple[str, int]] = (),
-                 render: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        site: dict[str, Any],
+        as_of: dt.date | None = None,
+        *,
+        seen: Iterable[str] = (),
+        frontier: Iterable[tuple[str, int]] = (),
+        render: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(name="site", **kwargs)
         self.site = site
         self.site_id: str = site["id"]
@@ -85,8 +94,9 @@ class SiteSpider(scrapy.Spider):
     def _in_site(self, url: str) -> bool:
         return (urlsplit(url).hostname or "").lower() in self.hosts
 
-    def _page_request(self, url: str, depth: int, meta: dict[str, Any], *,
-                      pagination: bool = False) -> scrapy.Request | None:
+    def _page_request(
+        self, url: str, depth: int, meta: dict[str, Any], *, pagination: bool = False
+    ) -> scrapy.Request | None:
         url = canonical(url)
         key = page_key(url)
         if key in self.seen or self.scheduled >= self.max_pages or depth > self.max_depth:
@@ -96,8 +106,13 @@ class SiteSpider(scrapy.Spider):
         meta = {**meta, "depth_site": depth}
         if self.render_js == "always":
             meta["playwright"] = True
-        return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta,
-                              priority=-depth * 10 + (5 if pagination else 0))
+        return scrapy.Request(
+            url,
+            callback=self.parse,
+            errback=self.on_error,
+            meta=meta,
+            priority=-depth * 10 + (5 if pagination else 0),
+        )
 
     # ------------------------------------------------------------------------------------------ parsing
 
@@ -109,10 +124,16 @@ class SiteSpider(scrapy.Spider):
             url = redirects[0]
         rendered = bool(response.meta.get("playwright"))
         item = PageItem(
-            site_id=self.site_id, url=url, final_url=canonical(response.url), status=response.status,
-            depth=depth, redirects=redirects,
+            site_id=self.site_id,
+            url=url,
+            final_url=canonical(response.url),
+            status=response.status,
+            depth=depth,
+            redirects=redirects,
             content_type=response.headers.get("Content-Type", b"").decode("latin-1")[:120],
-            size=len(response.body), fetch_ms=response.meta.get("govaudit_fetch_ms"), rendered=rendered,
+            size=len(response.body),
+            fetch_ms=response.meta.get("govaudit_fetch_ms"),
+            rendered=rendered,
         )
         if response.status >= 400:
             self.failed_pages[url] = ("http", f"HTTP {response.status}", response.status)
@@ -128,9 +149,13 @@ class SiteSpider(scrapy.Spider):
         if shell and not rendered and self.render_js == "auto" and response.status < 400:
             # An empty list shell filled by script: fetch it again through the browser. If that fails the errback
             # stores this static copy marked js_shell, which the checks report as not tested.
-            req = scrapy.Request(url, callback=self.parse, errback=self.on_render_error, dont_filter=True,
-                                 meta={**response.meta, "playwright": True, "static_copy": item,
-                                       "static_parsed": parsed})
+            req = scrapy.Request(
+                url,
+                callback=self.parse,
+                errback=self.on_render_error,
+                dont_filter=True,
+                meta={**response.meta, "playwright": True, "static_copy": item, "static_parsed": parsed},
+            )
             yield req
             return
         if shell and not rendered:
@@ -173,7 +198,11 @@ class SiteSpider(scrapy.Spider):
                     follow.append(req)
         for link in parsed.links:
             target = link.url
-            if not target or target.startswith(SKIP_SCHEMES) or not target.startswith(("http://", "https://")):
+            if (
+                not target
+                or target.startswith(SKIP_SCHEMES)
+                or not target.startswith(("http://", "https://"))
+            ):
                 continue
             target = safe_canonical(target)
             if target is None:  # "http://[::1", a port of 99999 ...: no URL, nothing to fetch or check
@@ -232,7 +261,9 @@ class SiteSpider(scrapy.Spider):
             return
         kind, message = failure_kind(failure)
         if kind == "dns":
-            resolution = GovResolver.lookup.lookup(urlsplit(url).hostname or "") if GovResolver.lookup else None
+            resolution = (
+                GovResolver.lookup.lookup(urlsplit(url).hostname or "") if GovResolver.lookup else None
+            )
             if resolution is not None and resolution.kind == "private":
                 kind, message = "private", resolution.message
         if kind == "offsite":
@@ -279,24 +310,42 @@ class SiteSpider(scrapy.Spider):
             raise DontCloseSpider
 
     def _check_request(self, url: str, attempt: int) -> scrapy.Request:
-        return scrapy.Request(url, method="GET", callback=self.on_checked, errback=self.on_error,
-                              dont_filter=True, priority=-1000,
-                              meta={"linkcheck": True, "attempt": attempt, "dont_obey_robotstxt": True,
-                                    "dont_retry": True, "download_maxsize": 2 * 1024 * 1024,
-                                    "handle_httpstatus_all": True})
+        return scrapy.Request(
+            url,
+            method="GET",
+            callback=self.on_checked,
+            errback=self.on_error,
+            dont_filter=True,
+            priority=-1000,
+            meta={
+                "linkcheck": True,
+                "attempt": attempt,
+                "dont_obey_robotstxt": True,
+                "dont_retry": True,
+                "download_maxsize": 2 * 1024 * 1024,
+                "handle_httpstatus_all": True,
+            },
+        )
 
     def on_checked(self, response: Response) -> Iterable[Any]:
         url = canonical(response.request.url if response.request else response.url)
         status = response.status
         failed = status >= 400
-        yield from self._link_checked(url, response.meta["attempt"], status, "http" if failed else None,
-                                      f"HTTP {status}" if failed else "")
+        yield from self._link_checked(
+            url,
+            response.meta["attempt"],
+            status,
+            "http" if failed else None,
+            f"HTTP {status}" if failed else "",
+        )
 
-    def _link_checked(self, url: str, attempt: int, status: int | None, kind: str | None,
-                      message: str) -> Iterable[Any]:
+    def _link_checked(
+        self, url: str, attempt: int, status: int | None, kind: str | None, message: str
+    ) -> Iterable[Any]:
         failed = kind is not None
         if failed and attempt == 1:
             self.retry.append(url)  # tried again in the next idle phase
             return
-        yield LinkCheckItem(self.site_id, url, status, kind, message, attempts=attempt,
-                            confirmed=failed and attempt == 2)
+        yield LinkCheckItem(
+            self.site_id, url, status, kind, message, attempts=attempt, confirmed=failed and attempt == 2
+        )
