@@ -303,10 +303,9 @@ def execute_job(
         recheck = diff(previous, results)
     if settings.reports:
         progress.phase("生成报告中")
-        from govaudit.cli import _notice_workdays
         from reports.render import write_reports
 
-        write_reports(results, out, previous=previous, add_workdays=_notice_workdays)
+        write_reports(results, out, previous=previous, add_workdays=pipeline.notice_workdays)
     pipeline.record_report_dir(store, run_id, results["run"]["as_of"], out)
     summary = {
         "run_id": run_id,
