@@ -238,6 +238,7 @@ SITES: list[Site] = [
         annual_years=(2015, 2016, 2017, 2018, 2019),
         field_synonyms=True,
         defects=("IPv6 返回与 IPv4 不同的首页", "缺 2020 年政府信息公开工作年度报告"),
+        task_defects=("no_plan_interpretation",),
     ),
     Site(
         id="dean",
@@ -384,6 +385,7 @@ SITES: list[Site] = [
         footer_variant=1,
         overrides={"ghjh": {"count": 0}},
         defects=("政府信息公开缺“政府信息公开制度”", "规划计划为空白栏目", "缺 2020 年行政执法统计年报"),
+        task_defects=("no_statement",),
     ),
     Site(
         id="rsj",
@@ -402,6 +404,7 @@ SITES: list[Site] = [
         overrides={"rsxx": {"newest_age": 345, "spacing": 60, "count": 6}},
         footer_variant=2,
         defects=("人事信息 345 天未更新（一年期限预警）", "首页政府信息公开区块在 iframe 中"),
+        task_defects=("late_statement",),
     ),
 ]
 
