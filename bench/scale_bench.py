@@ -285,42 +285,49 @@ def main() -> int:
     ap.add_argument("--worker-concurrency", type=int, default=4)
     ap.add_argument("--only", default="", help="comma-separated figures")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--work", default=None, help="work directory (default: a new one under $TMPDIR)")
     args = ap.parse_args()
     only = {x.strip() for x in args.only.split(",") if x.strip()}
 
     def want(name: str) -> bool:
         return not only or name in only
 
-    work = Path(tempfile.mkdtemp(prefix="govaudit-bench-"))
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="govaudit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
     previous = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
     out: dict[str, Any] = dict(previous.get("figures", {}))
     load = os.getloadavg()
     print(f"work directory {work}; load average {load[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+    def save() -> None:
+        # After every figure: a long run stopped half-way keeps what it measured.
+        RESULTS.write_text(json.dumps({
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "load_average_at_start": [round(x, 1) for x in load]},
+            "taken": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "sizes": {k: v for k, v in vars(args).items() if k not in ("only", "keep", "work")},
+            "figures": out,
+        }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+    steps = [("crawl_ratio", None), ("reinspect_s_per_100k", None), ("crawl_ratio_latency", crawl_ratio_latency),
+             ("memory_growth", memory_growth), ("workers_speedup", workers_speedup), ("full_ratio", full_ratio)]
     try:
         db = None
-        if want("crawl_ratio"):
-            db = crawl_ratio(args, work, out)
-        if want("reinspect_s_per_100k") or want("reinspect_peak_mb"):
-            reinspect(args, work, out, db)
-        if want("crawl_ratio_latency"):
-            crawl_ratio_latency(args, work, out)
-        if want("memory_growth"):
-            memory_growth(args, work, out)
-        if want("workers_speedup"):
-            workers_speedup(args, work, out)
-        if want("full_ratio"):
-            full_ratio(args, work, out)
+        for name, fn in steps:
+            if name == "crawl_ratio" and want(name):
+                db = crawl_ratio(args, work, out)
+            elif name == "reinspect_s_per_100k" and (want(name) or want("reinspect_peak_mb")):
+                reinspect(args, work, out, db)
+            elif fn is not None and want(name):
+                fn(args, work, out)
+            else:
+                continue
+            save()
         if want("ipv6_probe_rate"):
             ipv6_probe_rate(out)
+            save()
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    RESULTS.write_text(json.dumps({
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "load_average_at_start": [round(x, 1) for x in load]},
-        "taken": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "figures": out,
-    }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0
 
