@@ -227,8 +227,17 @@ def test_security_headers_and_cookie_flags(world):
 def test_failed_logins_are_throttled_per_account_and_per_address(tmp_path):
     from govaudit.settings import Settings
 
-    w = make_world(tmp_path, Settings(max_failures_account=3, max_failures_address=5))
-    client = TestClient(w.app)
+    w = make_world(tmp_path, Settings(max_failures_account=3, max_failures_address=5, secure_cookies=True))
+    client = TestClient(w.app)  # plain http, as the app sees it behind a proxy that terminates TLS
+    # cookies forced Secure (behind a TLS proxy): the login CSRF cookie and the session cookie
+    page = client.get("/login")
+    assert "Secure" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    signed = re.search(r"ga_login_csrf=([^;]+)", page.headers["set-cookie"]).group(1)
+    resp = client.post("/login", data={"name": "dept-b-wuning", "password": PASSWORD, "csrf_token": token},
+                       headers={"Cookie": f"ga_login_csrf={signed}"}, follow_redirects=False)
+    assert resp.status_code == 303 and "Secure" in resp.headers["set-cookie"]
+    client = TestClient(w.app, base_url="https://testserver")  # the rest as the browser behind that proxy
 
     def attempt(name, password):
         page = client.get("/login")
@@ -311,3 +320,4 @@ def test_the_console_on_postgresql(postgres_url, tmp_path):
     assert resp.status_code == 202
     assert dept.get(f"/api/jobs/{resp.json()['job_id']}").json()["status"] == "queued"
     w.store.close()
+

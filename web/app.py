@@ -339,7 +339,7 @@ def create_app(c: Console) -> FastAPI:
         raw, signed = c.auth.new_login_csrf()
         resp = pages.render(request, "login.html.j2", login_csrf=raw, next=_safe_next(next))
         resp.set_cookie(LOGIN_CSRF_COOKIE, signed, httponly=True, samesite="strict", max_age=3600,
-                        secure=request.url.scheme == "https")
+                        secure=c.settings.secure_cookies or request.url.scheme == "https")
         return resp
 
     @app.post("/login", include_in_schema=False)
@@ -354,11 +354,12 @@ def create_app(c: Console) -> FastAPI:
             resp = pages.render(request, "login.html.j2", status_code=status, login_csrf=raw, next=_safe_next(next),
                                 error=reason, name=name[:64])
             resp.set_cookie(LOGIN_CSRF_COOKIE, signed, httponly=True, samesite="strict", max_age=3600,
-                            secure=request.url.scheme == "https")
+                            secure=c.settings.secure_cookies or request.url.scheme == "https")
             return resp
         resp = RedirectResponse(_safe_next(next), status_code=303)
         resp.set_cookie(SESSION_COOKIE, c.auth.cookie_value(token), httponly=True, samesite="lax",
-                        max_age=int(c.settings.session_hours * 3600), secure=request.url.scheme == "https",
+                        max_age=int(c.settings.session_hours * 3600),
+                        secure=c.settings.secure_cookies or request.url.scheme == "https",
                         path="/")
         resp.delete_cookie(LOGIN_CSRF_COOKIE)
         return resp
@@ -553,7 +554,8 @@ def create_app(c: Console) -> FastAPI:
         recheck = None
         if job.status == "done" and job.run_id and job.kind == "recheck":
             recheck = _recheck_view(c, job)
-        return pages.render(request, "job.html.j2", job=job, recheck=recheck)
+        names = {x.id: x.name for x in c.config.sites}
+        return pages.render(request, "job.html.j2", job=job, recheck=recheck, names=names)
 
     @app.get("/schedules", include_in_schema=False)
     def schedules_page(request: Request, p: Principal = Depends(require_office)) -> Response:
