@@ -319,5 +319,12 @@ def test_the_console_on_postgresql(postgres_url, tmp_path):
     resp = dept.post("/api/sites/xunyang/rechecks", headers={"X-CSRF-Token": csrf})
     assert resp.status_code == 202
     assert dept.get(f"/api/jobs/{resp.json()['job_id']}").json()["status"] == "queued"
+    # sites.yaml broken while the console runs: the last good configuration stays in force
+    good = w.config.read_text(encoding="utf-8")
+    w.config.write_text(good + "  - {id: BAD ID}\n", encoding="utf-8")
+    import os
+
+    os.utime(w.config, (1, 1))
+    assert office.get("/").status_code == 200 and dept.get("/api/sites").json()[0]["id"] == "xunyang"
     w.store.close()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import mimetypes
 import re
 import urllib.parse
@@ -24,7 +25,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from govaudit import jobs as jobs_mod
 from govaudit import pipeline
-from govaudit.config import Config, load_config
+from govaudit.config import Config, ConfigError, load_config
 from govaudit.scheduler import CronError, describe, parse_cron
 from govaudit.settings import Settings
 from store.db import Store
@@ -33,6 +34,7 @@ from web import charts
 from web import data as D
 from web.auth import LOGIN_CSRF_COOKIE, ROLE_NAMES, SESSION_COOKIE, Auth, AuthError, Principal, audit, load_secret
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 REPORT_CSS = Path(__file__).resolve().parent.parent / "reports" / "templates" / "report.css"
@@ -58,9 +60,19 @@ class Console:
     @property
     def config(self) -> Config:
         """sites.yaml, re-read when the file changes (a site added or moved to another unit counts at once)."""
-        mtime = Path(self.config_path).stat().st_mtime
+        try:
+            mtime = Path(self.config_path).stat().st_mtime
+        except OSError:
+            mtime = -1.0
         if self._cached is None or self._cached[0] != mtime:
-            self._cached = (mtime, load_config(self.config_path))
+            try:
+                self._cached = (mtime, load_config(self.config_path))
+            except ConfigError as exc:
+                if self._cached is None:
+                    raise
+                # a sites.yaml broken while serving: keep the last good one (and say so in the log)
+                log.error("网站名录有误，继续使用上次有效的配置：%s", exc)
+                self._cached = (mtime, self._cached[1])
         return self._cached[1]
 
 
