@@ -194,11 +194,6 @@ class _Progress:
         elif kind == "site_failed" and site in sites:
             sites[site]["state"] = "抓取失败"
             force = True
-        elif kind == "run_progress":  # the workers' engine reports counts of site jobs
-            for sid in sites:
-                sites[sid]["state"] = "由检查节点执行"
-            self.state["workers"] = {k: event.get(k, 0) for k in ("queued", "running", "done", "failed")}
-            force = True
         elif kind == "probes_done":
             self.state["probes"] = event.get("count", 0)
             force = True
@@ -235,25 +230,10 @@ def execute_job(store: Store, job_id: int, *, sites_config: str, settings: Setti
     with store.session() as s:
         s.get(Job, job_id).run_id = run_id
     progress.flush()
-    broker = settings.broker or os.environ.get("GOVAUDIT_BROKER") or None
-    if broker:
-        # The scale-out engine (workers/): one Celery task per site, carried out by `govaudit worker`s; each
-        # site is crawled, probed and judged there, the judgement stored with it.
-        from workers.sitejobs import CeleryRunner
-
-        runner = CeleryRunner(store, broker, probes=bool(params.get("probes", True)))
-        runner.submit(run_id, trigger=trigger)
-        progress.phase("已交给检查节点（govaudit worker）")
-        final = runner.wait(run_id, progress=progress)
-        if not final.finished:
-            raise RuntimeError(f"检查节点未能完成检查 {run_id}：{final.counts}")
-        # a site job that failed for good leaves that site 未检测 with its reason; the others are judged
-    else:
-        code = pipeline.crawl_and_probe(store, run_id, progress=progress, probes=bool(params.get("probes", True)))
-        if code != 0:
-            raise RuntimeError(f"抓取进程异常退出（{code}），检查 {run_id} 标记为中断")
+    code = pipeline.crawl_and_probe(store, run_id, progress=progress, probes=bool(params.get("probes", True)))
+    if code != 0:
+        raise RuntimeError(f"抓取进程异常退出（{code}），检查 {run_id} 标记为中断")
     progress.phase("检查评分中")
-    # judged again here (offline, from the store) with the explanations approved until now
     results = pipeline.inspect_run(store, run_id, site_ids=site_ids)
     out = data_dir / "runs" / str(run_id)
     pipeline.write_results(results, out)

@@ -12,10 +12,8 @@
     login: {max_failures_account: 5, max_failures_address: 20, window_minutes: 15}
     sessions: {hours: 12, secure: false}   # secure: mark cookies Secure always (behind a TLS proxy)
     alerts: {retries: 5, backoff_s: 60}
-    jobs: {engine: embedded, recheck_workers: 1, reports: true, as_of: null, broker: null}
-                                                                              # as_of: a fixed 检查基准日
+    jobs: {engine: embedded, recheck_workers: 1, reports: true, as_of: null}   # as_of: a fixed 检查基准日
                                                                               # (the simulated web's 2021-12-20)
-                                                                              # broker: Redis of `govaudit worker`s
 
 Errors name the file, the line and the field (exit 2), like sites.yaml's.
 """
@@ -86,7 +84,6 @@ class Settings:
     recheck_workers: int = 1
     reports: bool = True
     as_of: str | None = None  # jobs judge as of this day instead of today (demo and tests on the simulated web)
-    broker: str | None = None  # a job's sites go to `govaudit worker`s through this Redis (else $GOVAUDIT_BROKER)
 
 
 SECTIONS: dict[str, dict[str, tuple[str, Any]]] = {
@@ -99,7 +96,7 @@ SECTIONS: dict[str, dict[str, tuple[str, Any]]] = {
     "sessions": {"hours": ("session_hours", float), "secure": ("secure_cookies", bool)},
     "alerts": {"retries": ("alert_retries", int), "backoff_s": ("alert_backoff_s", float)},
     "jobs": {"engine": ("engine", str), "recheck_workers": ("recheck_workers", int), "reports": ("reports", bool),
-             "as_of": ("as_of", "date"), "broker": ("broker", str)},
+             "as_of": ("as_of", "date")},
 }
 
 
