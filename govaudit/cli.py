@@ -5,6 +5,7 @@
     govaudit inspect  [--config F] [--db URL] [--site ID…] [--as-of D] [--out DIR] [--run ID | --resume]
     govaudit runs     [--db URL]
     govaudit report   [--db URL] [--run ID|latest] [--as-of D] [--out DIR] [--previous results.json]
+    govaudit review   list [--site ID] [--check ID] [--status S] [--json] | confirm|dismiss|reopen KEY… --by NAME
 
 Exit codes: 0 whatever the verdicts; 2 bad configuration or arguments; 1 the tool itself could not run.
 """
@@ -82,6 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="out")
     sp.add_argument("--scoring", default=None)
     sp.add_argument("--previous", default=None)
+
+    sp = sub.add_parser("review", help="核实机器发现的疑似问题（待核实 → 确认 / 排除）")
+    rsub = sp.add_subparsers(dest="action", required=True)
+    rp = rsub.add_parser("list", help="列出待核实（或已核实）的事项")
+    common(rp, config=False)
+    rp.add_argument("--site", default=None, metavar="ID")
+    rp.add_argument("--check", default=None, metavar="CHECK_ID")
+    rp.add_argument("--status", default="pending", choices=("pending", "confirmed", "dismissed", "all"))
+    rp.add_argument("--json", action="store_true", help="以 JSON 输出（供其他程序读取）")
+    for action, text in (("confirm", "确认：计入问题（扣分或单项否决）"), ("dismiss", "排除：误报，同一页面不再提示"),
+                         ("reopen", "撤回决定，恢复为待核实")):
+        rp = rsub.add_parser(action, help=text)
+        common(rp, config=False)
+        rp.add_argument("keys", nargs="+", metavar="KEY", help="事项编号（review list 中显示，可只写前 6 位以上）")
+        rp.add_argument("--by", required=True, help="核实人姓名")
+        rp.add_argument("--note", default="", help="核实说明")
     return p
 
 
@@ -209,6 +226,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         # A bad sites.yaml is rejected before the database is opened (or created, or migrated).
         config = load_config(args.config)
         sites = config.select(args.site)
+    _check_lexicons(args.scoring)
     store = _open_store(args.db)
     pipeline.mark_interrupted(store)
     if args.run is not None:
@@ -302,9 +320,57 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_lexicons(scoring_path: str | None) -> None:
+    """The lexicon and the protected-name list the checks will read, validated before anything is crawled
+    or stored (a bad entry is a configuration error: file, line, field, reason; exit 2)."""
+    from inspections.lexicon import LexiconError, validate_files
+    from inspections.runner import load_scoring
+
+    try:
+        validate_files(load_scoring(scoring_path))
+    except LexiconError as exc:
+        raise ConfigError(exc.path, exc.line, exc.field_name, exc.message) from None
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from store import reviews
+
+    store = _open_store(args.db)
+    with store.session() as s:
+        if args.action == "list":
+            status = None if args.status == "all" else args.status
+            try:
+                items = reviews.list_items(s, status=status, site_id=args.site, check_id=args.check)
+            except reviews.ReviewError as exc:
+                raise UsageError(str(exc)) from None
+            if args.json:
+                print(json.dumps(items, ensure_ascii=False, indent=1))
+                return 0
+            if not items:
+                print("（没有待核实的事项）" if status == "pending" else "（没有符合条件的事项）")
+            for it in items:
+                ev = it["evidence"]
+                brief = "；".join(str(x) for x in (ev.get("numbers") or ev.get("context") or [ev.get("target", "")])
+                                 if x)[:160]
+                decided = f"  〔{it['status_text']}：{it['decided_by']} {it['decided_at']}〕" if it["decided_by"] else ""
+                print(f"{it['key']}  {it['site_id']}  {it['check_id']}  {it['status_text']}{decided}\n"
+                      f"    {it['message']}\n    页面：{it['url']}" + (f"\n    证据：{brief}" if brief else ""))
+            return 0
+        decide = {"confirm": reviews.confirm, "dismiss": reviews.dismiss, "reopen": reviews.reopen}[args.action]
+        for key in args.keys:
+            try:
+                item = decide(s, key, by=args.by, note=args.note)
+            except reviews.ReviewError as exc:
+                raise UsageError(str(exc)) from None
+            print(f"{item['key']}  {item['status_text']}：{item['message']}")
+    print("决定已保存；下次检查或 `govaudit inspect --run latest` 重新评分时生效。", file=sys.stderr)
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from govaudit import pipeline
 
+    _check_lexicons(args.scoring)
     store = _open_store(args.db)
     pipeline.mark_interrupted(store)
     run_id = _resolve_run(store, args.run)
@@ -315,7 +381,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect, "runs": cmd_runs, "report": cmd_report}
+COMMANDS = {"sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect, "runs": cmd_runs, "report": cmd_report,
+            "review": cmd_review}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -291,6 +291,10 @@ def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site
                     s.add(CheckResult(run_id=run_id, site_id=site["id"], as_of=judge_date, check_id=c["id"],
                                       status=c["status"], points_lost=c["points_lost"], veto=c["veto"],
                                       findings=c["findings"]))
+            # Findings that wait for a person (待核实) go to the review store, for `govaudit review` and the console.
+            from store.reviews import record_pending
+
+            record_pending(s, run_id, sites)
         info = run_info(run, judge_date)
     return {"run": info, "sites": sites}
 

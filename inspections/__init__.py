@@ -13,3 +13,7 @@ from inspections import normative_documents  # noqa: F401
 from inspections import enforcement_disclosure  # noqa: F401
 from inspections import execution_disclosure  # noqa: F401
 from inspections import ipv6_support  # noqa: F401
+from inspections import interaction_response  # noqa: F401
+from inspections import expression_errors  # noqa: F401
+from inspections import personal_data  # noqa: F401
+from inspections import outside_links  # noqa: F401
