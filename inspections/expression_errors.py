@@ -19,7 +19,7 @@ Options: lexicon_file, protected_names_file, points_minor, max_per_page.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import ahocorasick
@@ -39,8 +39,6 @@ META = Meta(
     rule="国办秘函〔2019〕19号 单项否决指标：安全、泄密事故等严重问题（出现严重表述错误；发布或链接反动、暴力、"
          "色情等内容）；国办发〔2015〕15号 普查：严重错别字（如将党和国家领导人姓名写错）",
     category="安全保密",
-    max_points=10.0,
-    veto=True,
 )
 
 TIER_ORDER = {"严重": 0, "疑似": 1, "一般": 2}
@@ -194,9 +192,8 @@ def scan(text: str, matcher: Matcher) -> list[dict]:
 
 
 @register(META)
-def check(site: SiteArtifacts, *, lexicon_file: str = "lexicon.yaml",
-          protected_names_file: str = "protected_names.yaml", points_minor: float = 0.5,
-          max_per_page: int = 20) -> Iterator[Finding]:
+def check(site: SiteArtifacts, *, lexicon_file: str, protected_names_file: str, points_minor: float,
+          max_per_page: int) -> Iterator[Finding]:
     """One finding per page and wrong form, with the sentences it appears in."""
     pages = [p for p in site.pages if p.html and (p.status or 0) < 400]
     if not pages:

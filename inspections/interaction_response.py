@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import statistics
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -36,13 +36,11 @@ META = Meta(
     id="interaction-response",
     title="提供政务咨询渠道，留言及时回应",
     failure_title="互动回应差",
-    description="政府网站应提供有效的网上咨询建言渠道，并对网民留言及时答复处理；监测时间点前1年内，政务咨询类"
-                "栏目存在超过3个月未回应有效留言的，即单项否决。",
-    rule="国办秘函〔2019〕19号 单项否决指标：互动回应差（未提供网上有效咨询建言渠道；监测时间点前1年内政务咨询类栏目"
-         "存在超过3个月未回应有效留言）",
+    description="政府网站应提供有效的网上咨询建言渠道，并对网民留言及时答复处理；监测时间点前{window_days:period}内，"
+                "政务咨询类栏目存在超过{limit_months}个月未回应有效留言的，即单项否决。",
+    rule="国办秘函〔2019〕19号 单项否决指标：互动回应差（未提供网上有效咨询建言渠道；监测时间点前{window_days:period}内"
+         "政务咨询类栏目存在超过{limit_months}个月未回应有效留言）",
     category="互动回应",
-    max_points=0.0,
-    veto=True,
     task="（六）",
 )
 
@@ -332,12 +330,8 @@ def read_channel(site: SiteArtifacts, url: str, name: str, *, as_of: dt.date) ->
 
 
 @register(META)
-def check(site: SiteArtifacts, *, as_of: dt.date,
-          channel_words: tuple[str, ...] = ("信箱", "我要咨询", "政务咨询", "咨询投诉", "在线咨询", "网上咨询",
-                                            "百姓问政", "12345", "我要写信", "网上留言", "留言板", "问政"),
-          excluded_words: tuple[str, ...] = ("信访", "纪检", "举报", "访谈", "调查征集", "民意征集", "征集", "找错",
-                                             "主编"),
-          limit_months: int = 3, warn_days: int = 60, window_days: int = 365) -> Iterator[Finding]:
+def check(site: SiteArtifacts, *, as_of: dt.date, channel_words: Sequence[str], excluded_words: Sequence[str],
+          limit_months: int, warn_days: int, window_days: int) -> Iterator[Finding]:
     """Vetoes on no channel or a letter unanswered over the limit; warns earlier; INFO statistics."""
     home = site.home
     if home is None or not home.html:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 from extract.html import parse_tree
@@ -39,8 +39,6 @@ META = Meta(
     rule="国办秘函〔2019〕19号 单项否决指标：安全、泄密事故等严重问题（发布或链接反动、暴力、色情等内容）；"
          "国办发〔2017〕47号（严禁链接商业广告页面）",
     category="安全保密",
-    max_points=10.0,
-    veto=True,
 )
 
 _PX = r"(-?\d+(?:\.\d+)?)(?:px|pt|em|rem)?"
@@ -219,11 +217,9 @@ def forbidden_category(lex: Lexicon, host: str, words: str) -> tuple[str, str] |
 
 
 @register(META)
-def check(site: SiteArtifacts, *, lexicon_file: str = "lexicon.yaml",
-          government_suffixes: tuple[str, ...] = (".gov.cn", ".政务", ".gov"),
-          trusted_hosts: tuple[str, ...] = ("conac.cn", "weibo.com", "weixin.qq.com", "people.com.cn",
-                                            "xinhuanet.com", "news.cn", "cctv.com"),
-          points_hidden: float = 2.0, points_ip: float = 1.0, points_outside: float = 0.5) -> Iterator[Finding]:
+def check(site: SiteArtifacts, *, lexicon_file: str, government_suffixes: Sequence[str],
+          trusted_hosts: Sequence[str], points_hidden: float, points_ip: float,
+          points_outside: float) -> Iterator[Finding]:
     """Hidden links off the site, links to forbidden hosts or bare IPs, and home-page links off government."""
     pages = [p for p in site.pages if p.html and (p.status or 0) < 400]
     if not pages:

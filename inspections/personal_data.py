@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from extract.text import page_text, sentence_around
 from inspections.artifacts import SiteArtifacts
@@ -34,8 +34,6 @@ META = Meta(
                 "机器发现的疑似信息经办公室核实确认后计入问题。",
     rule="《中华人民共和国个人信息保护法》第十条、第二十八条；国办发〔2017〕47号《政府网站发展指引》（安全防护）",
     category="安全保密",
-    max_points=10.0,
-    veto=False,
 )
 
 # GB 11643-1999: weights of the 17 digits and the check characters for the sum modulo 11.
@@ -118,9 +116,8 @@ def _hash(number: str) -> str:
 
 
 @register(META)
-def check(site: SiteArtifacts, *, points_id: float = 2.0, points_mobile: float = 0.5, points_card: float = 2.0,
-          card_words: tuple[str, ...] = ("卡号", "银行卡", "账号", "帐号", "开户", "借记卡", "信用卡", "存折"),
-          examples: int = 5) -> Iterator[Finding]:
+def check(site: SiteArtifacts, *, points_id: float, points_mobile: float, points_card: float,
+          card_words: Sequence[str], examples: int) -> Iterator[Finding]:
     """One 待核实 (or, once confirmed, costed) finding per page or attachment and kind of number."""
     pages = [p for p in site.pages if p.html and (p.status or 0) < 400]
     if not pages:

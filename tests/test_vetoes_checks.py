@@ -11,7 +11,8 @@ import pytest
 from extract.attachments import attachment_kind, extract_text
 from inspections import expression_errors, interaction_response, outside_links, personal_data
 from inspections.artifacts import AttachmentArtifact, LinkArtifact, PageArtifact, SiteArtifacts
-from inspections.base import REGISTRY, Severity, Status, run_inspection
+from inspections.base import Severity, Status
+from inspections.runner import run_check
 from inspections.lexicon import LexiconError, load_lexicon, load_protected_names
 from inspections.review import review_key
 from simweb.docs import tiny_pdf
@@ -36,7 +37,8 @@ def site(*pages: PageArtifact, links=(), attachments=(), reviews=None) -> SiteAr
 
 
 def run(check_id: str, s: SiteArtifacts, **options):
-    return run_inspection(REGISTRY[check_id], s, as_of=AS_OF, options=options)
+    """The check with its options from config/scoring.yaml (``options`` replace some)."""
+    return run_check(check_id, s, as_of=AS_OF, **options)
 
 
 def valid_id(first17: str) -> str:
