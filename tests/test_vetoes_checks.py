@@ -385,3 +385,50 @@ def test_add_months_is_calendar_months():
 
 def test_review_keys_ignore_the_port():
     assert review_key("x", "http://a.jj.test:18080/p.html", "h") == review_key("x", "http://a.jj.test/p.html", "h")
+
+
+# ------------------------------------------------------------------------------------------- real pages
+
+def _real(rel: str):
+    """A real page of ../shared/realpages as a one-page site (skips with the reason when absent)."""
+    import os
+    from pathlib import Path
+
+    import test_realpages_checks as real
+
+    override = os.environ.get("GOVAUDIT_REALPAGES")  # a local checkout whose ../shared is elsewhere
+    if override:
+        real.REALPAGES = Path(override)
+    return real.one_page_site(rel)
+
+
+def test_real_xicheng_hidden_menus_of_government_links_are_not_dark_links():
+    site, as_of = _real("www.bjxch.gov.cn/modified-copy/index.html")
+    out = run_check("outside-links", site, as_of=as_of)
+    assert not [f for f in out.findings if "隐藏" in f.message], [f.message for f in out.findings]
+    # what is listed: the home page's links to non-government hosts, for review, at no cost
+    assert all(f.evidence["review"] == "待核实" and f.points == 0 for f in out.findings)
+
+
+def test_real_fengtai_friendly_link_menus_are_not_dark_links_but_a_bare_ip_is_listed():
+    site, as_of = _real("www.bjft.gov.cn/modified-copy/index.html")
+    out = run_check("outside-links", site, as_of=as_of)
+    assert not [f for f in out.findings if "隐藏" in f.message]
+    assert any("裸 IP" in f.message for f in out.findings)
+
+
+def test_real_yichun_mailbox_on_the_provincial_petition_platform_is_a_petition_channel():
+    site, as_of = _real("www.yichun.gov.cn/index.html")
+    out = run_check("interaction-response", site, as_of=as_of)
+    assert out.status is Status.NOT_TESTED  # 我要写信 was not fetched: never a veto from one page
+    assert "jx-xinfang" not in out.reason and "我要写信" in out.reason
+    channels, left_out = interaction_response.find_channels(site, ("信箱", "我要写信"), ("信访",))
+    assert any("xinfang" in u for u in left_out)
+
+
+def test_real_pages_have_no_personal_data_or_lexicon_hits():
+    for rel in ("www.yichun.gov.cn/index.html", "www.bjxch.gov.cn/modified-copy/index.html",
+                "www.bjft.gov.cn/modified-copy/index.html"):
+        site, as_of = _real(rel)
+        assert run_check("personal-data", site, as_of=as_of).status is Status.PASS, rel
+        assert run_check("expression-errors", site, as_of=as_of).status is Status.PASS, rel
