@@ -14,7 +14,7 @@ import pkgutil
 
 # Shared modules that are not checks: the artifacts, the contract, the shared readings, the runner and helpers.
 LIBRARY = frozenset({"artifacts", "base", "columns", "lexicon", "readings", "review", "rules", "runner", "scoring",
-                     "sitemap", "workdays"})
+                     "sitemap", "tasklib", "workdays"})
 
 
 class UnregisteredCheck(RuntimeError):
