@@ -5,7 +5,12 @@
     govaudit inspect  [--config F] [--db URL] [--site ID…] [--as-of D] [--out DIR] [--run ID | --resume]
     govaudit runs     [--db URL]
     govaudit report   [--db URL] [--run ID|latest] [--as-of D] [--out DIR] [--previous results.json]
+<<<<<<< HEAD
     govaudit review   list [--site ID] [--check ID] [--status S] [--json] | confirm|dismiss|reopen KEY… --by NAME
+=======
+    govaudit serve    [--config F] [--db URL] [--host H] [--port P] [--data DIR] [--console-config F]
+    govaudit users    add NAME --role office|department [--unit U…] | list   (password asked, never an argument)
+>>>>>>> 3c1472e55a8696836c55d53328f37f661e04d405
 
 Exit codes: 0 whatever the verdicts; 2 bad configuration or arguments; 1 the tool itself could not run.
 """
@@ -84,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--scoring", default=None)
     sp.add_argument("--previous", default=None)
 
+<<<<<<< HEAD
     sp = sub.add_parser("review", help="核实机器发现的疑似问题（待核实 → 确认 / 排除）")
     rsub = sp.add_subparsers(dest="action", required=True)
     rp = rsub.add_parser("list", help="列出待核实（或已核实）的事项")
@@ -99,6 +105,27 @@ def build_parser() -> argparse.ArgumentParser:
         rp.add_argument("keys", nargs="+", metavar="KEY", help="事项编号（review list 中显示，可只写前 6 位以上）")
         rp.add_argument("--by", required=True, help="核实人姓名")
         rp.add_argument("--note", default="", help="核实说明")
+=======
+    sp = sub.add_parser("serve", help="启动网页控制台（含任务执行与定时检查）")
+    common(sp)
+    sp.add_argument("--host", default="127.0.0.1", help="监听地址（默认只在本机）")
+    sp.add_argument("--port", type=int, default=8000)
+    sp.add_argument("--data", default="var/console", help="控制台数据目录（会话密钥、检查报告）")
+    sp.add_argument("--console-config", default=None, help="控制台配置 console.yaml（默认 config/console.yaml）")
+    sp.add_argument("--no-scheduler", action="store_true", help="不执行定时检查")
+    sp.add_argument("--no-jobs", action="store_true", help="不在本进程执行任务（由其他进程或分布式引擎执行）")
+
+    sp = sub.add_parser("users", help="管理控制台账号")
+    usub = sp.add_subparsers(dest="users_command", required=True)
+    ua = usub.add_parser("add", help="新增账号（密码从终端或标准输入读取）")
+    ua.add_argument("name")
+    ua.add_argument("--role", choices=("office", "department"), required=True)
+    ua.add_argument("--unit", nargs="+", action="extend", default=[], metavar="U",
+                    help="部门账号负责的单位（sites.yaml 中的 unit）")
+    ua.add_argument("--config", default=DEFAULT_CONFIG, help="校验单位名称用的 sites.yaml")
+    common(ua, config=False)
+    common(usub.add_parser("list", help="列出账号"), config=False)
+>>>>>>> 3c1472e55a8696836c55d53328f37f661e04d405
     return p
 
 
@@ -289,6 +316,7 @@ def _write_reports(results: dict[str, Any], out: Path, previous: str | None, sto
         if prev is not None:
             print(f"与第 {prev['run']['id']} 次检查的结果对比，生成复查情况（recheck.html）", file=sys.stderr)
     paths = write_reports(results, out, previous=prev, add_workdays=_notice_workdays)
+    pipeline.record_report_dir(store, results["run"]["id"], results["run"]["as_of"], out)
     print(f"已写出报告 {len(paths)} 个文件到 {out}/", file=sys.stderr)
 
 
@@ -389,8 +417,93 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+<<<<<<< HEAD
 COMMANDS = {"sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect, "runs": cmd_runs, "report": cmd_report,
             "review": cmd_review}
+=======
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from govaudit import jobs
+    from govaudit.scheduler import Scheduler
+    from govaudit.settings import load_settings
+    from web.app import build
+
+    config = load_config(args.config)  # a bad sites.yaml stops here, before anything listens
+    settings = load_settings(args.console_config)
+    if not 0 < args.port < 65536:
+        raise UsageError(f"端口无效：{args.port}")
+    store = _open_store(args.db)
+    from govaudit import pipeline
+
+    pipeline.mark_interrupted(store)
+    data = Path(args.data)
+    engine = None if args.no_jobs else jobs.make_engine(store, sites_config=args.config, settings=settings,
+                                                         data_dir=data, settings_path=settings.path)
+    app = build(store, args.config, settings, data, engine=engine)
+    scheduler = None if args.no_scheduler else Scheduler(store, config, settings, engine)
+    if engine is not None:
+        engine.start()
+    if scheduler is not None:
+        scheduler.start()
+    print(f"控制台：http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/ "
+          f"（数据库 {store.url}，网站名录 {args.config}）", file=sys.stderr, flush=True)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=False,
+                    server_header=False)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+        if engine is not None:
+            engine.stop()
+    return 0
+
+
+def _read_password() -> str:
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("密码：")
+        if getpass.getpass("再输入一次：") != first:
+            raise UsageError("两次输入的密码不一致")
+        return first
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from store.models import User
+    from web.auth import Auth, AuthError
+
+    store = _open_store(args.db)
+    if args.users_command == "list":
+        with store.session() as s:
+            for u in s.scalars(select(User).order_by(User.name)):
+                print(f"{u.name:<20} {u.role:<10} {'、'.join(u.units) or '—'}{'' if u.active else '  （停用）'}")
+        return 0
+    if args.role == "department":
+        if not args.unit:
+            raise UsageError("部门账号需要 --unit（sites.yaml 中的单位名称）")
+        known = {x.unit for x in load_config(args.config).sites}
+        unknown = [u for u in args.unit if u not in known]
+        if unknown:
+            raise UsageError(f"{args.config} 中没有这些单位：{'、'.join(unknown)}（可用：{'、'.join(sorted(known))}）")
+    elif args.unit:
+        raise UsageError("市政务公开办账号（office）不绑定单位，请去掉 --unit")
+    password = _read_password()
+    try:
+        uid = Auth(store, b"-").add_user(args.name, args.role, args.unit, password)
+    except AuthError as exc:
+        raise UsageError(str(exc)) from None
+    from web.auth import audit
+
+    audit(store, "cli", "-", "user.add", f"user:{uid}", name=args.name, role=args.role, units=args.unit)
+    print(f"已创建账号 {args.name}（{args.role}）", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"serve": cmd_serve, "users": cmd_users, "sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect, "runs": cmd_runs, "report": cmd_report}
+>>>>>>> 3c1472e55a8696836c55d53328f37f661e04d405
 
 
 def main(argv: list[str] | None = None) -> int:

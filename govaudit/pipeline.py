@@ -23,7 +23,7 @@ from crawler.settings import TOOL_VERSION
 from govaudit.config import Config, config_from_snapshot, format_nameserver
 from store.db import Store
 from store.loader import load_site_artifacts
-from store.models import CheckResult, ProbeRow, Run, RunSite, SiteResult, utcnow
+from store.models import CheckResult, Explanation, ProbeRow, ReportDir, Run, RunSite, SiteResult, utcnow
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -281,7 +281,8 @@ def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site
         sites = []
         for sid in ids:
             artifacts = load_site_artifacts(s, run_id, sid, probe_runs=probe_window(s, run, sid, window))
-            sites.append(inspect_site(artifacts, as_of=judge_date, scoring=scoring))
+            sites.append(inspect_site(artifacts, as_of=judge_date, scoring=scoring,
+                                      waive=explanation_waiver(s, sid)))
         if save:
             s.execute(delete(CheckResult).where(CheckResult.run_id == run_id, CheckResult.site_id.in_(ids),
                                                 CheckResult.as_of == judge_date))
@@ -300,6 +301,45 @@ def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site
             record_pending(s, run_id, sites)
         info = run_info(run, judge_date)
     return {"run": info, "sites": sites}
+
+
+def finding_fingerprint(check_id: str, finding: dict[str, Any]) -> str:
+    """What makes a finding the same finding from one run to the next: the re-check's key (check, page without
+    port, message with its numbers blanked) and the severity. An explanation holds while this stays the same."""
+    from reports.recheck import finding_key
+
+    return json.dumps([*finding_key(check_id, finding), str(finding.get("severity") or "")], ensure_ascii=False)
+
+
+def explanation_waiver(session: Any, site_id: str, now: dt.datetime | None = None) -> Any:
+    """Comply or explain: the approved, unexpired explanations of a site as a waiver for inspect_site, or None."""
+    now = now or utcnow()
+    rows = session.scalars(select(Explanation).where(Explanation.site_id == site_id,
+                                                     Explanation.status == "approved")).all()
+    valid = {e.finding_key: e for e in rows if e.expires is None or e.expires > now}
+    if not valid:
+        return None
+
+    def waive(check_id: str, finding: dict[str, Any]) -> dict[str, Any] | None:
+        e = valid.get(finding_fingerprint(check_id, finding))
+        if e is None:
+            return None
+        return {"explanation": e.id, "by": e.created_by, "approved_by": e.decided_by,
+                "until": e.expires.date().isoformat() if e.expires else None}
+
+    return waive
+
+
+def record_report_dir(store: Store, run_id: int, as_of: str | dt.date, out_dir: Path) -> None:
+    """Remember where a run's documents were written, so the console can offer them for download."""
+    path = str(Path(out_dir).resolve())
+    day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    with store.session() as s:
+        row = s.scalars(select(ReportDir).where(ReportDir.run_id == run_id, ReportDir.path == path)).first()
+        if row is None:
+            s.add(ReportDir(run_id=run_id, as_of=day, path=path))
+        else:
+            row.as_of, row.written_at = day, utcnow()
 
 
 def run_info(run: Run, judge_date: dt.date) -> dict[str, Any]:

@@ -191,11 +191,14 @@ def feed(items: list, run_id: int, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _head() -> str:
     """The newest revision of store/migrations (one head: a second one means two migrations collided)."""
+    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     from store.db import MIGRATIONS
 
-    heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    heads = ScriptDirectory.from_config(cfg).get_heads()
     assert len(heads) == 1, f"several alembic heads {heads}: re-chain down_revision"
     return heads[0]
 

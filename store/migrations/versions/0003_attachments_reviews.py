@@ -1,14 +1,14 @@
 """attachments (extracted text of linked documents) and review_items (待核实 findings and the office's decisions)
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002 (the console's tables; re-chained on merge)
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
