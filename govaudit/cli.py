@@ -5,12 +5,9 @@
     govaudit inspect  [--config F] [--db URL] [--site ID…] [--as-of D] [--out DIR] [--run ID | --resume]
     govaudit runs     [--db URL]
     govaudit report   [--db URL] [--run ID|latest] [--as-of D] [--out DIR] [--previous results.json]
-<<<<<<< HEAD
     govaudit review   list [--site ID] [--check ID] [--status S] [--json] | confirm|dismiss|reopen KEY… --by NAME
-=======
     govaudit serve    [--config F] [--db URL] [--host H] [--port P] [--data DIR] [--console-config F]
     govaudit users    add NAME --role office|department [--unit U…] | list   (password asked, never an argument)
->>>>>>> 3c1472e55a8696836c55d53328f37f661e04d405
 
 Exit codes: 0 whatever the verdicts; 2 bad configuration or arguments; 1 the tool itself could not run.
 """
@@ -89,7 +86,6 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--scoring", default=None)
     sp.add_argument("--previous", default=None)
 
-<<<<<<< HEAD
     sp = sub.add_parser("review", help="核实机器发现的疑似问题（待核实 → 确认 / 排除）")
     rsub = sp.add_subparsers(dest="action", required=True)
     rp = rsub.add_parser("list", help="列出待核实（或已核实）的事项")
@@ -105,7 +101,6 @@ def build_parser() -> argparse.ArgumentParser:
         rp.add_argument("keys", nargs="+", metavar="KEY", help="事项编号（review list 中显示，可只写前 6 位以上）")
         rp.add_argument("--by", required=True, help="核实人姓名")
         rp.add_argument("--note", default="", help="核实说明")
-=======
     sp = sub.add_parser("serve", help="启动网页控制台（含任务执行与定时检查）")
     common(sp)
     sp.add_argument("--host", default="127.0.0.1", help="监听地址（默认只在本机）")
@@ -125,7 +120,6 @@ def build_parser() -> argparse.ArgumentParser:
     ua.add_argument("--config", default=DEFAULT_CONFIG, help="校验单位名称用的 sites.yaml")
     common(ua, config=False)
     common(usub.add_parser("list", help="列出账号"), config=False)
->>>>>>> 3c1472e55a8696836c55d53328f37f661e04d405
     return p
 
 
@@ -417,10 +411,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-<<<<<<< HEAD
-COMMANDS = {"sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect, "runs": cmd_runs, "report": cmd_report,
-            "review": cmd_review}
-=======
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -502,8 +492,8 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "users": cmd_users, "sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect, "runs": cmd_runs, "report": cmd_report}
->>>>>>> 3c1472e55a8696836c55d53328f37f661e04d405
+COMMANDS = {"serve": cmd_serve, "users": cmd_users, "sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect,
+            "runs": cmd_runs, "report": cmd_report, "review": cmd_review}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -288,12 +288,9 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
             "kind_class": "pending" if pending else KIND_CLASS[kind],
             "points": 0 if pending else (f.get("points", 0) or 0),
             "key": None,
-<<<<<<< HEAD
             "pending": pending,
-=======
             # comply or explain: an approved explanation excuses the finding (shown struck through, no points)
             "waived": f.get("waived") or None,
->>>>>>> 3c1472e55a8696836c55d53328f37f661e04d405
         })
     pending_items = [f for f in findings if f["pending"]]
     findings = [f for f in findings if not f["pending"]]
@@ -326,14 +323,9 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
         "veto": bool(check.get("veto")),
         "reason": reason,
         "findings": findings,
-<<<<<<< HEAD
-        "problems": [f for f in findings if f["kind"] in (KIND_VETO, KIND_FAIL)],
-        "warnings": [f for f in findings if f["kind"] == KIND_WARN],
-        "pending": pending_items,
-=======
         "problems": [f for f in findings if f["kind"] in (KIND_VETO, KIND_FAIL) and not f["waived"]],
         "warnings": [f for f in findings if f["kind"] == KIND_WARN and not f["waived"]],
->>>>>>> 3c1472e55a8696836c55d53328f37f661e04d405
+        "pending": pending_items,
     }
 
 

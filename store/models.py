@@ -215,7 +215,6 @@ class SiteResult(Base):
     judged_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-<<<<<<< HEAD
 class Attachment(Base):
     """A linked document (PDF, DOC/DOCX, XLS/XLSX) of the site: its extracted text, size-bounded.
 
@@ -261,7 +260,8 @@ class ReviewItem(Base):
     decided_by: Mapped[str] = mapped_column(String(128), default="")
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
-=======
+
+
 # ---------------------------------------------------------------------------------------------- the console
 # What `govaudit serve` keeps: accounts, sessions, jobs, schedules, explanations, alerts, the audit log. Jobs
 # and schedule claims are the record the job runners and schedulers of several processes agree through.
@@ -438,4 +438,3 @@ class Alert(Base):
     next_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
->>>>>>> 3c1472e55a8696836c55d53328f37f661e04d405
