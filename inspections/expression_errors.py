@@ -44,29 +44,51 @@ META = Meta(
 TIER_ORDER = {"严重": 0, "疑似": 1, "一般": 2}
 
 
-@lru_cache(maxsize=4096)
-def _pinyin(ch: str) -> str:
-    from pypinyin import Style, lazy_pinyin
+def _toneless(reading: str) -> str:
+    """``guó`` → ``guo`` (pypinyin's tone marks; ü stays a distinct vowel, written v)."""
+    import unicodedata
 
-    out = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
-    return out[0] if out else ""
+    base = unicodedata.normalize("NFD", reading.replace("ü", "v"))
+    return "".join(c for c in base if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def _readings() -> dict[str, tuple[str, ...]]:
+    """Character → its toneless readings, from the single-character table pypinyin ships
+    (``pypinyin/pinyin_dict.json``), read directly: importing the package loads its phrase table too, which
+    costs about 55 MB of memory in every inspecting process for nothing we use."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("pypinyin is not installed")
+    table = Path(next(iter(spec.submodule_search_locations))) / "pinyin_dict.json"
+    raw = json.loads(table.read_text(encoding="utf-8"))
+    out: dict[str, tuple[str, ...]] = {}
+    for key, readings in raw.items():
+        cp = int(key)
+        if 0x4E00 <= cp <= 0x9FA5:
+            out[chr(cp)] = tuple(dict.fromkeys(_toneless(r) for r in readings.split(",")))
+    return out
+
+
+def _pinyin(ch: str) -> str:
+    got = _readings().get(ch)
+    return got[0] if got else ""
 
 
 @lru_cache(maxsize=1)
 def _homophones() -> dict[str, tuple[str, ...]]:
     """Toneless pinyin -> the common characters (CJK basic block, GB2312-encodable) that read so."""
-    from pypinyin import Style, lazy_pinyin
-
     index: dict[str, list[str]] = {}
-    for cp in range(0x4E00, 0x9FA6):
-        ch = chr(cp)
+    for ch, readings in _readings().items():
         try:
             ch.encode("gb2312")  # the 6,763 common characters: rarer ones are not plausible typing slips
         except UnicodeEncodeError:
             continue
-        py = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
-        if py:
-            index.setdefault(py[0], []).append(ch)
+        index.setdefault(readings[0], []).append(ch)
     return {k: tuple(v) for k, v in index.items()}
 
 
