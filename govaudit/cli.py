@@ -4,6 +4,7 @@
     govaudit crawl    [--config F] [--db URL] [--site ID…] [--as-of D]
     govaudit inspect  [--config F] [--db URL] [--site ID…] [--as-of D] [--out DIR] [--run ID | --resume]
     govaudit runs     [--db URL]
+    govaudit worker   [--db URL] [--broker URL] [--concurrency N]   take site jobs from Redis (Celery)
     govaudit report   [--db URL] [--run ID|latest] [--as-of D] [--out DIR] [--previous results.json]
     govaudit review   list [--site ID] [--check ID] [--status S] [--json] | confirm|dismiss|reopen KEY… --by NAME
     govaudit serve    [--config F] [--db URL] [--host H] [--port P] [--data DIR] [--console-config F]
@@ -51,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--config", default=DEFAULT_CONFIG, help="网站名录 sites.yaml")
         sp.add_argument("--db", default=None, help="数据库 URL（默认 $GOVAUDIT_DB 或 sqlite:///var/govaudit.db）")
 
+    def broker(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--broker", default=None,
+                        help="任务队列 Redis URL（默认 $GOVAUDIT_BROKER；不设则在本进程内执行）：每个网站一个任务，"
+                             "由 govaudit worker 执行")
+
     sp = sub.add_parser("sites", help="校验并列出配置的网站")
     sp.add_argument("--config", default=DEFAULT_CONFIG)
 
@@ -60,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--as-of", type=_date, default=None)
     sp.add_argument("--no-probes", action="store_true", help="不做可用性 / IPv6 探测")
     sp.add_argument("--trigger", choices=TRIGGERS, default="manual", help="检查方式（定时任务用 scheduled）")
+    broker(sp)
 
     sp = sub.add_parser("inspect", help="抓取、检查、评分并写出 results.json 和报告")
     common(sp)
@@ -74,9 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--trigger", choices=TRIGGERS, default="manual",
                     help="检查方式：manual 人工、scheduled 定时（可用性探测按周累计）、recheck 整改复查")
     sp.add_argument("--no-reports", action="store_true", help="只写 results.json")
+    broker(sp)
 
-    sp = sub.add_parser("runs", help="列出已保存的检查")
+    sp = sub.add_parser("runs", help="列出已保存的检查（含各网站进度：排队、进行中、完成、失败）")
     common(sp, config=False)
+
+    sp = sub.add_parser("worker", help="从任务队列（Redis）领取网站任务：抓取、探测、检查，写入同一数据库")
+    common(sp, config=False)
+    sp.add_argument("--broker", default=None, help="Redis URL（默认 $GOVAUDIT_BROKER）")
+    sp.add_argument("--concurrency", type=int, default=8, help="同时执行的网站任务数（线程）")
+    sp.add_argument("--name", default=None, help="工作进程名（默认 govaudit@主机名）")
 
     sp = sub.add_parser("report", help="由已保存的检查生成报告")
     common(sp, config=False)
@@ -238,9 +252,39 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     run_id = pipeline.start_run(store, config, [s.id for s in sites], as_of=args.as_of or dt.date.today(),
                                 trigger=args.trigger)
     print(f"检查编号 {run_id}：抓取 {len(sites)} 个网站", file=sys.stderr)
+    broker_url = _broker(args)
+    if broker_url:
+        # Workers crawl, probe and judge each site (one job per site); the judgement is stored with it.
+        done = _run_on_workers(store, broker_url, run_id, trigger=args.trigger, probes=not args.no_probes,
+                               scoring_path=None)
+        print(run_id)
+        return 0 if done else 1
     code = pipeline.crawl_and_probe(store, run_id, progress=Progress(), probes=not args.no_probes)
     print(run_id)
     return 0 if code == 0 else 1
+
+
+def _broker(args: argparse.Namespace) -> str | None:
+    import os
+
+    return getattr(args, "broker", None) or os.environ.get("GOVAUDIT_BROKER") or None
+
+
+def _run_on_workers(store: Any, broker_url: str, run_id: int, *, trigger: str, probes: bool,
+                    scoring_path: str | None) -> bool:
+    """Hand the run's sites to the workers and wait until every site is done or failed."""
+    from workers.sitejobs import CeleryRunner
+
+    runner = CeleryRunner(store, broker_url, scoring_path=scoring_path, probes=probes)
+    runner.submit(run_id, trigger=trigger)
+    print(f"已提交 {run_id} 号检查的网站任务到队列（govaudit worker 执行）", file=sys.stderr)
+
+    def show(event: dict[str, Any]) -> None:
+        print(f"检查 {run_id}：排队 {event['queued']} · 进行中 {event['running']} · 完成 {event['done']} · "
+              f"失败 {event['failed']}（共 {event['total']}）", file=sys.stderr)
+
+    final = runner.wait(run_id, progress=show)
+    return final.finished
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -275,12 +319,25 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             run_id = pipeline.start_run(store, config, [s.id for s in sites],
                                         as_of=args.as_of or dt.date.today(), trigger=args.trigger)
             print(f"检查编号 {run_id}：{len(sites)} 个网站", file=sys.stderr)
+        broker_url = _broker(args)
+        if broker_url:
+            _run_on_workers(store, broker_url, run_id, trigger=args.trigger, probes=not args.no_probes,
+                            scoring_path=args.scoring)
+            # Each site was judged by its job; the results are read back from the store.
+            results = pipeline.stored_results(store, run_id, scoring_path=args.scoring, scoring=scoring)
+            return _finish_inspect(args, store, results, out)
         code = pipeline.crawl_and_probe(store, run_id, progress=Progress(), probes=not args.no_probes)
         if code != 0:
             print(f"抓取进程异常退出（{code}）；检查 {run_id} 标记为中断，重新运行同一命令即可继续", file=sys.stderr)
             return 1
     results = pipeline.inspect_run(store, run_id, as_of=args.as_of if args.run is not None else None,
                                    site_ids=args.site or None, scoring=scoring)
+    return _finish_inspect(args, store, results, out)
+
+
+def _finish_inspect(args: argparse.Namespace, store: Any, results: dict[str, Any], out: Path) -> int:
+    from govaudit import pipeline
+
     path = pipeline.write_results(results, out)
     print(f"已写出 {path}", file=sys.stderr)
     if not args.no_reports:
@@ -334,6 +391,7 @@ def _summary(results: dict[str, Any]) -> None:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from govaudit import pipeline
+    from workers.sitejobs import run_progress
     from store.models import Page, Run
 
     store = _open_store(args.db)
@@ -345,8 +403,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
             print("（还没有检查记录）")
         for run in runs:
             pages = s.scalar(select(func.count(Page.id)).where(Page.run_id == run.id))
+            progress = run_progress(store, run.id)
+            engine = "（队列）" if progress.engine == "workers" else ""
             print(f"{run.id:>4}  {run.started:%Y-%m-%d %H:%M}  基准日 {run.as_of}  {len(run.site_ids):>3} 个网站 "
-                  f"{pages:>6} 页  {labels.get(run.status, run.status)}  {run.trigger}")
+                  f"{pages:>6} 页  {labels.get(run.status, run.status)}  {run.trigger}  "
+                  f"网站：{progress.label()}{engine}")
     return 0
 
 
@@ -394,6 +455,27 @@ def cmd_review(args: argparse.Namespace) -> int:
             print(f"{item['key']}  {item['status_text']}：{item['message']}")
     print("决定已保存；下次检查或 `govaudit inspect --run latest` 重新评分时生效。", file=sys.stderr)
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import os
+    import socket
+
+    from store.db import database_url
+
+    broker_url = args.broker or os.environ.get("GOVAUDIT_BROKER")
+    if not broker_url:
+        raise UsageError("govaudit worker 需要任务队列地址：--broker redis://主机:端口/0 或 $GOVAUDIT_BROKER")
+    if args.concurrency < 1:
+        raise UsageError("--concurrency 应为正整数")
+    db = database_url(args.db)
+    if db.startswith("sqlite"):
+        print("注意：工作进程使用 SQLite，只适合单机；多台机器请共用一个 PostgreSQL（--db postgresql://…）",
+              file=sys.stderr)
+    from workers.app import worker_main
+
+    return worker_main(broker_url, db, concurrency=args.concurrency,
+                       name=args.name or f"govaudit@{socket.gethostname()}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -493,7 +575,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"serve": cmd_serve, "users": cmd_users, "sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect,
-            "runs": cmd_runs, "report": cmd_report, "review": cmd_review}
+            "runs": cmd_runs, "report": cmd_report, "review": cmd_review, "worker": cmd_worker}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,6 +69,15 @@ class RunSite(Base):
     started: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     finished: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
+    # The site's job when workers run the run (workers.sitejobs): queued | running | done | failed; None when
+    # the run is crawled in-process. `stage` is the step a job reached (crawl, probes, inspect), so a job delivered
+    # again goes on from there; `heartbeat` is refreshed while a worker holds the job (a stale one is dead).
+    job: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    stage: Mapped[str] = mapped_column(String(16), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    heartbeat: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Page(Base):
