@@ -1,14 +1,14 @@
 """attachments (extracted text of linked documents) and review_items (待核实 findings and the office's decisions)
 
 Revision ID: 0003
-Revises: 0002 (the console's tables; re-chained on merge)
+Revises: sj0002 (after the console's 0002 and the site jobs' sj0002; re-chained on merge)
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0003'
-down_revision = '0002'
+down_revision = 'sj0002'
 branch_labels = None
 depends_on = None
 
