@@ -328,3 +328,29 @@ def test_the_console_on_postgresql(postgres_url, tmp_path):
     assert office.get("/").status_code == 200 and dept.get("/api/sites").json()[0]["id"] == "xunyang"
     w.store.close()
 
+
+
+def test_office_confirms_and_dismisses_what_waits_for_a_person(tmp_path):
+    from store import reviews
+
+    w = make_world(tmp_path)
+    with w.store.session() as s:
+        reviews.record_pending(s, w.ids["run_full"], [{"id": "wuning", "checks": [{"id": "personal-data", "findings": [
+            {"message": "（待核实）页面疑似公开身份证号", "url": "http://www.wuning.gov.cn/a.html",
+             "evidence": {"review_key": "rk-test-0001", "text": "3604**********1234"}}]}]}])
+    office = TestClient(w.app)
+    csrf = login(office, "office1")
+    page = office.get("/reviews")
+    assert page.status_code == 200 and "页面疑似公开身份证号" in page.text and "待核实" in office.get("/").text
+    resp = office.post("/reviews/rk-test-0001/decide", data={"csrf_token": csrf, "decision": "dismiss"},
+                       follow_redirects=False)
+    assert resp.status_code == 303 and "msg=" in resp.headers["location"]
+    with w.store.session() as s:
+        assert reviews.decisions_for(s, "wuning") == {"rk-test-0001": "dismissed"}
+    assert office.post("/reviews/rk-test-0001/decide", data={"decision": "confirm"}).status_code == 403  # no CSRF
+    dept = TestClient(w.app)
+    dcsrf = login(dept, "dept-a")
+    assert dept.get("/reviews").status_code == 403
+    assert dept.post("/reviews/rk-test-0001/decide", data={"csrf_token": dcsrf, "decision": "confirm"}).status_code == 403
+    with w.store.session() as s:
+        assert reviews.decisions_for(s, "wuning") == {"rk-test-0001": "dismissed"}
