@@ -32,10 +32,11 @@ test: install
 	$(VENV)/bin/pytest -q
 
 # Probes for 1,000 names, concurrent vs one at a time in the same run: on bare loopback (CPU-bound) and with
-# 50 ms of server latency (what real sites add).
+# 50 ms of server latency (what real sites add). Documents of a 100-site run next to its inspection time.
 bench: install
 	$(VENV)/bin/python bench/probes_bench.py --latency-ms 0
 	$(VENV)/bin/python bench/probes_bench.py --latency-ms 50
+	$(VENV)/bin/python bench/documents_bench.py --sites 100
 
 clean:
 	rm -rf out var .pytest_cache

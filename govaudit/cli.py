@@ -297,8 +297,17 @@ def _write_reports(results: dict[str, Any], out: Path, previous: str | None, sto
         if prev is not None:
             print(f"与第 {prev['run']['id']} 次检查的结果对比，生成复查情况（recheck.html）", file=sys.stderr)
     history = pipeline.pass_rate_history(store, before_run=results["run"]["id"])
+    shots = {}
+    if settings.screenshots_per_site > 0:
+        from reports.screenshots import chromium_path, screenshot_jobs, take_screenshots
+
+        if chromium_path():
+            jobs = screenshot_jobs(results, pipeline.page_html_reader(store, results["run"]["id"]))
+            shots = take_screenshots(jobs, out / "screenshots", per_site=settings.screenshots_per_site)
+            if jobs:
+                print(f"已截取问题页面 {len(shots)} 张（每个网站最多 {settings.screenshots_per_site} 张）", file=sys.stderr)
     paths = write_reports(results, out, previous=prev, add_workdays=_notice_workdays, settings=settings,
-                          history=history)
+                          history=history, screenshots=shots)
     print(f"已写出报告 {len(paths)} 个文件到 {out}/", file=sys.stderr)
 
 
@@ -397,10 +406,13 @@ def cmd_recheck(args: argparse.Namespace) -> int:
     out = Path(args.out or f"out/recheck-{run_id}")
     pipeline.write_results(results, out)
     _write_reports(results, out, None, store, args.notice_config, prev=prev)
-    from reports.recheck import diff
-
-    totals = diff(prev, results)["totals"]
-    print("复查结果：" + "，".join(f"{k}{v}个" for k, v in totals.items()), file=sys.stderr)
+    # the items of the units' last notices, as the 整改复查报告 count them
+    manifest = json.loads((out / "documents.json").read_text(encoding="utf-8"))
+    totals: dict[str, int] = {}
+    for entry in manifest["documents"]:
+        for k, v in (entry.get("totals") or {}).items() if entry["kind"] == "recheck" else ():
+            totals[k] = totals.get(k, 0) + v
+    print("复查结果：" + ("，".join(f"{k}{v}个" for k, v in totals.items()) or "前次没有需整改的问题"), file=sys.stderr)
     print(f"整改复查报告：{out}/rechecks/", file=sys.stderr)
     _summary(results)
     return 0

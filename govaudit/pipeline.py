@@ -377,3 +377,23 @@ def pass_rate_history(store: Store, *, before_run: int | None = None) -> list[di
             as_of = max(r.as_of for r in latest.values())
             out.append({"run_id": run.id, "as_of": as_of.isoformat(), "rate": rate, "sites": len(latest)})
     return out
+
+
+def page_html_reader(store: Store, run_id: int) -> Callable[[str, str], str | None]:
+    """page_html(site_id, url): the stored HTML of a page of this run (by URL or final URL), for screenshots."""
+    import zlib
+
+    from store.models import Page
+
+    def read(site_id: str, url: str) -> str | None:
+        with store.session() as s:
+            row = s.scalars(select(Page).where(Page.run_id == run_id, Page.site_id == site_id,
+                                               (Page.url == url) | (Page.final_url == url))).first()
+            if row is None or row.body is None:
+                return None
+            try:
+                return zlib.decompress(row.body).decode("utf-8", "replace")
+            except zlib.error:
+                return None
+
+    return read

@@ -52,6 +52,21 @@ def pdf_unavailable_reason() -> str | None:
     return None
 
 
+_FONTS: dict[int, object] = {}  # one FontConfiguration per process (pid): fonts are loaded once, not per PDF
+
+
+def _font_config() -> object:
+    import os
+
+    from weasyprint.text.fonts import FontConfiguration
+
+    pid = os.getpid()
+    if pid not in _FONTS:
+        _FONTS.clear()  # a forked worker starts its own
+        _FONTS[pid] = FontConfiguration()
+    return _FONTS[pid]
+
+
 def _render(html: str, out: Path, base_url: str | Path | None) -> str | None:
     """Render `html` into `out`; the error text when WeasyPrint fails (and no partial file is left), else None.
     Logs nothing, so it can run in a worker process and leave the logging to the parent."""
@@ -59,12 +74,16 @@ def _render(html: str, out: Path, base_url: str | Path | None) -> str | None:
         from weasyprint import HTML
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        HTML(string=html, base_url=str(base_url) if base_url else None).write_pdf(str(out))
+        tmp = out.with_suffix(out.suffix + ".tmp")
+        HTML(string=html, base_url=str(base_url) if base_url else None).write_pdf(
+            str(tmp), font_config=_font_config())
+        tmp.replace(out)
     except Exception as exc:  # noqa: BLE001 - a PDF failure must never lose the HTML output
-        try:
-            out.unlink(missing_ok=True)
-        except OSError:
-            pass
+        for leftover in (out, out.with_suffix(out.suffix + ".tmp")):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass
         return f"{type(exc).__name__}: {exc}"
     return None
 

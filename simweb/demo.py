@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         if rc != 0:
             print(f"simweb.demo: govaudit inspect failed (exit code {rc})", file=sys.stderr)
             return rc
-        print(f"simweb.demo: reports in {args.out}/ (index.html, sites/, notices/, report.pdf, results.json)")
+        print(f"simweb.demo: reports in {args.out}/ (index.html, summary.html/.pdf/.docx, sites/, notices/, results.xlsx, results.json)")
     return rc
 
 

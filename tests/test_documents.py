@@ -245,3 +245,39 @@ def test_summary_of_100_sites_fits_in_12_pages(tmp_path):
     body = docx_text(tmp_path / "summary.docx")
     assert "浔阳区人民政府099" not in body  # 99 % 4 = 3: lushan
     assert "庐山市人民政府099" in body and "九江市发展和改革委员会096" in body
+
+
+# ---------------------------------------------------------------- screenshots
+
+
+PAGE = """<html><head><meta charset="utf-8"><title>测试</title><script>document.title='ran'</script>
+<link rel="stylesheet" href="http://192.0.2.1/never.css"></head><body><h1>测试局</h1>
+<p>正文</p><a href="/gone.html">办事指南</a><img src="http://192.0.2.1/tracker.png"></body></html>"""
+
+
+def test_marks_the_link_the_finding_names_and_strips_scripts():
+    from reports.screenshots import MARK, evidence_targets, mark_element
+
+    targets, texts = evidence_targets({"target": "http://t.test/gone.html", "page": "http://t.test/"},
+                                      "http://t.test/")
+    assert targets == ("http://t.test/gone.html",)
+    marked = mark_element(PAGE, "http://t.test/", targets, texts)
+    assert marked is not None and f'{MARK}="1"' in marked and "<script" not in marked
+    assert "办事指南" in marked.split(f'{MARK}="1"')[1][:40]
+    assert mark_element(PAGE, "http://t.test/", ("http://t.test/other.html",), ()) is None
+
+
+def test_screenshot_outlines_the_element_offline(tmp_path):
+    from reports.screenshots import ShotJob, chromium_path, take_screenshots
+
+    if not chromium_path():
+        pytest.skip("Chromium is not installed")
+    from PIL import Image
+
+    job = ShotJob(key=("t", "broken-links", "u", "m"), site_id="t", page_url="http://t.test/", html=PAGE,
+                  targets=("http://t.test/gone.html",))
+    shots = take_screenshots([job, job, job], tmp_path, per_site=1)
+    assert list(shots) == [job.key]  # bounded per site
+    image = Image.open(shots[job.key]).convert("RGB")
+    red = sum(1 for r, g, b in image.getdata() if r > 200 and g < 60 and b < 60)
+    assert red > 50  # the outline is drawn
