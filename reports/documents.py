@@ -244,7 +244,7 @@ def unit_notices(sites: list[dict[str, Any]], run: Mapping[str, Any], *, setting
     `screenshots` maps (site id, *finding_key) to a PNG of the page with the problem outlined; the HTML embeds
     it (a notice is mailed as one file), the DOCX inserts it.
     """
-    from reports.render import _basis
+    from reports.render import NOTICE_MAX_ROWS_PER_CHECK, _basis
 
     screenshots = screenshots or {}
     position = {sid: i for i, sid in enumerate(order)}
@@ -273,8 +273,6 @@ def unit_notices(sites: list[dict[str, Any]], run: Mapping[str, Any], *, setting
                     g["points"] += float(c["points_lost"] or 0)
                     g["veto"] = g["veto"] or c["veto"]
                     g["sites"].append(s["name"])
-                    from reports.render import NOTICE_MAX_ROWS_PER_CHECK
-
                     for f in findings[:NOTICE_MAX_ROWS_PER_CHECK]:
                         key = (s["id"], *finding_key(c["id"], f))
                         g["rows"].append({**f, "site_name": s["name"], "site_id": s["id"],

@@ -540,18 +540,24 @@ def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None,
     # the documents: 通报, notices per unit, 复查 reports per unit; HTML/DOCX here, PDFs last and in parallel
     history_points = docs.history_points(history, run, results.get("sites") or [])
     by_check = docs.problems_by_check(sites)
-    needs_charts = formats & {"html", "pdf", "docx"}
+    needs_charts = formats & {"html", "pdf", "docx"} and "summary" in documents
     charts = chart_writer.summary_charts(results.get("sites") or [], by_check, history_points) if needs_charts else {}
     summary_doc = docs.summary_view(sites, summary, run, previous=previous, history=history_points,
                                     settings=settings, issued=issued, charts=charts)
     notice_css = _css("notice.css")
     pdf_jobs: list[tuple[str, Path, str | Path | None]] = []
+    # PDFs render in worker processes from the moment each HTML exists, while the DOCX files are built here
+    batch = pdf_writer.PdfBatch(PDF_WORKERS) if "pdf" in formats else None
 
     def document(kind: str, template: str, view: dict[str, Any], stem: Path, docx_fn: Callable[..., Path],
                  title: str, **extra: Any) -> None:
         entry = doc_entry(kind, title, str(stem.relative_to(out_dir)), **extra)
         html_text = env.get_template(template).render(**{"doc" if kind != "notice" else "notice": view},
                                                       css=notice_css, root="")
+        if batch is not None:
+            batch.add(html_text, stem.with_suffix(".pdf"), stem.parent)
+            pdf_jobs.append((html_text, stem.with_suffix(".pdf"), stem.parent))
+            entry["files"]["pdf"] = str(stem.with_suffix(".pdf").relative_to(out_dir))
         if "html" in formats:
             _write(stem.with_suffix(".html"), html_text, written)
             entry["files"]["html"] = str(stem.with_suffix(".html").relative_to(out_dir))
@@ -561,9 +567,6 @@ def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None,
                 entry["files"]["docx"] = str(stem.with_suffix(".docx").relative_to(out_dir))
             except Exception as exc:  # noqa: BLE001 - a Word failure must not cost the other formats
                 log.error("未生成 Word 文档 %s：%s: %s", stem.with_suffix(".docx"), type(exc).__name__, exc)
-        if "pdf" in formats:
-            pdf_jobs.append((html_text, stem.with_suffix(".pdf"), stem.parent))
-            entry["files"]["pdf"] = str(stem.with_suffix(".pdf").relative_to(out_dir))
 
     from reports import docx_writer
 
@@ -580,7 +583,7 @@ def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None,
                  docx_writer.recheck_docx, report["title"], unit=report["unit"],
                  sites=[s["id"] for s in report["sites"]], totals=report["totals"])
 
-    done = set(pdf_writer.write_pdfs(pdf_jobs, workers=PDF_WORKERS))
+    done = set(batch.finish()) if batch is not None else set()
     written.extend(p for _, p, _ in pdf_jobs if p in done)
     for entry in manifest:
         stem = entry.pop("_stem")

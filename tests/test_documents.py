@@ -203,8 +203,11 @@ def test_docx_sets_east_asian_fonts_bordered_tables_and_page_numbers(tmp_path, n
         assert document.tables and all(t.style.name == "Table Grid" for t in document.tables)
         with zipfile.ZipFile(path) as z:
             body = z.read("word/document.xml").decode("utf-8")
+            styles = z.read("word/styles.xml").decode("utf-8")
             footers = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("word/footer"))
-        assert 'w:eastAsia="仿宋"' in body and 'w:eastAsia="宋体"' in body
+        # the East Asian font sits on the paragraph styles every paragraph and table cell uses
+        assert 'w:eastAsia="仿宋"' in styles and 'w:eastAsia="宋体"' in styles and 'w:eastAsia="黑体"' in styles
+        assert 'w:pStyle w:val="ga-宋体-9-t"' in body or 'w:pStyle w:val="ga-宋体-8-t"' in body
         assert "<w:tblHeader/>" in body and "<w:cantSplit/>" in body
         assert "PAGE" in footers and 'w:fldCharType="begin"' in footers
     summary = docx_text(tmp_path / "summary.docx")
@@ -279,5 +282,6 @@ def test_screenshot_outlines_the_element_offline(tmp_path):
     shots = take_screenshots([job, job, job], tmp_path, per_site=1)
     assert list(shots) == [job.key]  # bounded per site
     image = Image.open(shots[job.key]).convert("RGB")
-    red = sum(1 for r, g, b in image.getdata() if r > 200 and g < 60 and b < 60)
+    raw = image.tobytes()
+    red = sum(1 for i in range(0, len(raw), 3) if raw[i] > 200 and raw[i + 1] < 60 and raw[i + 2] < 60)
     assert red > 50  # the outline is drawn
