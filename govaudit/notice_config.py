@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from govaudit.config import ConfigError, _Loader
+from govaudit.config import _Loader
+from govconfig.errors import ConfigError
 from reports.settings import DOC_NUMBER_FIELDS, Contact, NoticeSettings
 
 DEFAULT_NOTICE_CONFIG = "config/notice.yaml"
