@@ -46,6 +46,12 @@ def write_xlsx(path: Path, tables: Mapping[str, Sequence[Sequence[Any]]], *, tit
         for row in rows:
             ws.append(neutralise_row(list(row)))
         ws.freeze_panes = "A2"
+        # printed as offices print a list: landscape A4, one page wide, the header row on every page
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.print_title_rows = "1:1"
         last = get_column_letter(len(header))
         ws.auto_filter.ref = f"A1:{last}{max(len(rows) + 1, 2)}"
         for i, width in enumerate(WIDTHS[sheet_name], start=1):

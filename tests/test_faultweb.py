@@ -12,10 +12,10 @@ import asyncio
 import gzip
 import json
 import os
-import resource
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -279,15 +279,37 @@ def sites_yaml(web: FaultWeb, names: list[str], *, allow_private: bool = True, *
 
 def run_cli(args: list[str], *, env_extra: dict[str, str] | None = None, timeout: float = 240,
             cwd: Path | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
-    """Run govaudit; returns (result, seconds, peak RSS in MB of any child so far)."""
+    """Run govaudit; returns (result, seconds, peak RSS in MB of this command or any process it waited for).
+
+    The peak is this command's own (os.wait4), not RUSAGE_CHILDREN of the test process, which would also count
+    every earlier command of the session (an inspection writing PDFs in another test)."""
     env = {**os.environ, **(env_extra or {})}
     env.pop("http_proxy", None)
     env.pop("https_proxy", None)
     t0 = time.monotonic()
-    proc = subprocess.run([GOVAUDIT, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
+    cmd = [GOVAUDIT, *args]
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
+    streams: dict[str, bytes] = {}
+    readers = [threading.Thread(target=lambda n=n, f=f: streams.__setitem__(n, f.read()), daemon=True)
+               for n, f in (("out", child.stdout), ("err", child.stderr))]
+    for r in readers:
+        r.start()
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() - t0 > timeout:
+            child.kill()
+            os.wait4(child.pid, 0)
+            raise subprocess.TimeoutExpired(cmd, timeout)
+        time.sleep(0.05)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    for r in readers:
+        r.join()
     elapsed = time.monotonic() - t0
-    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return proc, elapsed, rss_mb
+    proc = subprocess.CompletedProcess(cmd, child.returncode, streams.get("out", b"").decode("utf-8", "replace"),
+                                       streams.get("err", b"").decode("utf-8", "replace"))
+    return proc, elapsed, usage.ru_maxrss / 1024
 
 
 def db_rows(db: Path, sql: str, *params) -> list[tuple]:
