@@ -470,7 +470,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     store = _open_store(args.db)
     pipeline.mark_interrupted(store)
     run_id = _resolve_run(store, args.run)
-    results = pipeline.stored_results(store, run_id) if args.stored and args.as_of is None else None
+    results = pipeline.judged_results(store, run_id) if args.stored and args.as_of is None else None
     if results is None:
         results = pipeline.inspect_run(store, run_id, as_of=args.as_of, scoring=scoring)
     out = Path(args.out)
@@ -483,7 +483,7 @@ def _judged(store: Any, run_id: int, site_ids: list[str] | None = None) -> dict[
     """A run's stored judgement; judged now (offline, from the stored crawl) when it never was."""
     from govaudit import pipeline
 
-    results = pipeline.stored_results(store, run_id, site_ids)
+    results = pipeline.judged_results(store, run_id, site_ids)
     if results is None:
         results = pipeline.inspect_run(store, run_id, site_ids=site_ids or None)
     return results

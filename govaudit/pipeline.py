@@ -496,7 +496,7 @@ def write_results(results: dict[str, Any], out_dir: Path) -> Path:
     return path
 
 
-def stored_results(store: Store, run_id: int, site_ids: list[str] | None = None) -> dict[str, Any] | None:
+def judged_results(store: Store, run_id: int, site_ids: list[str] | None = None) -> dict[str, Any] | None:
     """The run's latest stored judgement of each of its sites, shaped like results.json (no re-inspection);
     None when the run was never judged."""
     with store.session() as s:

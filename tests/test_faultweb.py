@@ -15,7 +15,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from pathlib import Path
 
@@ -285,35 +285,34 @@ def run_cli(args: list[str], *, env_extra: dict[str, str] | None = None, timeout
             cwd: Path | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
     """Run govaudit; returns (result, seconds, peak RSS in MB of this command or any process it waited for).
 
-    The peak is this command's own (os.wait4), not RUSAGE_CHILDREN of the test process, which would also count
-    every earlier command of the session (an inspection writing PDFs in another test)."""
+    Measured by a small launcher's RUSAGE_CHILDREN: a process spawned straight from pytest inherits pytest's
+    resident size into its peak (vfork + exec record the old address space's high-water mark), so the figure
+    would grow with whatever earlier tests loaded into the test process."""
     env = {**os.environ, **(env_extra or {})}
     env.pop("http_proxy", None)
     env.pop("https_proxy", None)
     t0 = time.monotonic()
     cmd = [GOVAUDIT, *args]
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
-    streams: dict[str, bytes] = {}
-    readers = [threading.Thread(target=lambda n=n, f=f: streams.__setitem__(n, f.read()), daemon=True)
-               for n, f in (("out", child.stdout), ("err", child.stderr))]
-    for r in readers:
-        r.start()
-    while True:
-        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - t0 > timeout:
-            child.kill()
-            os.wait4(child.pid, 0)
-            raise subprocess.TimeoutExpired(cmd, timeout)
-        time.sleep(0.05)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    for r in readers:
-        r.join()
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
+        child = subprocess.Popen([sys.executable, "-I", "-S", "-c", _LAUNCHER, rss_file.name, *cmd],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
+                                 start_new_session=True)
+        try:
+            out, err = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, 9)
+            child.communicate()
+            raise
+        text = Path(rss_file.name).read_text().strip()
     elapsed = time.monotonic() - t0
-    proc = subprocess.CompletedProcess(cmd, child.returncode, streams.get("out", b"").decode("utf-8", "replace"),
-                                       streams.get("err", b"").decode("utf-8", "replace"))
-    return proc, elapsed, usage.ru_maxrss / 1024
+    proc = subprocess.CompletedProcess(cmd, child.returncode, out, err)
+    return proc, elapsed, (int(text) / 1024 if text else 0.0)
+
+
+_LAUNCHER = ("import resource, subprocess, sys\n"
+             "rc = subprocess.call(sys.argv[2:])\n"
+             "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+             "sys.exit(rc)\n")
 
 
 def db_rows(db: Path, sql: str, *params) -> list[tuple]:
