@@ -122,8 +122,10 @@ def check(
     evidence = titled_evidence(item)
     if page is None:
         raise NotTested(f"{year}年度重大行政决策事项目录页面（{item.url}）未抓取，无法核对目录要素。")
-    headers = [h for table in table_headers(page) for h in table]
     text = squash(page_text(page))
+    # The catalogue is the table naming most fields (an article's 索引号 box is a table too).
+    tables = table_headers(page)
+    headers = max(tables, key=lambda heads: len(fields_found(heads, "", fields))) if tables else []
     got = fields_found(headers, text, fields)
     attachments = [lk.target_url for lk in links_on(site, item.url) if _ATTACHMENT.search(lk.target_url)]
     if not headers and attachments:  # the catalogue is the attachment; the page's words prove nothing

@@ -81,6 +81,8 @@ class GenSite:
     status_overrides: dict[str, int] = field(default_factory=dict)
     crawled: dict[str, dict[str, int]] = field(default_factory=dict)
     section_rows: dict[str, list[Entry]] = field(default_factory=dict)  # dated rows shown on section pages
+    intros: dict[str, str] = field(default_factory=dict)  # column key -> HTML above its list (simweb/tasks_web.py)
+    home_links: list[tuple[str, str]] = field(default_factory=list)  # extra 专题专栏 links (name, path)
 
     def url(self, path: str) -> str:
         return f"http://{self.site.host}{path}"
@@ -312,6 +314,7 @@ class Generator:
         intro = ""
         if spec.kind == "field":
             intro = self._field_intro(col)
+        intro += g.intros.get(spec.key, "")
         for i, path in enumerate(col.page_paths):
             rows = col.entries[i * lay.page_size:(i + 1) * lay.page_size]
             if spec.js:
@@ -401,12 +404,14 @@ class Generator:
             out.append((s.label_fdzd, g.sections["fdzdgknr"][1], None))
             if "zfxxgknb" in g.columns:
                 out.append((s.label_nb, g.columns["zfxxgknb"].path, None))
+            out += [(c.spec.name, c.path, None) for c in g.columns.values()
+                    if c.spec.section == "zfxxgk" and c.spec.kind == "statement"]
             return out
         for skey, (spec, path) in g.sections.items():
             if spec.parent == key:
                 out.append((spec.name, path, None))
         for col in g.columns.values():
-            if col.spec.section == key and col.spec.key not in ("zfxxgkzd", "zfxxgknb"):
+            if col.spec.section == key and col.spec.key not in ("zfxxgkzd", "zfxxgknb") and col.spec.kind != "statement":
                 out.append((col.spec.name, col.path, None))
         return out
 
@@ -506,6 +511,7 @@ class Generator:
         special.append(f'<a href="{e(g.sections["zxgk"][1])}">执行公开</a>')
         special.append(f'<a href="{e(g.sections["xzzfgs"][1])}">{e(s.label_zfgs)}</a>')
         special.append(f'<a href="{e(g.columns["czyjs"].path)}">财政预决算</a>')
+        special += [f'<a href="{e(p)}">{e(n)}</a>' for n, p in g.home_links]
         blocks.append('<div class="zt-box"><h3>专题专栏</h3>' + " ".join(special) + "</div>")
         friends = self._broken_links_from("/")
         if friends:
@@ -517,12 +523,13 @@ class Generator:
 
 # ============================================================================================ crawl model
 
-_HREF_RE = re.compile(r'<(?:a|area)\b[^>]*?\bhref="([^"]*)"|<i?frame\b[^>]*?\bsrc="([^"]*)"', re.I)
+_HREF_RE = re.compile(r'<(?:a|area)\b[^>]*?\bhref="([^"]*)"|<i?frame\b[^>]*?\bsrc="([^"]*)"'
+                      r'|<meta http-equiv="refresh" content="\d+; url=([^"]*)"', re.I)
 
 
 def _links(html: str) -> list[str]:
-    """a/area href and iframe/frame src values (the generator writes double-quoted attributes only)."""
-    return [unescape(m.group(1) or m.group(2)) for m in _HREF_RE.finditer(html)]
+    """a/area href, iframe/frame src and meta-refresh targets (the generator writes double-quoted attributes only)."""
+    return [unescape(m.group(1) or m.group(2) or m.group(3)) for m in _HREF_RE.finditer(html)]
 
 
 def crawl(g: GenSite, *, render: bool) -> dict[str, int]:

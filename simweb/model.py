@@ -173,6 +173,7 @@ SITES: list[Site] = [
         icp="赣ICP备05007788号-1", psb="赣公网安备 36042402000031号", ipv6="v6diff", page_query=True,
         label_nb="年度报告", annual_years=(2015, 2016, 2017, 2018, 2019), field_synonyms=True,
         defects=("IPv6 返回与 IPv4 不同的首页", "缺 2020 年政府信息公开工作年度报告"),
+        task_defects=("no_plan_interpretation",),
     ),
     Site(
         id="dean", host="www.dean.jj.test", name="德安县人民政府", level="county", unit="德安县人民政府",
@@ -234,6 +235,7 @@ SITES: list[Site] = [
         stats_years=(2018, 2019), footer_variant=1,
         overrides={"ghjh": {"count": 0}},
         defects=("政府信息公开缺“政府信息公开制度”", "规划计划为空白栏目", "缺 2020 年行政执法统计年报"),
+        task_defects=("no_statement",),
     ),
     Site(
         id="rsj", host="rsj.jiujiang.jj.test", name="九江市人力资源和社会保障局", level="department",
@@ -241,6 +243,7 @@ SITES: list[Site] = [
         doc_prefix="九人社规", icp="赣ICP备05004117号-6", psb="赣公网安备 36040202000018号", iframe_block=True,
         overrides={"rsxx": {"newest_age": 345, "spacing": 60, "count": 6}}, footer_variant=2,
         defects=("人事信息 345 天未更新（一年期限预警）", "首页政府信息公开区块在 iframe 中"),
+        task_defects=("late_statement",),
     ),
 ]
 

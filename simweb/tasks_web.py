@@ -27,13 +27,17 @@ from .model import AS_OF, SEED, ColumnSpec, SectionSpec
 if TYPE_CHECKING:  # pragma: no cover
     from .build import Column, GenSite, Generator
 
-CHECK_IDS = ["consultation-period", "policy-interpretation", "decision-catalogue", "fiscal-disclosure"]
+CHECK_IDS = ["plans-published", "policy-interpretation", "decision-catalogue", "consultation-period", "fiscal-disclosure",
+             "gazette", "annual-statement"]
 
 DEFECTS = {
     "short_consultation": "一条公开征求意见仅 15 天且未说明理由",
     "no_backlink": "一篇政策解读未链接回规范性文件原文",
     "catalogue_no_time": "2021 年度重大行政决策事项目录未列决策时间",
     "no_final_accounts": "未公开 2020 年度决算",
+    "no_plan_interpretation": "“十四五”规划纲要未发布解读",
+    "no_statement": "未发布 2020 年度政府网站工作年度报表",
+    "late_statement": "2020 年度政府网站工作年度报表 3 月 5 日才发布（逾期）",
 }
 
 RULES = {
@@ -42,6 +46,10 @@ RULES = {
     "policy-interpretation": "every 规范性文件 of the last 365 days links its 解读 and the 解读 links back; 解读 within 5 days.",
     "decision-catalogue": "municipal/county: the 2021 重大行政决策事项目录 lists 决策事项, 承办单位, 决策时间, 是否听证 "
                           "(departments: not_tested).",
+    "plans-published": "municipal/county: the 十四五 纲要 with its 解读, special plans with theirs, 十三五/十二五 plans in 规划计划 "
+                       "(departments: not_tested).",
+    "gazette": "municipal portal only (others: not_tested): 政府公报 with 2021 issues, newest within 92 days, a search form.",
+    "annual-statement": "the 2020 政府网站工作年度报表 by 01-31, linked from the home page or under 政府信息公开; late: warn.",
     "fiscal-disclosure": "2021 预算 by 04-30 and 2020 决算 by 09-30, 政府采购 present; portals: 政府债务 with 限额/余额/发行/还本付息.",
 }
 
@@ -234,12 +242,72 @@ class _Planner:
                          (f"{s.short}{year}年政府债务还本付息情况", base + 20)]
             self.finish(zw, [self.entry(zw, t, _d(a)) for t, a in rows])
 
+    def plans(self) -> None:
+        s = self.s
+        col = self.g.columns["ghjh"]
+        master = f"{s.short}国民经济和社会发展第十四个五年规划和2035年远景目标纲要"
+        sp1, sp2 = f"{s.short}“十四五”生态环境保护规划", f"{s.short}“十四五”综合交通运输发展规划"
+        rows = [(f"{s.short}2021年国民经济和社会发展计划", 20, "yearly"), (f"《{master}》解读", 262, "master_jd"),
+                (master, 263, "master"), (sp1, 150, "sp1"), (f"一图读懂《{sp1}》", 148, "sp1_jd"),
+                (sp2, 120, "sp2"), (f"《{sp2}》解读", 118, "sp2_jd"),
+                (f"{s.short}国民经济和社会发展第十三个五年规划纲要", 300, "h13"),
+                (f"{s.short}国民经济和社会发展第十二个五年规划纲要", 301, "h12")]
+        if "no_plan_interpretation" in s.task_defects:
+            rows = [r for r in rows if r[2] != "master_jd"]
+        made = {key: self.entry(col, title, _d(age)) for title, age, key in rows}
+        for plan, jd in (("master", "master_jd"), ("sp1", "sp1_jd"), ("sp2", "sp2_jd")):
+            if jd in made:
+                made[plan].extra["links"] = [(f"相关解读：{made[jd].title}", made[jd].path)]
+                made[jd].extra["links"] = [(f"规划原文：{made[plan].title}", made[plan].path)]
+            else:
+                made[plan].extra["planted"] = "no_interpretation"
+        self.finish(col, list(made.values()))
+
+    def gazette(self) -> None:
+        s = self.s
+        col = self.column("zfgb", "政府公报", "fdzdgknr")
+        issues = [(2021, n, dt.date(2021, n, 25)) for n in range(1, 12)] + \
+                 [(2020, n, dt.date(2020, n, 25)) for n in range(1, 13)]
+        self.finish(col, [self.entry(col, f"{s.short}人民政府公报{y}年第{n}期", d) for y, n, d in issues])
+        self.g.intros["zfgb"] = ('<div class="gb-search"><form action="/search/gb.jsp" method="get">'
+                                 '<input type="text" name="keyword" placeholder="请输入关键词">'
+                                 '<button type="submit">公报检索</button></form></div>\n')
+        # The channel root only forwards to the list, as many CMS channel homes do.
+        self.g.pages["/zfgb/"] = ("<!DOCTYPE html>\n<html>\n<head>\n" + self.g.layout.charset_meta()
+                                  + f'\n<meta http-equiv="refresh" content="0; url={col.path}">\n'
+                                  "<title>政府公报</title>\n</head>\n<body></body>\n</html>\n")
+        self.g.home_links.append(("政府公报", "/zfgb/"))
+
+    def statements(self) -> None:
+        s = self.s
+        if "no_statement" in s.task_defects:
+            return
+        col = self.column("wzbb", "政府网站工作年度报表", "zfxxgk")
+        col.spec.kind = "statement"
+        entries = []
+        for year in (2020, 2019, 2018):
+            date = dt.date(year + 1, 1, self.rng.randint(22, 28))
+            if year == 2020 and "late_statement" in s.task_defects:
+                date = dt.date(2021, 3, 5)
+            en = self.entry(col, f"{s.name}{year}年政府网站工作年度报表", date,
+                            html=('<table class="bb" border="1"><tr><th>网站名称</th><td>' + e(s.name) + "</td></tr>"
+                                  "<tr><th>首页网址</th><td>http://" + e(s.host) + "/</td></tr>"
+                                  "<tr><th>信息发布（条）</th><td>" + str(self.rng.randint(800, 3000)) + "</td></tr></table>"))
+            if year == 2020 and "late_statement" in s.task_defects:
+                en.extra["planted"] = "late"
+            entries.append(en)
+        self.finish(col, entries)
+
     def plan(self) -> None:
         self.consultations()
         self.interpretations()
         if self.portal:
             self.catalogue()
+            self.plans()
         self.fiscal()
+        if self.s.level == "municipal":
+            self.gazette()
+        self.statements()
 
 
 def plan(gen: Generator) -> None:
@@ -269,26 +337,53 @@ _LONG = ("各地、各有关部门要高度重视，切实加强组织领导，�
 
 def truth(g: GenSite, put) -> None:  # noqa: ANN001 - build.truth_for's put()
     s, url = g.site, g.url
+    calls: dict[str, tuple] = {}
+
+    def keep(check: str, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - put()'s arguments
+        calls[check] = (args, kwargs)
     cols = g.columns
     short = [en for en in cols["yjzj"].entries if en.extra.get("planted") == "short"]
     if short:
-        put("consultation-period", "fail", "征求意见仅 15 天且未说明理由", [url(en.path) for en in short])
+        keep("consultation-period", "fail", "征求意见仅 15 天且未说明理由", [url(en.path) for en in short])
     else:
-        put("consultation-period", "pass")
+        keep("consultation-period", "pass")
     bad = [en for en in cols["zcjd"].entries if en.extra.get("planted") == "no_backlink"]
     if bad:
-        put("policy-interpretation", "fail", "政策解读未链接回原文", [url(en.path) for en in bad])
+        keep("policy-interpretation", "fail", "政策解读未链接回原文", [url(en.path) for en in bad])
     else:
-        put("policy-interpretation", "pass")
+        keep("policy-interpretation", "pass")
     if s.is_dept:
-        put("decision-catalogue", "not_tested", "不适用：部门网站")
+        keep("decision-catalogue", "not_tested", "不适用：部门网站")
     else:
         bad = [en for en in cols["jcml"].entries if en.extra.get("planted") == "no_time"]
         if bad:
-            put("decision-catalogue", "fail", "2021 年度目录未列决策时间", [url(en.path) for en in bad])
+            keep("decision-catalogue", "fail", "2021 年度目录未列决策时间", [url(en.path) for en in bad])
         else:
-            put("decision-catalogue", "pass")
-    if "no_final_accounts" in s.task_defects:
-        put("fiscal-disclosure", "fail", "未公开 2020 年度决算", [url(cols["czyjs"].path)])
+            keep("decision-catalogue", "pass")
+    if s.is_dept:
+        keep("plans-published", "not_tested", "不适用：部门网站")
     else:
-        put("fiscal-disclosure", "pass")
+        bad = [en for en in cols["ghjh"].entries if en.extra.get("planted") == "no_interpretation"
+               and "第十四个五年" in en.title]
+        if bad:
+            keep("plans-published", "fail", "“十四五”规划纲要无解读", [url(en.path) for en in bad])
+        else:
+            keep("plans-published", "pass")
+    if s.level == "municipal":
+        keep("gazette", "pass")
+    else:
+        keep("gazette", "not_tested", "不适用：仅市政府门户网站")
+    if "no_statement" in s.task_defects:
+        keep("annual-statement", "fail", "未发布 2020 年度政府网站工作年度报表", [url("/")])
+    elif "late_statement" in s.task_defects:
+        late = [en for en in cols["wzbb"].entries if en.extra.get("planted") == "late"]
+        keep("annual-statement", "warn", "2020 年度报表逾期发布", [url(en.path) for en in late])
+    else:
+        keep("annual-statement", "pass")
+    if "no_final_accounts" in s.task_defects:
+        keep("fiscal-disclosure", "fail", "未公开 2020 年度决算", [url(cols["czyjs"].path)])
+    else:
+        keep("fiscal-disclosure", "pass")
+    for check in CHECK_IDS:  # in the order of the ground truth's check list
+        args, kwargs = calls[check]
+        put(check, *args, **kwargs)
