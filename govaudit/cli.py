@@ -9,6 +9,7 @@
     govaudit recheck  SITE_ID… [--config F] [--db URL] [--as-of D] [--out DIR]    整改复查 against the last notice
     govaudit diff     RUN_A RUN_B [--site ID…] [--db URL] [--out DIR]
     govaudit export   --run ID --format xlsx|csv|json [--db URL] [--out DIR]
+    govaudit review   list [--site ID] [--check ID] [--status S] [--json] | confirm|dismiss|reopen KEY… --by NAME
     govaudit serve    [--config F] [--db URL] [--host H] [--port P] [--data DIR] [--console-config F]
     govaudit users    add NAME --role office|department [--unit U…] | list   (password asked, never an argument)
 
@@ -127,6 +128,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=("xlsx", "csv", "json"), required=True)
     sp.add_argument("--out", default="out")
 
+    sp = sub.add_parser("review", help="核实机器发现的疑似问题（待核实 → 确认 / 排除）")
+    rsub = sp.add_subparsers(dest="action", required=True)
+    rp = rsub.add_parser("list", help="列出待核实（或已核实）的事项")
+    common(rp, config=False)
+    rp.add_argument("--site", default=None, metavar="ID")
+    rp.add_argument("--check", default=None, metavar="CHECK_ID")
+    rp.add_argument("--status", default="pending", choices=("pending", "confirmed", "dismissed", "all"))
+    rp.add_argument("--json", action="store_true", help="以 JSON 输出（供其他程序读取）")
+    for action, text in (("confirm", "确认：计入问题（扣分或单项否决）"), ("dismiss", "排除：误报，同一页面不再提示"),
+                         ("reopen", "撤回决定，恢复为待核实")):
+        rp = rsub.add_parser(action, help=text)
+        common(rp, config=False)
+        rp.add_argument("keys", nargs="+", metavar="KEY", help="事项编号（review list 中显示，可只写前 6 位以上）")
+        rp.add_argument("--by", required=True, help="核实人姓名")
+        rp.add_argument("--note", default="", help="核实说明")
     sp = sub.add_parser("serve", help="启动网页控制台（含任务执行与定时检查）")
     common(sp)
     sp.add_argument("--host", default="127.0.0.1", help="监听地址（默认只在本机）")
@@ -315,6 +331,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         from govaudit.notice_config import load_notice_config
 
         load_notice_config(args.notice_config)  # refused before the database is opened, like sites.yaml
+    _check_lexicons(scoring)
     store = _open_store(args.db)
     pipeline.mark_interrupted(store)
     if args.run is not None:
@@ -439,6 +456,52 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_lexicons(scoring: dict[str, Any]) -> None:
+    """The lexicon and the protected-name list the checks will read, validated before anything is crawled
+    or stored (a bad entry is a configuration error: file, line, field, reason; exit 2)."""
+    from inspections.lexicon import LexiconError, validate_files
+
+    try:
+        validate_files(scoring)
+    except LexiconError as exc:
+        raise ConfigError(exc.path, exc.line, exc.field_name, exc.message) from None
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from store import reviews
+
+    store = _open_store(args.db)
+    with store.session() as s:
+        if args.action == "list":
+            status = None if args.status == "all" else args.status
+            try:
+                items = reviews.list_items(s, status=status, site_id=args.site, check_id=args.check)
+            except reviews.ReviewError as exc:
+                raise UsageError(str(exc)) from None
+            if args.json:
+                print(json.dumps(items, ensure_ascii=False, indent=1))
+                return 0
+            if not items:
+                print("（没有待核实的事项）" if status == "pending" else "（没有符合条件的事项）")
+            for it in items:
+                ev = it["evidence"]
+                brief = "；".join(str(x) for x in (ev.get("numbers") or ev.get("context") or [ev.get("target", "")])
+                                 if x)[:160]
+                decided = f"  〔{it['status_text']}：{it['decided_by']} {it['decided_at']}〕" if it["decided_by"] else ""
+                print(f"{it['key']}  {it['site_id']}  {it['check_id']}  {it['status_text']}{decided}\n"
+                      f"    {it['message']}\n    页面：{it['url']}" + (f"\n    证据：{brief}" if brief else ""))
+            return 0
+        decide = {"confirm": reviews.confirm, "dismiss": reviews.dismiss, "reopen": reviews.reopen}[args.action]
+        for key in args.keys:
+            try:
+                item = decide(s, key, by=args.by, note=args.note)
+            except reviews.ReviewError as exc:
+                raise UsageError(str(exc)) from None
+            print(f"{item['key']}  {item['status_text']}：{item['message']}")
+    print("决定已保存；下次检查或 `govaudit inspect --run latest` 重新评分时生效。", file=sys.stderr)
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     import os
     import socket
@@ -467,6 +530,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     scoring = _load_scoring(args.scoring)  # before the database is opened
     load_notice_config(args.notice_config)  # a bad file is refused before the database is opened
+    _check_lexicons(scoring)
     store = _open_store(args.db)
     pipeline.mark_interrupted(store)
     run_id = _resolve_run(store, args.run)
@@ -676,8 +740,8 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"serve": cmd_serve, "users": cmd_users, "sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect,
-            "runs": cmd_runs, "report": cmd_report, "worker": cmd_worker, "recheck": cmd_recheck, "diff": cmd_diff,
-            "export": cmd_export}
+            "runs": cmd_runs, "report": cmd_report, "review": cmd_review, "worker": cmd_worker, "recheck": cmd_recheck,
+            "diff": cmd_diff, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from crawler.settings import TOOL_VERSION
 from govaudit.config import SITES_PER_CORE, Config, config_from_snapshot, format_nameserver
 from store.db import Store
 from store.loader import load_site_artifacts
+from store.reviews import record_pending
 from store.models import CheckResult, Explanation, ProbeRow, ReportDir, Run, RunSite, SiteResult, utcnow
 
 ProgressFn = Callable[[dict[str, Any]], None]
@@ -418,6 +419,8 @@ def inspect_site_of_run(store: Store, run_id: int, site_id: str, *, judge_date: 
                 s.add(CheckResult(run_id=run_id, site_id=site["id"], as_of=judge_date, check_id=c["id"],
                                   status=c["status"], points_lost=c["points_lost"], veto=c["veto"],
                                   findings=c["findings"]))
+            # Findings that wait for a person (待核实) go to the review store, for `govaudit review` and the console.
+            record_pending(s, run_id, [site])
     return site
 
 

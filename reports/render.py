@@ -60,6 +60,12 @@ VERDICT_CLASS = {"合格": "ok", "不合格": "bad", "未检测": "na"}
 STATUS_CLASS = {"pass": "ok", "fail": "bad", "warn": "warn", "not_tested": "na", "error": "err",
                 "missing": "na"}
 KIND_CLASS = {KIND_VETO: "veto", KIND_FAIL: "bad", KIND_WARN: "warn", KIND_INFO: "info"}
+KIND_PENDING = "待核实"  # a machine finding waiting for a person (store.reviews): shown apart, never costs points
+
+
+def is_pending(finding: Mapping[str, Any]) -> bool:
+    ev = finding.get("evidence")
+    return isinstance(ev, Mapping) and ev.get("review") == KIND_PENDING
 OUTCOME_CLASS = {"已整改": "ok", "未整改": "bad", "新发现": "warn", "无法复查": "na", "无问题": "plain"}
 
 # Documents the rules cite, by 文号; the notice's 依据 lists them in this order after the two fixed ones.
@@ -271,6 +277,9 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
             continue
         kind = finding_kind(check, f)
         evidence = f.get("evidence", "")
+        pending = is_pending(f)
+        if pending:
+            evidence = {k: v for k, v in evidence.items() if k != "review"}
         findings.append({
             "message": str(f.get("message") or ""),
             "url": str(f.get("url") or ""),
@@ -278,13 +287,16 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
             # report.pdf: an INFO finding's long tables are summarised; the site page keeps every row
             "evidence_pdf": (pdf_info_evidence(evidence, f"sites/{site_file}.html") if kind == KIND_INFO
                              else evidence),
-            "kind": kind,
-            "kind_class": KIND_CLASS[kind],
-            "points": f.get("points", 0) or 0,
+            "kind": KIND_PENDING if pending else kind,
+            "kind_class": "pending" if pending else KIND_CLASS[kind],
+            "points": 0 if pending else (f.get("points", 0) or 0),
             "key": None,
+            "pending": pending,
             # comply or explain: an approved explanation excuses the finding (shown struck through, no points)
             "waived": f.get("waived") or None,
         })
+    pending_items = [f for f in findings if f["pending"]]
+    findings = [f for f in findings if not f["pending"]]
     reason = str(check.get("reason") or "")
     if not reason and status in ("not_tested", "error"):
         first = (check.get("findings") or [{}])[0]
@@ -294,6 +306,10 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
     basis = rule
     if task and task not in rule:
         basis = f"{rule}；九府办函〔2021〕106号第{task}项" if rule else f"九府办函〔2021〕106号第{task}项"
+    status_name = STATUS_NAMES.get(status, status)
+    status_class = STATUS_CLASS.get(status, "na")
+    if pending_items and status == "warn" and not any(f["kind"] == KIND_WARN for f in findings):
+        status_name, status_class = KIND_PENDING, "pending"
     return {
         "id": str(check["id"]),
         "name": name,
@@ -303,8 +319,8 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
         "basis": basis or "—",
         "category": str(check.get("category") or ""),
         "status": status,
-        "status_name": STATUS_NAMES.get(status, status),
-        "status_class": STATUS_CLASS.get(status, "na"),
+        "status_name": status_name,
+        "status_class": status_class,
         "counted": status not in ("not_tested", "error"),
         "points_lost": check.get("points_lost", 0) or 0,
         "veto": bool(check.get("veto")),
@@ -312,6 +328,7 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
         "findings": findings,
         "problems": [f for f in findings if f["kind"] in (KIND_VETO, KIND_FAIL) and not f["waived"]],
         "warnings": [f for f in findings if f["kind"] == KIND_WARN and not f["waived"]],
+        "pending": pending_items,
     }
 
 
@@ -351,6 +368,7 @@ def _site_view(site: Mapping[str, Any], site_diff: Mapping[str, Any] | None) -> 
         "deduction_count": sum(1 for c in checks if float(c["points_lost"] or 0) > 0),
         "problem_count": problem_count,
         "warning_count": sum(len(c["warnings"]) for c in checks),
+        "pending_count": sum(len(c["pending"]) for c in checks),
         "untested_count": len(untested),
         "points_total": round(sum(float(c["points_lost"] or 0) for c in checks), 2),
         "has_notice": verdict != "未检测" and has_fail,

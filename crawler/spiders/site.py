@@ -21,8 +21,9 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
 from crawler.failures import failure_kind
-from crawler.items import EntryItem, FailureItem, LinkCheckItem, LinkItem, PageItem
+from crawler.items import AttachmentItem, EntryItem, FailureItem, LinkCheckItem, LinkItem, PageItem
 from crawler.resolver import GovResolver
+from extract.attachments import attachment_kind, extract_text
 from extract.html import parse_page
 
 # Targets that are documents or media, not pages: checked as links, never parsed.
@@ -30,6 +31,8 @@ NON_HTML = re.compile(
     r"\.(pdf|docx?|xlsx?|pptx?|wps|et|zip|rar|7z|gz|tar|jpe?g|png|gif|bmp|svg|webp|ico|mp[34]|avi|wmv|flv|mov|"
     r"swf|exe|apk|txt|xml|css|js|ofd|csv)$", re.I)
 SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "about:", "sms:")
+ATTACHMENT_MAX_BYTES = 2 * 1024 * 1024  # the link check's download bound; larger files are not read
+ATTACHMENT_MAX_CHARS = 200_000  # text kept per attachment
 MAX_LIST_PAGES = 60  # pages of one paginated list; beyond that a list is a trap or an archive
 TITLE_SUFFIX = re.compile(r"\s*[-_|—–]+\s*[^-_|—–]*(人民政府|政府网|门户网站|网站|局|委员会|办公室|中心).*$")
 
@@ -312,13 +315,20 @@ class SiteSpider(scrapy.Spider):
         return scrapy.Request(url, method="GET", callback=self.on_checked, errback=self.on_error,
                               dont_filter=True, priority=-1000,
                               meta={"linkcheck": True, "attempt": attempt, "dont_obey_robotstxt": True,
-                                    "dont_retry": True, "download_maxsize": 2 * 1024 * 1024,
+                                    "dont_retry": True, "download_maxsize": ATTACHMENT_MAX_BYTES,
                                     "handle_httpstatus_all": True})
 
     def on_checked(self, response: Response) -> Iterable[Any]:
         url = canonical(response.request.url if response.request else response.url)
         status = response.status
         failed = status >= 400
+        kind = attachment_kind(url, response.headers.get("Content-Type", b"").decode("latin-1"))
+        if not failed and kind and self._in_site(url):
+            # A document of the site (PDF, DOC/DOCX, XLS/XLSX): its text is stored for the checks that read
+            # attachments (personal data); the bytes are not kept.
+            got = extract_text(response.body, kind, max_bytes=ATTACHMENT_MAX_BYTES,
+                               max_chars=ATTACHMENT_MAX_CHARS)
+            yield AttachmentItem(self.site_id, url, kind, len(response.body), got.text, got.truncated, got.error)
         yield from self._link_checked(url, response.meta["attempt"], status, "http" if failed else None,
                                       f"HTTP {status}" if failed else "")
 
