@@ -29,7 +29,7 @@ from inspections.base import REGISTRY, Inspection
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "scoring.yaml"
 
-TOP_KEYS = ("version", "total_points", "pass_mark", "notice_deadline_workdays", "readings", "checks", "sites")
+TOP_KEYS = ("version", "total_points", "pass_mark", "readings", "checks", "sites")
 CHECK_KEYS = ("max_points", "veto", "options")
 SITE_KEYS = ("checks",)
 READINGS = {
@@ -181,11 +181,6 @@ def _validate(data: Any) -> None:
         if key not in top:
             raise _Bad((), f"缺少 {key}")
         _check_value(top[key], float, (key,))
-    if "notice_deadline_workdays" not in top:
-        raise _Bad((), "缺少 notice_deadline_workdays（整改通知书给出的整改工作日数）")
-    _check_value(top["notice_deadline_workdays"], int, ("notice_deadline_workdays",))
-    if top["notice_deadline_workdays"] < 1:
-        raise _Bad(("notice_deadline_workdays",), "至少为 1 个工作日")
     if top["pass_mark"] > top["total_points"]:
         raise _Bad(("pass_mark",), f"合格线 {top['pass_mark']} 高于总分 {top['total_points']}")
     readings = _mapping(top.get("readings"), ("readings",)) if "readings" in top else None
@@ -242,8 +237,9 @@ def check_options(config: Mapping[str, Any], check_id: str) -> dict[str, Any]:
 
 
 def run_rules(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The values of the configuration a report prints about the whole run (results.json ``run.rules``)."""
-    return {key: config[key] for key in ("total_points", "pass_mark", "notice_deadline_workdays")}
+    """The values of the configuration a report prints about the whole run (results.json ``run.rules``). The
+    notice's 整改 deadline is the office's, in config/notice.yaml (deadline_workdays), not a scoring value."""
+    return {key: config[key] for key in ("total_points", "pass_mark")}
 
 
 def check_ids(config: Mapping[str, Any]) -> list[str]:

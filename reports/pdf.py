@@ -59,6 +59,21 @@ def pdf_unavailable_reason() -> str | None:
     return None
 
 
+_FONTS: dict[int, object] = {}  # one FontConfiguration per process (pid): fonts are loaded once, not per PDF
+
+
+def _font_config() -> object:
+    import os
+
+    from weasyprint.text.fonts import FontConfiguration
+
+    pid = os.getpid()
+    if pid not in _FONTS:
+        _FONTS.clear()  # a forked worker starts its own
+        _FONTS[pid] = FontConfiguration()
+    return _FONTS[pid]
+
+
 def _render(html: str, out: Path, base_url: str | Path | None) -> str | None:
     """Render `html` into `out`; the error text when WeasyPrint fails (and no partial file is left), else None.
     Logs nothing, so it can run in a worker process and leave the logging to the parent."""
@@ -66,12 +81,17 @@ def _render(html: str, out: Path, base_url: str | Path | None) -> str | None:
         from weasyprint import HTML
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        HTML(string=html, base_url=str(base_url) if base_url else None).write_pdf(str(out))
+        tmp = out.with_suffix(out.suffix + ".tmp")
+        HTML(string=html, base_url=str(base_url) if base_url else None).write_pdf(
+            str(tmp), font_config=_font_config()
+        )
+        tmp.replace(out)
     except Exception as exc:  # noqa: BLE001 - a PDF failure must never lose the HTML output
-        try:
-            out.unlink(missing_ok=True)
-        except OSError:
-            pass
+        for leftover in (out, out.with_suffix(out.suffix + ".tmp")):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass
         return f"{type(exc).__name__}: {exc}"
     return None
 
@@ -104,38 +124,61 @@ def _pool(workers: int):
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-def write_pdfs(jobs: list[tuple[str, Path, str | Path | None]], *, workers: int = 2) -> list[Path]:
-    """Render every (html, out, base_url) job, in up to `workers` processes; return the PDFs written.
+class PdfBatch:
+    """PDFs rendered in up to `workers` processes while the caller goes on (the DOCX files are built meanwhile).
 
-    Jobs are started in the order given (put the longest first). When the pool cannot start, or a worker dies,
-    the jobs not done are rendered here one after another. Failures are logged as in write_pdf and never raise.
+    add() submits a job at once (add the longest first); finish() waits and returns the PDFs written. When the
+    pool cannot start, or a worker dies, the jobs not done are rendered in this process one after another.
+    Failures are logged as in write_pdf and never raise.
     """
+
+    def __init__(self, workers: int = 2) -> None:
+        self.jobs: list[tuple[str, Path, str | Path | None]] = []
+        self.futures: dict[Path, object] = {}
+        self.pool = None
+        self.reason = pdf_unavailable_reason()
+        if not self.reason and workers > 1:
+            try:
+                self.pool = _pool(workers)
+            except Exception as exc:  # noqa: BLE001 - no processes here (sandbox, EAGAIN ...): render serially
+                log.warning("无法启动 PDF 工作进程（%s: %s），改为逐个生成。", type(exc).__name__, exc)
+
+    def add(self, html: str, out: Path, base_url: str | Path | None = None) -> None:
+        self.jobs.append((html, out, base_url))
+        if self.pool is not None:
+            try:
+                self.futures[out] = self.pool.submit(_render, html, out, base_url)
+            except Exception as exc:  # noqa: BLE001 - a broken pool: this one is rendered in finish()
+                log.warning("PDF 工作进程出错（%s: %s），%s 改为在本进程生成。", type(exc).__name__, exc, out)
+
+    def finish(self) -> list[Path]:
+        if self.reason:
+            for _, out, _ in self.jobs:
+                log.error("未生成 PDF %s：%s；HTML 报告不受影响。", out, self.reason)
+            return []
+        results: dict[Path, str | None] = {}
+        for out, future in self.futures.items():
+            try:
+                results[out] = future.result()  # type: ignore[attr-defined]
+            except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, pickling ...: redone below
+                log.warning("PDF 工作进程出错（%s: %s），%s 改为在本进程生成。", type(exc).__name__, exc, out)
+        if self.pool is not None:
+            self.pool.shutdown()
+        written: list[Path] = []
+        for html, out, base in self.jobs:
+            error = results[out] if out in results else _render(html, out, base)
+            if error:
+                _log_failure(out, error)
+            else:
+                written.append(out)
+        return written
+
+
+def write_pdfs(jobs: list[tuple[str, Path, str | Path | None]], *, workers: int = 2) -> list[Path]:
+    """Render every (html, out, base_url) job, in up to `workers` processes; return the PDFs written."""
     if not jobs:
         return []
-    reason = pdf_unavailable_reason()
-    if reason:
-        for _, out, _ in jobs:
-            log.error("未生成 PDF %s：%s；HTML 报告不受影响。", out, reason)
-        return []
-    results: dict[Path, str | None] = {}
-    if workers > 1 and len(jobs) > 1:
-        try:
-            with _pool(min(workers, len(jobs))) as pool:
-                futures = [(out, pool.submit(_render, html, out, base)) for html, out, base in jobs]
-                for out, future in futures:
-                    try:
-                        results[out] = future.result()
-                    except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, pickling ...: redone below
-                        log.warning(
-                            "PDF 工作进程出错（%s: %s），%s 改为在本进程生成。", type(exc).__name__, exc, out
-                        )
-        except Exception as exc:  # noqa: BLE001 - no processes here (sandbox, EAGAIN ...): render serially
-            log.warning("无法启动 PDF 工作进程（%s: %s），改为逐个生成。", type(exc).__name__, exc)
-    written: list[Path] = []
+    batch = PdfBatch(workers if len(jobs) > 1 else 1)
     for html, out, base in jobs:
-        error = results[out] if out in results else _render(html, out, base)
-        if error:
-            _log_failure(out, error)
-        else:
-            written.append(out)
-    return written
+        batch.add(html, out, base)
+    return batch.finish()

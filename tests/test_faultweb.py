@@ -12,10 +12,10 @@ import asyncio
 import gzip
 import json
 import os
-import resource
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -325,17 +325,44 @@ def sites_yaml(web: FaultWeb, names: list[str], *, allow_private: bool = True, *
 def run_cli(
     args: list[str], *, env_extra: dict[str, str] | None = None, timeout: float = 240, cwd: Path | None = None
 ) -> tuple[subprocess.CompletedProcess, float, float]:
-    """Run govaudit; returns (result, seconds, peak RSS in MB of any child so far)."""
+    """Run govaudit; returns (result, seconds, peak RSS in MB of this command or any process it waited for).
+
+    Measured by a small launcher's RUSAGE_CHILDREN: a process spawned straight from pytest inherits pytest's
+    resident size into its peak (vfork + exec record the old address space's high-water mark), so the figure
+    would grow with whatever earlier tests loaded into the test process."""
     env = {**os.environ, **(env_extra or {})}
     env.pop("http_proxy", None)
     env.pop("https_proxy", None)
     t0 = time.monotonic()
-    proc = subprocess.run(
-        [GOVAUDIT, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd
-    )
+    cmd = [GOVAUDIT, *args]
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
+        child = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _LAUNCHER, rss_file.name, *cmd],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+        try:
+            out, err = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, 9)
+            child.communicate()
+            raise
+        text = Path(rss_file.name).read_text().strip()
     elapsed = time.monotonic() - t0
-    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return proc, elapsed, rss_mb
+    proc = subprocess.CompletedProcess(cmd, child.returncode, out, err)
+    return proc, elapsed, (int(text) / 1024 if text else 0.0)
+
+
+_LAUNCHER = (
+    "import resource, subprocess, sys\n"
+    "rc = subprocess.call(sys.argv[2:])\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(rc)\n"
+)
 
 
 def db_rows(db: Path, sql: str, *params) -> list[tuple]:

@@ -274,14 +274,16 @@ def test_the_notice_prints_the_applied_limit(tmp_path, monkeypatch):
             "started": "2021-12-20T08:00:00",
             "finished": "2021-12-20T09:00:00",
             "tool_version": "0.1.0",
-            "rules": {"total_points": 100, "pass_mark": 75, "notice_deadline_workdays": 3},
+            "rules": {"total_points": 100, "pass_mark": 75},
         },
         "sites": [site],
     }
-    write_reports(results, tmp_path)
+    from reports.settings import NoticeSettings
+
+    write_reports(results, tmp_path, settings=NoticeSettings(deadline_workdays=3))
     html = "".join(p.read_text(encoding="utf-8") for p in tmp_path.rglob("*.html"))
     assert "超过（含）20秒网站仍打不开" in html and "超过（含）15秒" not in html
-    assert "3个工作日内" in html  # notice_deadline_workdays as applied
+    assert "3个工作日内" in html  # config/notice.yaml deadline_workdays as applied
 
 
 def test_the_report_prints_the_applied_pass_mark(tmp_path, monkeypatch):
@@ -300,7 +302,7 @@ def test_the_report_prints_the_applied_pass_mark(tmp_path, monkeypatch):
             "started": "2021-12-20T08:00:00",
             "finished": "2021-12-20T09:00:00",
             "tool_version": "0.1.0",
-            "rules": {"total_points": 100, "pass_mark": 75, "notice_deadline_workdays": 10},
+            "rules": {"total_points": 100, "pass_mark": 75},
         },
         "sites": [site],
     }

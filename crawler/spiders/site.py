@@ -21,8 +21,9 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
 from crawler.failures import failure_kind
-from crawler.items import EntryItem, FailureItem, LinkCheckItem, LinkItem, PageItem
+from crawler.items import AttachmentItem, EntryItem, FailureItem, LinkCheckItem, LinkItem, PageItem
 from crawler.resolver import GovResolver
+from extract.attachments import attachment_kind, extract_text
 from extract.html import parse_page
 from netkit.urls import INDEX_FILE, canonical, page_key, safe_canonical  # noqa: F401 - the spider's names
 
@@ -33,6 +34,8 @@ NON_HTML = re.compile(
     re.I,
 )
 SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "about:", "sms:")
+ATTACHMENT_MAX_BYTES = 2 * 1024 * 1024  # the link check's download bound; larger files are not read
+ATTACHMENT_MAX_CHARS = 200_000  # text kept per attachment
 MAX_LIST_PAGES = 60  # pages of one paginated list; beyond that a list is a trap or an archive
 TITLE_SUFFIX = re.compile(r"\s*[-_|—–]+\s*[^-_|—–]*(人民政府|政府网|门户网站|网站|局|委员会|办公室|中心).*$")
 
@@ -322,7 +325,7 @@ class SiteSpider(scrapy.Spider):
                 "attempt": attempt,
                 "dont_obey_robotstxt": True,
                 "dont_retry": True,
-                "download_maxsize": 2 * 1024 * 1024,
+                "download_maxsize": ATTACHMENT_MAX_BYTES,
                 "handle_httpstatus_all": True,
             },
         )
@@ -331,6 +334,16 @@ class SiteSpider(scrapy.Spider):
         url = canonical(response.request.url if response.request else response.url)
         status = response.status
         failed = status >= 400
+        kind = attachment_kind(url, response.headers.get("Content-Type", b"").decode("latin-1"))
+        if not failed and kind and self._in_site(url):
+            # A document of the site (PDF, DOC/DOCX, XLS/XLSX): its text is stored for the checks that read
+            # attachments (personal data); the bytes are not kept.
+            got = extract_text(
+                response.body, kind, max_bytes=ATTACHMENT_MAX_BYTES, max_chars=ATTACHMENT_MAX_CHARS
+            )
+            yield AttachmentItem(
+                self.site_id, url, kind, len(response.body), got.text, got.truncated, got.error
+            )
         yield from self._link_checked(
             url,
             response.meta["attempt"],
