@@ -1,4 +1,4 @@
-"""Crawl the sites of one stored run: `python -m crawler.run --db URL --run ID`.
+"""Crawl the sites of one stored run: `python -m crawler.run --db URL --run ID` (or `--db-stdin`: the URL on stdin).
 
 Runs in its own process (started by govaudit.pipeline): Twisted's reactor starts once per process, a crawler
 crash cannot take the orchestrator down with it, and a crawl killed with SIGKILL leaves a run that
@@ -49,6 +49,7 @@ def site_settings(site: dict[str, Any], render: bool) -> Settings:
     s.set("CLOSESPIDER_TIMEOUT", float(lim["max_seconds"]), priority="spider")
     if render:
         s.set("DOWNLOAD_HANDLERS", {
+            **base_settings.DOWNLOAD_HANDLERS,
             "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
             "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
         }, priority="spider")
@@ -64,7 +65,10 @@ def site_settings(site: dict[str, Any], render: bool) -> Settings:
 
 
 def _abort_request(request: Any) -> bool:
-    return request.resource_type in ("image", "media", "font")
+    # Only http(s) leaves the browser: no file:, ftp: or ws: request from a crawled page.
+    if not request.url.lower().startswith(("http://", "https://", "data:", "blob:")):
+        return True
+    return request.resource_type in ("image", "media", "font", "websocket")
 
 
 def host_rules(site: dict[str, Any]) -> str:
@@ -121,12 +125,15 @@ def die_with_parent() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="crawler.run")
-    ap.add_argument("--db", required=True)
+    db = ap.add_mutually_exclusive_group(required=True)
+    db.add_argument("--db")
+    db.add_argument("--db-stdin", action="store_true", help="read the database URL from the first line of stdin")
     ap.add_argument("--run", type=int, required=True)
     args = ap.parse_args(argv)
     die_with_parent()
 
-    store = Store(args.db)
+    # govaudit.pipeline passes the URL on stdin: a password in it never shows in `ps`.
+    store = Store(sys.stdin.readline().strip() if args.db_stdin else args.db)
     with store.session() as s:
         run = s.get(Run, args.run)
         if run is None:

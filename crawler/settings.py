@@ -39,6 +39,15 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
+# Crawled content leads to http and https requests only: a "下一页" link to file:///etc/passwd or ftp:// is
+# never fetched (crawler.middlewares.HostGuardMiddleware refuses it first; with these handlers off nothing could
+# fetch it anyway).
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+
+# http_proxy/https_proxy in the environment would hand every request, private targets included, to a proxy that
+# resolves and connects past our address guard. No proxy is used.
+HTTPPROXY_ENABLED = False
+
 # Cookies are not kept: every request goes out without a session from another site.
 COOKIES_ENABLED = False
 
@@ -46,7 +55,10 @@ TWISTED_DNS_RESOLVER = "crawler.resolver.GovResolver"
 DNS_TIMEOUT = 10
 
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.HostGuardMiddleware": 50, "crawler.middlewares.TimingMiddleware": 950}
+# Forwarding pages (meta refresh, one-line script redirects) are followed like redirects by ForwardMiddleware,
+# next to Scrapy's redirect middleware (600); Scrapy's own meta-refresh middleware stays off.
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.HostGuardMiddleware": 50, "crawler.middlewares.ForwardMiddleware": 580,
+                          "crawler.middlewares.TimingMiddleware": 950}
 # The spider keeps its own set of seen pages. Scrapy's duplicate filter would silently drop a redirect to a URL
 # already asked for (a redirect loop, /old -> /new when /new was crawled): no page, no failure, nothing stored.
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
@@ -61,4 +73,10 @@ CHROMIUM_PATH = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    # No proxy from the environment (it would resolve past --host-resolver-rules and the address guard).
+    "--no-proxy-server",
+    # No WebRTC traffic: a rendered page could otherwise send STUN/UDP to any address, past the host rules.
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--enforce-webrtc-ip-permission-check",
 ]

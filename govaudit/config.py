@@ -54,12 +54,15 @@ class CrawlLimits:
     probe_timeout_s: float = 15.0  # 国办秘函〔2019〕19号: 超过（含）15秒仍打不开 counts as a failure
     link_check: bool = True  # re-check link targets the crawl did not fetch (off-site, over budget)
     max_link_checks: int = 300
+    max_links_per_page: int = 5000  # links read of one page; the number beyond is recorded (links_capped)
+    max_links_per_site: int = 200_000  # links stored of one site
 
 
 LIMIT_TYPES: dict[str, type] = {
     "max_pages": int, "max_depth": int, "concurrency_per_host": int, "delay_s": float, "timeout_s": float,
     "render_js": str, "obey_robots": bool, "max_page_bytes": int, "max_seconds": float, "probe_count": int,
     "probe_interval_s": float, "probe_timeout_s": float, "link_check": bool, "max_link_checks": int,
+    "max_links_per_page": int, "max_links_per_site": int,
 }
 
 
@@ -91,11 +94,13 @@ class Site:
 @dataclass(frozen=True)
 class Network:
     nameservers: tuple[tuple[str, int], ...] = ()  # (ip, port)
-    allow_private: bool = False
+    # true | false | networks allowed besides the public ones (("10.1.0.0/16",): an intranet deployment)
+    allow_private: bool | tuple[str, ...] = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"nameservers": [format_nameserver(ip, port) for ip, port in self.nameservers],
-                "allow_private": self.allow_private}
+                "allow_private": (self.allow_private if isinstance(self.allow_private, bool)
+                                  else list(self.allow_private))}
 
 
 @dataclass(frozen=True)
@@ -293,10 +298,24 @@ class _Loader:
                     except ValueError as exc:
                         raise self.err(item, where, str(exc)) from None
             elif key == "allow_private":
-                allow_private = self.typed(vnode, "network.allow_private", bool)
+                allow_private = self.allow_private(vnode)
             else:
                 raise self.err(knode, f"network.{key}", "未知字段（可用字段：nameservers, allow_private）")
         return Network(tuple(servers), allow_private)
+
+    def allow_private(self, node: Node) -> bool | tuple[str, ...]:
+        """true, false, or a list of networks (CIDR) that may be reached although they are not public."""
+        where = "network.allow_private"
+        if not isinstance(node, SequenceNode):
+            return self.typed(node, where, bool)
+        nets = []
+        for i, item in enumerate(node.value):
+            value = self.scalar(item, f"{where}[{i}]")
+            try:
+                nets.append(str(ipaddress.ip_network(str(value), strict=False)))
+            except ValueError:
+                raise self.err(item, f"{where}[{i}]", f"不是网络地址（如 10.1.0.0/16）：{value!r}") from None
+        return tuple(nets)
 
     def sites(self, node: Node, defaults: CrawlLimits) -> list[Site]:
         if not isinstance(node, SequenceNode):
@@ -379,12 +398,16 @@ def load_config(path: str | Path) -> Config:
     return _Loader(Path(path)).load()
 
 
+def _snapshot_private(value: Any) -> bool | tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else bool(value)
+
+
 def config_from_snapshot(snap: dict[str, Any]) -> Config:
     """Rebuild a Config from the snapshot stored with a run (no file needed)."""
     defaults = CrawlLimits(**snap.get("defaults", {}))
     net = snap.get("network", {})
     network = Network(tuple(parse_nameserver(s) for s in net.get("nameservers", [])),
-                      bool(net.get("allow_private", False)))
+                      _snapshot_private(net.get("allow_private", False)))
     sites = []
     for s in snap.get("sites", []):
         s = dict(s)

@@ -93,11 +93,26 @@ def finish_run(store: Store, run_id: int, status: str) -> None:
             run.status, run.finished = status, utcnow()
 
 
+# Proxy settings of the environment are not handed to the crawl: a proxy would resolve and connect past the
+# address guard (Scrapy's proxy middleware is off as well, crawler.settings.HTTPPROXY_ENABLED).
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "ftp_proxy", "no_proxy")
+
+
 def crawl_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) -> int:
     """Crawl the run's sites in a child process; returns its exit code."""
-    cmd = [sys.executable, "-m", "crawler.run", "--db", store.url, "--run", str(run_id)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # The database URL (it may carry a password) goes to the child on stdin, never on its command line, where
+    # every user of the machine can read it (ps, /proc/PID/cmdline).
+    cmd = [sys.executable, "-m", "crawler.run", "--db-stdin", "--run", str(run_id)]
+    env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
+    env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(store.url + "\n")
+        proc.stdin.close()
+    except OSError:  # the child died at once: its exit code and stderr say why
+        pass
     errors: list[str] = []
 
     def drain_stderr() -> None:

@@ -42,6 +42,7 @@ KIND_NAMES = {
     "http": "服务器返回错误",
     "redirect": "重定向循环或过长",
     "private": "域名解析到内网地址（按配置拒绝连接）",
+    "redirect_private": "跳转到公众无法访问的内网地址",
     "slow": "响应超过{limit:g}秒",
     "other": "其他错误",
 }

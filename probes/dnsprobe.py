@@ -30,7 +30,7 @@ import dns.rcode
 import dns.rdatatype
 
 from probes import ProbeRecord
-from probes.resolve import Resolver, is_public
+from probes.resolve import Resolver
 
 
 def _now() -> dt.datetime:
@@ -75,7 +75,7 @@ async def find_zone(host: str, resolver: Resolver) -> tuple[str | None, str]:
 
 
 async def _ask_v6(addr: str, port: int, zone: str, resolver: Resolver, timeout: float) -> dict:
-    if not resolver.allow_private and not is_public(addr):
+    if not resolver.permits(addr):
         return {"address": addr, "ok": False, "rcode": None, "aa": False, "elapsed_ms": None,
                 "error": "private address (not probed)"}
     [out] = await resolver.aquery(zone, "SOA", [(addr, port)], timeout) or [None]

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from probes import ProbeRecord
-from probes.availability import Limiter, probe_availability
+from probes.availability import MAX_BODY, Limiter, probe_availability
 from probes.dnsprobe import host_variants, probe_ns, probe_records
 from probes.ipv6 import DEFAULTS as IPV6_DEFAULTS
 from probes.ipv6 import probe_ipv6
@@ -65,7 +65,8 @@ async def probe_site(site: dict, *, resolver: Resolver, env: dict, opts: dict, l
         av = opts["availability"]
         tasks.append(probe_availability(site_id, url, resolver=resolver, probe_count=int(av["probe_count"]),
                                         probe_interval_s=float(av["probe_interval_s"]),
-                                        timeout_s=float(av["timeout_s"]), limiter=limiter))
+                                        timeout_s=float(av["timeout_s"]), limiter=limiter,
+                                        limit=int((site.get("limits") or {}).get("max_page_bytes") or MAX_BODY)))
 
     async def dns_and_ipv6() -> list[ProbeRecord]:
         out: list[ProbeRecord] = []

@@ -6,9 +6,11 @@ silently draws empty boxes, so a missing font is checked first and the PDF is no
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import subprocess
+import time
 from functools import cache
 from pathlib import Path
 
@@ -86,20 +88,74 @@ def write_pdf(html: str, out: Path, *, base_url: str | Path | None = None) -> bo
     return True
 
 
-def _pool(workers: int):
-    """A process pool; fork where there is one (workers start at once, with WeasyPrint already imported)."""
+# A document that takes longer than this to lay out is abandoned (the HTML stays): one hostile page must never
+# hold up the run (a 20,000-character unbroken string once kept report.pdf going for over 20 minutes).
+PDF_TIMEOUT_S = 600.0
+
+
+def _fork_context():  # type: ignore[no-untyped-def]
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
 
 
-def write_pdfs(jobs: list[tuple[str, Path, str | Path | None]], *, workers: int = 2) -> list[Path]:
+def _worker(conn, html: str, out: Path, base_url: str | Path | None) -> None:  # type: ignore[no-untyped-def]
+    try:
+        conn.send(_render(html, out, base_url))
+    finally:
+        conn.close()
+
+
+def _render_with_deadline(jobs: list[tuple[str, Path, str | Path | None]], workers: int,
+                          timeout: float) -> dict[Path, str | None]:
+    """Each job in a process of its own, `workers` at a time; a job past `timeout` seconds is killed and its
+    result is the note saying so. Raises OSError when no process can be started (the caller renders here)."""
+    from multiprocessing.connection import wait
+
+    ctx = _fork_context()
+    if ctx is None:
+        raise OSError("no fork")
+    results: dict[Path, str | None] = {}
+    todo = list(jobs)
+    running: dict[object, tuple[Path, object, float]] = {}  # connection -> (out, process, deadline)
+    while todo or running:
+        while todo and len(running) < max(1, workers):
+            html, out, base = todo.pop(0)
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_worker, args=(send, html, out, base), daemon=True)
+            proc.start()
+            send.close()
+            running[recv] = (out, proc, time.monotonic() + timeout)
+        now = time.monotonic()
+        ready = wait(list(running), timeout=max(0.05, min(d for _, _, d in running.values()) - now))
+        for conn in ready:
+            out, proc, _ = running.pop(conn)
+            try:
+                results[out] = conn.recv()
+            except (EOFError, OSError):
+                results[out] = "PDF 工作进程意外退出"
+            conn.close()
+            proc.join(5)
+        now = time.monotonic()
+        for conn, (out, proc, deadline) in list(running.items()):
+            if now >= deadline:
+                proc.kill()
+                proc.join(5)
+                conn.close()
+                running.pop(conn)
+                with contextlib.suppress(OSError):
+                    out.unlink(missing_ok=True)
+                results[out] = f"排版超过 {timeout:g} 秒仍未完成，已放弃该文件（内容过长或含异常长的字符串）"
+    return results
+
+
+def write_pdfs(jobs: list[tuple[str, Path, str | Path | None]], *, workers: int = 2,
+               timeout: float = PDF_TIMEOUT_S) -> list[Path]:
     """Render every (html, out, base_url) job, in up to `workers` processes; return the PDFs written.
 
-    Jobs are started in the order given (put the longest first). When the pool cannot start, or a worker dies,
-    the jobs not done are rendered here one after another. Failures are logged as in write_pdf and never raise.
+    Jobs are started in the order given (put the longest first). A job that takes longer than `timeout` seconds
+    is abandoned with a logged note; the others go on. When no process can be started the jobs are rendered
+    here one after another (then without a deadline). Failures are logged as in write_pdf and never raise.
     """
     if not jobs:
         return []
@@ -109,17 +165,10 @@ def write_pdfs(jobs: list[tuple[str, Path, str | Path | None]], *, workers: int 
             log.error("未生成 PDF %s：%s；HTML 报告不受影响。", out, reason)
         return []
     results: dict[Path, str | None] = {}
-    if workers > 1 and len(jobs) > 1:
-        try:
-            with _pool(min(workers, len(jobs))) as pool:
-                futures = [(out, pool.submit(_render, html, out, base)) for html, out, base in jobs]
-                for out, future in futures:
-                    try:
-                        results[out] = future.result()
-                    except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, pickling ...: redone below
-                        log.warning("PDF 工作进程出错（%s: %s），%s 改为在本进程生成。", type(exc).__name__, exc, out)
-        except Exception as exc:  # noqa: BLE001 - no processes here (sandbox, EAGAIN ...): render serially
-            log.warning("无法启动 PDF 工作进程（%s: %s），改为逐个生成。", type(exc).__name__, exc)
+    try:
+        results = _render_with_deadline(jobs, workers, timeout)
+    except Exception as exc:  # noqa: BLE001 - no processes here (sandbox, EAGAIN ...): render serially
+        log.warning("无法启动 PDF 工作进程（%s: %s），改为逐个生成。", type(exc).__name__, exc)
     written: list[Path] = []
     for html, out, base in jobs:
         error = results[out] if out in results else _render(html, out, base)

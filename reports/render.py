@@ -25,6 +25,7 @@ import jinja2
 from markupsafe import Markup
 
 from reports import pdf as pdf_writer
+from reports.safety import cell, safe_href, shorten_runs
 from reports.recheck import (
     KIND_FAIL,
     KIND_INFO,
@@ -234,10 +235,24 @@ def _present(value: Any) -> bool:
     return True
 
 
+def _display(value: Any) -> Any:
+    """Every printed value of a document: long URLs and unbroken strings shortened (results.json keeps them
+    whole). Markup (a rendered macro, an href from safe_href, the CSS) is printed as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return shorten_runs(value)
+    return value
+
+
+def _href(value: Any) -> Markup | None:
+    href = safe_href(value)
+    return None if href is None else Markup.escape(href)
+
+
 def make_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
+        finalize=_display,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -246,7 +261,7 @@ def make_env() -> jinja2.Environment:
     env.filters.update(
         fmt_date=fmt_date, fmt_datetime=fmt_datetime, fmt_score=fmt_score, fmt_points=fmt_points,
         label=lambda key: EVIDENCE_LABELS.get(str(key), str(key)), table_columns=_table_columns,
-        evidence_brief=evidence_brief,
+        evidence_brief=evidence_brief, safe_href=_href,
     )
     env.tests.update(url=is_url, list_of_mappings=_all_mappings, present=_present,
                      flat_mapping=_flat_mapping)
@@ -489,13 +504,13 @@ def _write_csv(path: Path, sites: list[dict[str, Any]], written: list[Path]) -> 
         writer = csv.writer(fh)
         writer.writerow(["排名", "网站标识码", "网站名称", "网址", "级别", "责任单位", "得分", "结论", "单项否决", "问题数"])
         for s in sites:
-            writer.writerow([
+            writer.writerow([cell(v) for v in (
                 s["rank"] if s["rank"] is not None else "—",
                 s["site_code"], s["name"], s["url"], s["level_name"], s["unit"],
                 fmt_score(s["score"]), s["verdict"],
                 "；".join(s["vetoes"]) or "无",
                 s["problem_count"] if s["verdict"] != "未检测" else "—",
-            ])
+            )])
     written.append(path)
 
 

@@ -71,7 +71,9 @@ def load_site_artifacts(session: Session, run_id: int, site_id: str, *,
         if p.final_url != p.url:
             outcome.setdefault(p.final_url, outcome[p.url])
     for f in failures_rows:
-        if f.kind not in ("offsite", "ignored", "render"):
+        # Records of what was seen, not outcomes of a fetch: a redirect out of the site, a forwarding page, a
+        # link of another scheme that is never fetched, a page cut by the link cap or the parser's depth limit.
+        if f.kind not in ("offsite", "ignored", "render", "forward", "scheme", "links_capped", "truncated"):
             outcome.setdefault(f.url, (f.status, f.kind, False))
     for c in session.scalars(select(LinkCheck).where(LinkCheck.run_id == run_id, LinkCheck.site_id == site_id)):
         outcome[c.target_url] = (c.status, c.kind, c.confirmed)
