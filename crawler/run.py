@@ -54,7 +54,7 @@ def site_settings(site: dict[str, Any], render: bool) -> Settings:
             "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
         }, priority="spider")
         s.set("PLAYWRIGHT_LAUNCH_OPTIONS", {
-            "executable_path": base_settings.CHROMIUM_PATH, "headless": True,
+            "executable_path": chromium_launcher(), "headless": True,
             "args": [*base_settings.CHROMIUM_ARGS, host_rules(site)],
         }, priority="spider")
         s.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", float(lim["timeout_s"]) * 1000, priority="spider")
@@ -62,6 +62,17 @@ def site_settings(site: dict[str, Any], render: bool) -> Settings:
         # Only the page itself: images, fonts and media are not needed to read a list.
         s.set("PLAYWRIGHT_ABORT_REQUEST", _abort_request, priority="spider")
     return s
+
+
+def chromium_launcher() -> str:
+    """The browser executable for Playwright: the unprivileged launcher where it can drop root (setpriv), else
+    Chromium itself."""
+    import shutil
+
+    launcher = base_settings.CHROMIUM_LAUNCHER
+    if os.access(launcher, os.X_OK) and (os.geteuid() != 0 or shutil.which("setpriv")):
+        return launcher
+    return base_settings.CHROMIUM_PATH
 
 
 def _abort_request(request: Any) -> bool:

@@ -1,6 +1,7 @@
 """Scrapy settings shared by every site crawl; per-site limits are applied by crawler.run from sites.yaml."""
 
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 try:
     TOOL_VERSION = version("govaudit")
@@ -70,6 +71,8 @@ HTTPERROR_ALLOW_ALL = True  # the spider stores 4xx/5xx pages as what they are
 
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 CHROMIUM_PATH = "/usr/bin/chromium"
+# What Playwright starts: Chromium, dropped to nobody when govaudit runs as root (crawler/chromium-unprivileged).
+CHROMIUM_LAUNCHER = str(Path(__file__).with_name("chromium-unprivileged"))
 CHROMIUM_ARGS = [
     "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",

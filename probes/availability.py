@@ -68,6 +68,7 @@ class FetchResult:
     headers: dict[str, str] = field(default_factory=dict)
     final_url: str = ""
     redirects: list[str] = field(default_factory=list)
+    incomplete: bool = False  # the body ended before its declared length (connection closed early)
 
     @property
     def ok(self) -> bool:
@@ -204,7 +205,12 @@ async def _one_request(url: str, address: str, port: int, *, read_body: bool, li
                 k, v = line.split(":", 1)
                 res.headers[k.strip().lower()] = v.strip()
         if read_body and res.status not in (204, 304):
-            res.body = await _read_body(reader, res.headers, limit)
+            try:
+                res.body = await _read_body(reader, res.headers, limit)
+            except asyncio.IncompleteReadError as exc:
+                # The server closed before the length it announced: what it sent is all a browser gets and
+                # shows, and it came in time. On record, not a failure to open.
+                res.body, res.incomplete = bytes(exc.partial), True
         res.size = len(res.body) if read_body else int(res.headers.get("content-length", "0") or 0)
     finally:
         writer.close()
@@ -335,6 +341,8 @@ async def probe_availability(site_id: str, url: str, *, resolver: Resolver, prob
             "dns_kind": first.dns_kind,
             "error": first.error[:300],
             "final_url": first.final_url,
+            "size": first.size,
+            "incomplete": first.incomplete,
             "retry": None if retry is None else {"status": retry.status, "error_kind": retry.error_kind,
                                                  "elapsed_s": round((retry.total_ms or 0) / 1000, 3)},
         }

@@ -60,9 +60,18 @@ def safe_canonical(url: str) -> str | None:
 HARMLESS_SCHEMES = ("mailto", "tel", "sms", "javascript", "about", "vbscript", "")
 
 
+_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def scheme_of(url: str) -> str:
+    """The URL's scheme, lower-cased ("" for a relative or unparseable one); never raises ("http://[::1")."""
+    m = _SCHEME_RE.match(url or "")
+    return m.group(1).lower() if m else ""
+
+
 def web_url(url: str) -> bool:
     """An http or https URL: the only kind crawled content may lead to."""
-    return urlsplit(url).scheme.lower() in ("http", "https")
+    return scheme_of(url) in ("http", "https")
 
 
 INDEX_FILE = re.compile(r"/(index|default)\.(html?|shtml|jhtml|jsp|php|aspx?)$", re.I)
@@ -248,7 +257,7 @@ class SiteSpider(scrapy.Spider):
                               f"另有 {dropped} 个链接未记录、未检查")
         for link in links:
             target = link.url
-            if target and urlsplit(target).scheme.lower() not in (*HARMLESS_SCHEMES, "http", "https"):
+            if target and scheme_of(target) not in (*HARMLESS_SCHEMES, "http", "https"):
                 refused.append(target)
                 continue
             if not target or target.startswith(SKIP_SCHEMES) or not target.startswith(("http://", "https://")):
@@ -265,7 +274,7 @@ class SiteSpider(scrapy.Spider):
             if req is not None:
                 follow.append(req)
         for target in dict.fromkeys(refused):
-            scheme = urlsplit(target).scheme.lower() or "?"
+            scheme = scheme_of(target) or "?"
             yield FailureItem(self.site_id, target[:2000], "scheme",
                               f"页面 {item.url} 链接到 {scheme}: 协议的地址，只访问 http/https，未访问")
         self.links_stored += len(item.links)
