@@ -9,7 +9,11 @@ ProbeRecord(kind="availability") with data:
 
     {"status": int|None, "error_kind": "dns"|"timeout"|"refused"|"reset"|"tls"|"http"|None,
      "elapsed_s": float, "timeout_s": float, "confirmed": bool, "ours": bool,
-     "address": str|None, "retry": {"status", "error_kind", "elapsed_s"}|None, "error": str, "dns_kind": str|None}
+     "address": str|None, "retry": {"status", "error_kind", "elapsed_s"}|None, "error": str, "dns_kind": str|None,
+     "size": bytes read (at most the size cap), "incomplete": the body ended before its declared length}
+
+A redirect of the home page to an address the guard refuses is "redirect_private": the site's failure (the
+public cannot open an intranet address either), unlike the home page's own private answer ("private", ours).
 
 A failed probe is retried once at once; `confirmed` only when the retry fails too. `ours` is True when the
 failure is on our side: none of our resolvers answers any query, or our own network has no route. NXDOMAIN
