@@ -183,6 +183,13 @@ def cmd_sites(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_scoring(path: str | None) -> dict[str, Any]:
+    """config/scoring.yaml (or --scoring), validated against the registered checks; ConfigError (exit 2) if not."""
+    from inspections.rules import load_scoring
+
+    return load_scoring(path)
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     from govaudit import pipeline
 
@@ -205,8 +212,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.run is not None and args.resume:
         raise UsageError("--run 与 --resume 不能同时使用")
     config = sites = None
+    # A bad scoring.yaml or sites.yaml is rejected before the database is opened (or created, or migrated).
+    scoring = _load_scoring(args.scoring)
     if args.run is None:
-        # A bad sites.yaml is rejected before the database is opened (or created, or migrated).
         config = load_config(args.config)
         sites = config.select(args.site)
     store = _open_store(args.db)
@@ -233,7 +241,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             print(f"抓取进程异常退出（{code}）；检查 {run_id} 标记为中断，重新运行同一命令即可继续", file=sys.stderr)
             return 1
     results = pipeline.inspect_run(store, run_id, as_of=args.as_of if args.run is not None else None,
-                                   site_ids=args.site or None, scoring_path=args.scoring)
+                                   site_ids=args.site or None, scoring=scoring)
     path = pipeline.write_results(results, out)
     print(f"已写出 {path}", file=sys.stderr)
     if not args.no_reports:
@@ -305,10 +313,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from govaudit import pipeline
 
+    scoring = _load_scoring(args.scoring)  # before the database is opened
     store = _open_store(args.db)
     pipeline.mark_interrupted(store)
     run_id = _resolve_run(store, args.run)
-    results = pipeline.inspect_run(store, run_id, as_of=args.as_of, scoring_path=args.scoring)
+    results = pipeline.inspect_run(store, run_id, as_of=args.as_of, scoring=scoring)
     out = Path(args.out)
     pipeline.write_results(results, out)
     _write_reports(results, out, args.previous, store)

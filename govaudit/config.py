@@ -19,21 +19,11 @@ from urllib.parse import urlsplit
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from govconfig.errors import ConfigError
+
 LEVELS = ("municipal", "county", "department")
 RENDER_MODES = ("auto", "always", "never")
 SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
-class ConfigError(Exception):
-    """A configuration problem, located: file, line and field."""
-
-    def __init__(self, path: str | Path, line: int | None, field_name: str, message: str):
-        self.path = str(path)
-        self.line = line
-        self.field = field_name
-        self.message = message
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {field_name}: {message}" if field_name else f"{where}: {message}")
 
 
 @dataclass(frozen=True)

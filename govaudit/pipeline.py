@@ -278,12 +278,15 @@ def probe_window(session: Any, run: Run, site_id: str, days: int) -> list[int]:
 
 
 def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site_ids: list[str] | None = None,
-                scoring_path: str | None = None, save: bool = True) -> dict[str, Any]:
-    """Judge a stored run (offline) and return the results.json dict."""
+                scoring_path: str | None = None, save: bool = True,
+                scoring: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Judge a stored run (offline) and return the results.json dict (``scoring``: an already validated config,
+    else the one at ``scoring_path``)."""
     from inspections.runner import inspect_site, load_scoring
 
-    scoring = load_scoring(scoring_path)
-    window = int(scoring.get("checks", {}).get("site-unreachable", {}).get("options", {}).get("window_days", 7))
+    if scoring is None:
+        scoring = load_scoring(scoring_path)
+    window = int(scoring["checks"]["site-unreachable"]["options"]["window_days"])
     with store.session() as s:
         run = s.get(Run, run_id)
         if run is None:

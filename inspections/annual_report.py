@@ -23,42 +23,23 @@ from collections.abc import Iterator, Sequence
 
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
+from inspections.readings import Readings
 from inspections.columns import cn_date
-from inspections.disclosure_column import unexplored
-from inspections.homepage_stale import home_page
+from inspections.readings import cn_year_digits, deadline_of, judge_yearly
 from inspections.sitemap import Titled, column_for, columns_named, content_of, find_links_anywhere, titled
 
 META = Meta(
     id="annual-report",
     title="政府信息公开工作年度报告按时公布",
     failure_title="未按时公布上一年度政府信息公开工作年度报告",
-    description="检查网站是否在法定期限内公布上一年度政府信息公开工作年度报告：政府部门每年1月31日前、"
-    "本级人民政府每年3月31日前向社会公布。",
-    rule="《中华人民共和国政府信息公开条例》第四十九条：县级以上人民政府部门应当在每年1月31日前……公布本行政机关"
-    "上一年度政府信息公开工作年度报告；县级以上地方人民政府的政府信息公开工作主管部门应当在每年3月31日前向社会"
+    description="检查网站是否在法定期限内公布上一年度政府信息公开工作年度报告：政府部门每年{department_deadline:mmdd}前、"
+    "本级人民政府每年{government_deadline:mmdd}前向社会公布。",
+    rule="《中华人民共和国政府信息公开条例》第四十九条：县级以上人民政府部门应当在每年{department_deadline:mmdd}前……公布本行政机关"
+    "上一年度政府信息公开工作年度报告；县级以上地方人民政府的政府信息公开工作主管部门应当在每年{government_deadline:mmdd}前向社会"
     "公布本级政府上一年度政府信息公开工作年度报告",
     category="政务公开",
-    max_points=4.0,
-    veto=False,
     task="（二十六）",
 )
-
-COLUMN_NAMES: tuple[str, ...] = (
-    "政府信息公开年报",
-    "政府信息公开工作年度报告",
-    "信息公开年报",
-    "年度报告",
-    "工作年报",
-    "年报",
-)
-
-_CN_DIGITS = str.maketrans("〇零○Ｏ一二三四五六七八九", "000012345678" + "9")
-_CN_YEAR = re.compile(r"[〇零○Ｏ一二三四五六七八九]{4}(?=年)")
-
-
-def cn_year_digits(text: str) -> str:
-    """二〇二〇年 → 2020年 (reports are sometimes titled with Chinese numerals)."""
-    return _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_DIGITS), text)
 
 
 def report_pattern(year: int) -> re.Pattern[str]:
@@ -79,26 +60,6 @@ class _Pattern:
         return self.pattern.search(cn_year_digits(text))
 
 
-def deadline_of(year: int, mmdd: str) -> dt.date:
-    month, day = (int(x) for x in mmdd.split("-"))
-    return dt.date(year, month, day)
-
-
-def judge_yearly(found: Sequence[Titled], *, deadline: dt.date, as_of: dt.date) -> tuple[str, Titled | None]:
-    """``on_time`` | ``late`` | ``undated`` | ``missing`` for documents due by `deadline`, with the one judged.
-
-    The first publication counts: the earliest dated copy. Copies dated after the as-of date are typing errors
-    and prove nothing.
-    """
-    dated = [(t.date, t) for t in found if t.date is not None and t.date <= as_of]
-    if dated:
-        day, first = min(dated, key=lambda pair: pair[0])
-        return ("on_time" if day <= deadline else "late"), first
-    if found:
-        return "undated", found[0]
-    return "missing", None
-
-
 def _evidence(item: Titled) -> dict[str, object]:
     return {
         "标题": item.title,
@@ -113,14 +74,15 @@ def check(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    department_deadline: str = "01-31",
-    government_deadline: str = "03-31",
-    column_names: Sequence[str] = COLUMN_NAMES,
-    points_missing: float = 4.0,
-    points_late: float = 0.0,
+    readings: Readings,
+    department_deadline: str,
+    government_deadline: str,
+    column_names: Sequence[str],
+    points_missing: float,
+    points_late: float,
 ) -> Iterator[Finding]:
     """Yield FAIL when last year's report is missing after its deadline, WARN when it came late."""
-    home = home_page(site)
+    home = readings.home()
     year = as_of.year - 1
     is_department = site.level == "department"
     deadline = deadline_of(as_of.year, department_deadline if is_department else government_deadline)
@@ -141,7 +103,7 @@ def check(
                 raise NotTested("政府信息公开年报栏目由脚本生成，未能渲染，无法核实上一年度年报。")
             if content.state == "unknown":
                 raise NotTested(f"政府信息公开年报栏目页面（{column_url}）未抓取，无法核实上一年度年报。")
-        elif gap := unexplored(site):
+        elif gap := readings.gap:
             raise NotTested(f"未找到政府信息公开年报栏目，且{gap}，无法判断上一年度年报是否公布。")
         if as_of <= deadline:
             yield META.finding(

@@ -25,8 +25,6 @@ META = Meta(
     rule="国办发〔2015〕15号 普查扣分指标：链接可用性（首页及其他页面不能正常访问的链接数量）；"
     "国办秘函〔2019〕19号 扣分指标（分值待核实）",
     category="可用性",
-    max_points=10.0,
-    veto=False,
     task="",
 )
 
@@ -65,7 +63,7 @@ def _anchor(link: LinkArtifact) -> str:
 
 
 @register(META)
-def check(site: SiteArtifacts, *, points_home: float = 1.0, points_other: float = 0.1) -> Iterator[Finding]:
+def check(site: SiteArtifacts, *, points_home: float, points_other: float) -> Iterator[Finding]:
     """Yield one finding per failing link (confirmed → FAIL with points, unconfirmed → WARN), then the counts."""
     if not site.links:
         raise NotTested("未采集到任何链接，无法检查链接可用性。")

@@ -28,21 +28,8 @@ CLASS_NAMES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-# Keywords per class, tried in the order personnel → notice → news: a column named 人事任免公告 is personnel,
-# 政策解读 is a policy column, 工作动态 is news. Sources: 普查 definitions (§1.3 of the standards notes), the
-# 开普云 and 龙讯 column types, the 德安县 script's column names.
-DEFAULT_SYNONYMS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "news": ("动态", "要闻", "新闻", "工作进展", "工作信息", "政务信息", "图片报道", "时政", "快讯", "资讯"),
-        "notice": ("通知", "公告", "公示", "通告", "政策", "文件", "规范性文件"),
-        "personnel": ("人事", "任免", "招录", "招聘", "规划", "计划", "总结"),
-    }
-)
-
-# Names that never make a class column, whatever keyword they contain: historical topics (普查: 历史专题
-# excluded from 动态要闻类), and the 年报 / 指南 columns that other checks judge.
-DEFAULT_EXCLUDE: tuple[str, ...] = ("专题", "回顾", "年报", "年度报告", "指南")
-
+# The keywords per class and the excluded names are options of stale-columns (config/scoring.yaml):
+# column_synonyms, tried in the order personnel → notice → news, and column_exclude.
 _ORDER = ("personnel", "notice", "news")
 
 
@@ -60,15 +47,15 @@ def classify(
     name: str,
     path: Sequence[str] = (),
     *,
-    synonyms: Mapping[str, Sequence[str]] | None = None,
-    exclude: Iterable[str] | None = None,
+    synonyms: Mapping[str, Sequence[str]],
+    exclude: Iterable[str],
 ) -> str:
     """The class (``news``/``notice``/``personnel``/``other``) of a column from its name, then its breadcrumb."""
-    syn = DEFAULT_SYNONYMS if synonyms is None else synonyms
+    syn = synonyms
     unknown = set(syn) - set(_ORDER)
     if unknown:
         raise ValueError(f"unknown column class(es) in synonyms: {sorted(unknown)}")
-    excl = tuple(DEFAULT_EXCLUDE if exclude is None else exclude)
+    excl = tuple(exclude)
     if any(word and word in (name or "") for word in excl):
         # An excluded name (a 年报, a 专题) is excluded whatever its parents are: a 行政执法统计年报 column
         # under 行政执法公示 is a yearly report, not a 通知公告 column held to 6 months.

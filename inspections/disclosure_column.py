@@ -15,30 +15,21 @@ as not verified, never as empty.
 Not tested when the home page could not be fetched, or when the column's page was not fetched and none of
 its parts is linked from the home page (parts are then unknown, not missing).
 
-Options: column_names, parts (part → accepted names, best first), min_body_chars, points_column,
-points_part_missing, points_part_empty, points_broken_link.
+The column's names and its parts' names (part → accepted names, best first) are shared readings
+(``readings.disclosure_column`` in config/scoring.yaml): every check looking for the column finds the same one.
+
+Options: min_body_chars, points_column, points_part_missing, points_part_empty, points_broken_link.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from types import MappingProxyType
+from collections.abc import Iterator, Mapping
 
 from inspections.artifacts import LinkArtifact, PageArtifact, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
-from inspections.homepage_stale import home_page
-from inspections.sitemap import (
-    canonical,
-    content_of,
-    find_links,
-    label,
-    links_of,
-    page_of,
-    same_url,
-    under,
-)
+from inspections.readings import Readings
+from inspections.sitemap import canonical, content_of, label, links_of, page_of, same_url, under
 
 META = Meta(
     id="disclosure-column",
@@ -49,130 +40,11 @@ META = Meta(
     rule="国办公开办函〔2019〕61号《关于规范政府信息公开平台有关事项的通知》：统一设置“政府信息公开”专栏，"
     "设置政府信息公开指南、政府信息公开制度、法定主动公开内容、政府信息公开工作年度报告等栏目，在网站首页位置展示",
     category="政务公开",
-    max_points=10.0,
-    veto=False,
     task="（二十六）",
 )
 
-# 61号: the column's unified name, and the names sites use for it (../shared/realpages/MANIFEST.md).
-COLUMN_NAMES: tuple[str, ...] = ("政府信息公开", "信息公开", "政务公开")
 
-# 61号 / 广安市 转发: the four parts, each with the names seen on real sites (MANIFEST: 目录, 年度报告).
-PARTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "政府信息公开指南": ("政府信息公开指南", "信息公开指南", "公开指南"),
-        "政府信息公开制度": ("政府信息公开制度", "信息公开制度", "公开制度"),
-        "法定主动公开内容": (
-            "法定主动公开内容",
-            "政府信息公开目录",
-            "信息公开目录",
-            "主动公开目录",
-            "主动公开内容",
-            "目录",
-        ),
-        "政府信息公开年报": (
-            "政府信息公开年报",
-            "政府信息公开工作年度报告",
-            "信息公开年报",
-            "年度报告",
-            "工作年报",
-            "年报",
-        ),
-    }
-)
-
-# Labels that contain a part's words but are something else (基层政务公开 标准目录, 依申请公开).
-_PART_EXCLUDE = ("标准目录", "依申请", "申请公开", "青年报")  # 中国青年报 (丰台 friendly links) is no 年报
-# Longest label taken as the column's or a part's link: a document title (2020年政府信息公开工作年度报告) is not.
-_COLUMN_MAX = 12
-_PART_MAX = 16
 _NO_PAGE = PageArtifact(url="", final_url="", status=None)
-
-
-@dataclass(frozen=True, slots=True)
-class Located:
-    """Where the 政府信息公开 column and its parts are (URLs ``""`` when not found)."""
-
-    column_url: str
-    column_link: LinkArtifact | None
-    parts: Mapping[str, LinkArtifact | None]
-    shared: Mapping[str, str]  # part → the earlier part whose URL it reuses
-
-
-def locate(
-    site: SiteArtifacts,
-    *,
-    column_names: Sequence[str] = COLUMN_NAMES,
-    parts: Mapping[str, Sequence[str]] = PARTS,
-) -> Located:
-    """Find the 政府信息公开 column on the home page and its parts on the column page or the home page."""
-    home_url = site.home.url if site.home is not None else site.home_url
-    part_words = tuple(w for names in parts.values() for w in names) + _PART_EXCLUDE
-    candidates = find_links(site, home_url, column_names, exclude=part_words, max_len=_COLUMN_MAX)
-    column_link = candidates[0] if candidates else None
-    column_url = column_link.target_url if column_link is not None else ""
-    sources = [column_url, home_url] if column_url else [home_url]
-
-    found: dict[str, LinkArtifact | None] = {}
-    shared: dict[str, str] = {}
-    claimed: dict[str, str] = {}  # canonical URL → part that owns it
-    for part, names in parts.items():
-        others = tuple(w for p, ns in parts.items() if p != part for w in ns if w not in names)
-        # A label naming another part better (年报 vs 目录) is not this part's link: exclude words that only
-        # the other parts use, unless they are inside one of this part's own names.
-        exclude = tuple(w for w in others if not any(w in n for n in names) and len(w) > 2) + _PART_EXCLUDE
-        links: list[LinkArtifact] = []
-        for source in sources:
-            links += [
-                lk
-                for lk in find_links(site, source, names, exclude=exclude, max_len=_PART_MAX)
-                if canonical(lk.target_url) not in {canonical(x.target_url) for x in links}
-            ]
-        pick = next((lk for lk in links if canonical(lk.target_url) not in claimed), None)
-        if pick is None and links:
-            shared[part] = claimed[canonical(links[0].target_url)]
-        if pick is not None:
-            claimed[canonical(pick.target_url)] = part
-        found[part] = pick
-    return Located(column_url, column_link, MappingProxyType(found), MappingProxyType(shared))
-
-
-def tried(site: SiteArtifacts, url: str) -> bool:
-    """Whether the crawl fetched `url` or tried to: a stored page, a recorded failure, or a link outcome."""
-    if page_of(site, url) is not None or any(same_url(f.url, url) for f in site.failures):
-        return True
-    return any(
-        (lk.status is not None or lk.error_kind is not None) and same_url(lk.target_url, url) for lk in site.links
-    )
-
-
-def home_only(site: SiteArtifacts) -> bool:
-    """The crawl read the home page and nothing it links to inside the site: the rest of the site is unknown."""
-    home = site.home
-    if home is None:
-        return False
-    inner = [
-        lk.target_url
-        for lk in links_of(site, home.url)
-        if lk.internal and not same_url(lk.target_url, home.url) and not same_url(lk.target_url, home.final_url)
-    ]
-    return bool(inner) and not any(tried(site, u) for u in inner)
-
-
-def unexplored(site: SiteArtifacts) -> str:
-    """Why something not found on this site cannot be called absent ("" when it can): the crawl did not finish,
-    read nothing beyond the home page, or never fetched the 政府信息公开 column the home page links to (where
-    annual reports, 规范性文件 and 执行公开 columns usually are)."""
-    if not site.crawl_complete:
-        return "本次抓取未完成"
-    if home_only(site):
-        return "本次仅抓取了首页，首页链接的栏目页面均未抓取"
-    where = locate(site)
-    if where.column_link is not None and not tried(site, where.column_url) and not any(
-        under(p.url, where.column_url) for p in site.pages
-    ):
-        return f"首页链接的政府信息公开专栏页面（{where.column_url}）未抓取"
-    return ""
 
 
 def _failed(link: LinkArtifact) -> bool:
@@ -194,20 +66,19 @@ def check(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    column_names: Sequence[str] = COLUMN_NAMES,
-    parts: Mapping[str, Sequence[str]] = PARTS,
-    min_body_chars: int = 60,
-    points_column: float = 4.0,
-    points_part_missing: float = 2.0,
-    points_part_empty: float = 1.0,
-    points_broken_link: float = 0.5,
+    readings: Readings,
+    min_body_chars: int,
+    points_column: float,
+    points_part_missing: float,
+    points_part_empty: float,
+    points_broken_link: float,
 ) -> Iterator[Finding]:
     """Yield the missing column, each missing or empty part, and each confirmed broken link inside the column.
 
     No pass on what was not looked at: when nothing is wrong with what was read but some parts were never read
     (not fetched, or drawn by script), the check is not_tested, naming them.
     """
-    findings = list(_judge(site, as_of=as_of, column_names=column_names, parts=parts,
+    findings = list(_judge(site, as_of=as_of, readings=readings,
                            min_body_chars=min_body_chars, points_column=points_column,
                            points_part_missing=points_part_missing, points_part_empty=points_part_empty,
                            points_broken_link=points_broken_link))
@@ -223,21 +94,21 @@ def _judge(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    column_names: Sequence[str],
-    parts: Mapping[str, Sequence[str]],
+    readings: Readings,
     min_body_chars: int,
     points_column: float,
     points_part_missing: float,
     points_part_empty: float,
     points_broken_link: float,
 ) -> Iterator[Finding]:
-    home = home_page(site)
+    home = readings.home()
     home_url = home.final_url or home.url
-    where = locate(site, column_names=column_names, parts=parts)
+    where = readings.disclosure
+    column_names, parts = readings.disclosure_names, readings.disclosure_parts
 
     # The column page was not fetched: its parts cannot be said to be missing, only not found on the home page.
     # No column link: its parts are missing only if the crawl went beyond the home page (else they are unknown).
-    column_seen = (where.column_link is None and not home_only(site)) or bool(
+    column_seen = (where.column_link is None and not readings.home_only()) or bool(
         links_of(site, where.column_url) or (page_of(site, where.column_url) or _NO_PAGE).html
     )
     column_broken = (

@@ -24,14 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from types import MappingProxyType
 
-from inspections.annual_report import cn_year_digits, deadline_of, judge_yearly
+from inspections.readings import cn_year_digits, deadline_of, judge_yearly
 from inspections.artifacts import ListEntry, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
+from inspections.readings import Readings
 from inspections.columns import cn_date
-from inspections.disclosure_column import unexplored
-from inspections.homepage_stale import home_page
 from inspections.sitemap import (
     canonical,
     columns_named,
@@ -51,36 +49,16 @@ META = Meta(
     id="enforcement-disclosure",
     title="行政执法公示及时规范",
     failure_title="行政执法公示不及时或不规范",
-    description="检查网站是否设有行政执法公示（双公示）栏目，行政许可、行政处罚决定是否在作出之日起7个工作日内"
-    "公开，上一年度行政执法统计年报是否在1月31日前公开。",
+    description="检查网站是否设有行政执法公示（双公示）栏目，行政许可、行政处罚决定是否在作出之日起"
+    "{limit_workdays}个工作日内公开，上一年度行政执法统计年报是否在{data_deadline:mmdd}前公开。",
     rule="国办发〔2018〕118号《关于全面推行行政执法公示制度执法全过程记录制度重大执法决定法制审核制度的指导意见》："
-    "行政许可、行政处罚的执法决定信息要在执法决定作出之日起7个工作日内公开；发改办财金〔2018〕424号（双公示）："
-    "自作出行政决定之日起7个工作日内上网公开；各地于每年1月31日前公开上年度行政执法数据",
+    "行政许可、行政处罚的执法决定信息要在执法决定作出之日起{limit_workdays}个工作日内公开；发改办财金〔2018〕424号（双公示）："
+    "自作出行政决定之日起{limit_workdays}个工作日内上网公开；各地于每年{data_deadline:mmdd}前公开上年度行政执法数据",
     category="政务公开",
-    max_points=6.0,
-    veto=False,
     task="（十三）",
 )
 
-LEVELS: tuple[str, ...] = ("department", "county")
 COLUMN_NAMES: tuple[str, ...] = ("行政执法公示", "行政执法信息公示", "执法公示", "双公示", "行政执法信息")
-# 118号 / 424号: the two kinds of decisions with the 7-working-day rule; the names their lists carry. An entry of a
-# combined 双公示 list belongs to the kind its title names.
-DECISIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "行政许可": ("行政许可", "许可信息", "许可公示", "许可"),
-        "行政处罚": ("行政处罚", "处罚信息", "处罚公示", "处罚"),
-    }
-)
-# 118号 (大同、广东 制度): the list of the yearly data.
-DATA_NAMES: tuple[str, ...] = (
-    "行政执法统计年报",
-    "执法统计年报",
-    "行政执法数据",
-    "执法数据",
-    "年度数据",
-    "统计年报",
-)
 
 
 def data_pattern(year: int) -> re.Pattern[str]:
@@ -98,13 +76,14 @@ class _Pattern:
         return self.pattern.search(cn_year_digits(text))
 
 
-def _decision_lists(site: SiteArtifacts, column_url: str, names: Sequence[str]) -> list[str]:
+def _decision_lists(site: SiteArtifacts, column_url: str, names: Sequence[str],
+                    column_names: Sequence[str]) -> list[str]:
     """The lists of one kind of decision inside the column: linked from it, in its folder or under it."""
     lists: list[str] = [lk.target_url for lk in find_links(site, column_url, names, max_len=16)]
     for column in site.columns:
         named = name_rank(column.name, names, max_len=16) is not None
         inside = under(column.url, column_url) or any(
-            name_rank(p, COLUMN_NAMES, max_len=16) for p in column.path
+            name_rank(p, column_names, max_len=16) for p in column.path
         )
         if named and inside and canonical(column.url) not in {canonical(u) for u in lists}:
             lists.append(column.url)
@@ -130,6 +109,7 @@ def _judge_decisions(
     column_url: str,
     decisions: Mapping[str, Sequence[str]],
     *,
+    column_names: Sequence[str],
     as_of: dt.date,
     limit: int,
     points: float,
@@ -140,7 +120,7 @@ def _judge_decisions(
     absent: list[str] = []
     unverified: list[str] = []
     for kind, names in decisions.items():
-        lists = _decision_lists(site, column_url, names)
+        lists = _decision_lists(site, column_url, names, column_names)
         entries = _decision_entries(site, column_url, lists, names)
         dated = [(e.date, e) for e in entries if e.date is not None and e.date <= as_of]
         if not dated:
@@ -241,21 +221,22 @@ def check(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    levels: Sequence[str] = LEVELS,
-    column_names: Sequence[str] = COLUMN_NAMES,
-    decisions: Mapping[str, Sequence[str]] = DECISIONS,
-    data_names: Sequence[str] = DATA_NAMES,
-    limit_workdays: int = 7,
-    data_deadline: str = "01-31",
-    points_column: float = 3.0,
-    points_stale: float = 2.0,
-    points_data_missing: float = 1.0,
-    points_data_late: float = 0.0,
+    readings: Readings,
+    levels: Sequence[str],
+    column_names: Sequence[str],
+    decisions: Mapping[str, Sequence[str]],
+    data_names: Sequence[str],
+    limit_workdays: int,
+    data_deadline: str,
+    points_column: float,
+    points_stale: float,
+    points_data_missing: float,
+    points_data_late: float,
 ) -> Iterator[Finding]:
     """Yield the missing column, a stale newest decision, and missing or late enforcement data."""
     if site.level not in levels:
         raise NotTested("不适用：本项仅适用于政府部门网站和县级政府门户网站。")
-    home = home_page(site)
+    home = readings.home()
     home_url = home.final_url or home.url
 
     links = find_links(site, home.url, column_names, max_len=16) or find_links_anywhere(
@@ -265,7 +246,7 @@ def check(
     column_url = links[0].target_url if links else (columns[0].url if columns else "")
     findings: list[Finding] = []
 
-    gap = unexplored(site)
+    gap = readings.gap
     if not column_url and gap:
         raise NotTested(f"{gap}，且未找到行政执法公示栏目，无法判断是否设置。")
     if not column_url:
@@ -280,7 +261,8 @@ def check(
         )
     else:
         findings += _judge_decisions(
-            site, column_url, decisions, as_of=as_of, limit=limit_workdays, points=points_stale
+            site, column_url, decisions, column_names=column_names, as_of=as_of, limit=limit_workdays,
+            points=points_stale
         )
 
     # 118号 / 大同、广东 制度: 上年度行政执法数据 by 1月31日.

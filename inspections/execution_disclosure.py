@@ -27,13 +27,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
+from typing import Literal
 
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
+from inspections.readings import Readings
 from inspections.columns import cn_date
-from inspections.disclosure_column import unexplored
-from inspections.homepage_stale import home_page
 from inspections.sitemap import Content, canonical, columns_named, content_of, find_links_anywhere, label
 
 META = Meta(
@@ -45,40 +44,9 @@ META = Meta(
     rule="中办发〔2016〕8号《关于全面推进政务公开工作的意见》：推进决策、执行、管理、服务、结果公开（执行公开）；"
     "2021年九江市政务公开工作任务（十二）（十五）（十六）：公开落实举措和落实情况",
     category="政务公开",
-    max_points=6.0,
-    veto=False,
     task="（十二）（十五）（十六）",
 )
 
-# standards.md §8: the 执行公开 items of the 五公开 and the column names Jiujiang sites use for them.
-COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "执行公开": ("执行公开",),
-        "重要部署落实情况": (
-            "重要部署落实",
-            "重要部署执行",
-            "重要部署",
-            "重点工作落实",
-            "重点工作分解",
-            "重点工作进展",
-            "重点工作",
-        ),
-        "政策执行情况": ("政策执行", "政策落实"),
-        "民生实事推进": ("民生实事", "为民办实事", "民生工程"),
-        "督查督办": ("督查督办", "督查结果", "督查情况", "督办"),
-        "审计整改": ("审计整改", "审计发现问题整改", "审计结果"),
-        "建议提案办理": ("建议提案办理", "建议提案", "人大代表建议", "政协委员提案", "提案办理"),
-    }
-)
-
-# The 2021 notice's tasks that ask for 落实情况 to be published, by the names their columns carry.
-TASKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "（十二）高标准市场体系建设": ("高标准市场体系", "市场体系建设"),
-        "（十五）河湖长制": ("河湖长制", "河长制", "湖长制", "河长"),
-        "（十六）直达资金": ("直达资金", "财政直达资金", "资金直达"),
-    }
-)
 
 # A column's name, not a headline that happens to say 督办 (宜春: “…督办市政协重点提案”).
 _NAME_MAX = 12
@@ -133,22 +101,23 @@ def check(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    columns: Mapping[str, Sequence[str]] = COLUMNS,
-    tasks: Mapping[str, Sequence[str]] = TASKS,
-    window_days: int = 180,
-    warn_days: int = 160,
-    column_windows: Mapping[str, int] = MappingProxyType({}),
-    required_columns: Sequence[str] = (),
-    required_tasks: Sequence[str] = (),
-    task_levels: Sequence[str] = ("municipal", "county"),
-    task_missing: str = "warn",
-    points_missing: float = 3.0,
-    points_stale: float = 1.0,
-    points_empty: float = 1.0,
-    points_task_missing: float = 1.0,
+    readings: Readings,
+    columns: Mapping[str, Sequence[str]],
+    tasks: Mapping[str, Sequence[str]],
+    window_days: int,
+    warn_days: int,
+    column_windows: Mapping[str, int],
+    required_columns: Sequence[str],
+    required_tasks: Sequence[str],
+    task_levels: Sequence[str],
+    task_missing: Literal["info", "warn", "fail"],
+    points_missing: float,
+    points_stale: float,
+    points_empty: float,
+    points_task_missing: float,
 ) -> Iterator[Finding]:
     """Yield per execution column its freshness, per task its presence, and the table of all of them."""
-    home = home_page(site)
+    home = readings.home()
     home_url = home.final_url or home.url
     rows: list[_Row] = []
     seen: set[str] = set()
@@ -169,7 +138,7 @@ def check(
 
     findings: list[Finding] = []
     # Absent columns and tasks count only where the site was read; columns found but never fetched judge nothing.
-    gap = unexplored(site)
+    gap = readings.gap
     if gap and rows and all(r.content.state == "unknown" for r in rows):
         raise NotTested(f"{gap}，找到的执行公开类栏目均未抓取，无法判断其设置和更新情况。")
     if gap:

@@ -1,4 +1,5 @@
-"""Home page stale (首页不更新): nothing dated on the home page within the last 2 weeks before the as-of date.
+"""Home page stale (首页不更新): nothing dated on the home page within ``limit_days`` before the as-of date
+(the values: config/scoring.yaml).
 
 Reads ``site.home`` (its stored HTML, re-parsed with ``extract.html.parse_page`` against ``as_of``: the dated list
 entries, and ``<meta name="PubDate">``). A page with no date at all counts as not updated (普查：未注明信息发布时间
@@ -20,8 +21,9 @@ from urllib.parse import urlsplit
 
 from extract.dates import parse_date
 from extract.html import parse_page
-from inspections.artifacts import PageArtifact, SiteArtifacts
+from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
+from inspections.readings import Readings
 from inspections.columns import cn_date, cn_period
 
 META = Meta(
@@ -30,26 +32,11 @@ META = Meta(
     failure_title="首页不更新",
     description="检查网站首页最新发布信息的日期：首页长期不更新，说明网站疏于维护，公众看不到最新的政务信息。"
     "未注明发布时间的信息视为不更新；首页仅为栏目导航入口的，以其二级页面的更新情况为准。",
-    rule="国办秘函〔2019〕19号 单项否决指标：首页不更新（监测2周，首页无信息更新的，即单项否决；"
+    rule="国办秘函〔2019〕19号 单项否决指标：首页不更新（监测{limit_days:period}，首页无信息更新的，即单项否决；"
     "如首页仅为网站栏目导航入口，所有二级页面无信息更新的，即单项否决）",
     category="信息更新",
-    max_points=0.0,
-    veto=True,
     task="",
 )
-
-# The reason every home-page check gives when there is no home page; inspections.scoring reads it.
-HOME_MISSING = "首页未能获取"
-
-
-def home_page(site: SiteArtifacts) -> PageArtifact:
-    """The fetched home page, or NotTested("首页未能获取…")."""
-    home = site.home
-    if home is None or home.status is None or home.status >= 400 or not home.html:
-        how = f"（HTTP {home.status}）" if home is not None and home.status else ""
-        raise NotTested(f"{HOME_MISSING}{how}，无法检查。")
-    return home
-
 
 _INDEX_RE = re.compile(r"/(?:index|default)\.(?:s?html?|jsp|aspx?|php)$", re.I)
 
@@ -66,12 +53,13 @@ def check(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    limit_days: int = 14,
-    warn_days: int = 10,
-    portal_entries: int = 5,
+    readings: Readings,
+    limit_days: int,
+    warn_days: int,
+    portal_entries: int,
 ) -> Iterator[Finding]:
     """Yield a veto when the newest dated item on the home page is ``limit_days`` old or more."""
-    home = home_page(site)
+    home = readings.home()
     url = home.final_url or home.url
     parsed = parse_page(home.html, url, as_of=as_of)
     shell = (parsed.js_shell or home.js_shell) and not home.rendered

@@ -40,11 +40,9 @@ META = Meta(
     rule=(
         "《推进互联网协议第六版（IPv6）规模部署行动计划》（中办、国办，2017年）；2021年通知任务（二十六）："
         "县级以上政府门户网站2021年底前全面支持IPv6；《深入推进IPv6规模部署和应用2022年工作安排》："
-        "县级以上政府门户网站IPv6支持率达到85%"
+        "县级以上政府门户网站IPv6支持率达到{link_target:n}%"
     ),
     category="IPv6",
-    max_points=5.0,
-    veto=False,
     task="（二十六）",
 )
 
@@ -90,8 +88,8 @@ def _table(d: Mapping[str, Any], ns: Mapping[str, Any] | None) -> dict[str, Any]
 
 
 @register(META)
-def check(site: SiteArtifacts, *, similarity_threshold: float = 0.90, link_target: float = 85.0,
-          department_points: bool = False, points_fail: float = 5.0) -> Iterator[Finding]:
+def check(site: SiteArtifacts, *, similarity_threshold: float, link_target: float,
+          department_points: bool, points_fail: float) -> Iterator[Finding]:
     env = site.environment or {}
     if "ipv6" not in env:
         raise NotTested("本次检查没有记录检查机自身的IPv6自检结果，无法判断。")

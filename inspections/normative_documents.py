@@ -5,7 +5,7 @@ published together (集中统一对外公开并动态更新) in the 政府信息
 amended, repealed or expired be marked on the original (明确标注). So each entry needs a 文号, a date and its
 有效性 (有效 / 失效 / 废止 / 已修改).
 
-Reads the 政府信息公开 column as ``disclosure_column.locate`` finds it (names from that module's defaults), the links
+Reads the 政府信息公开 column as the site's shared readings locate it (``Readings.disclosure``), the links
 on the column page, on its 法定主动公开内容 page and on the stored pages of their folders; columns whose breadcrumb
 passes 政府信息公开. The entries of the listing come from the stored lists; each entry's markings are read from its
 title and printed date, then from the 索引号 box of its stored page (``extract.docmeta.doc_metadata``).
@@ -28,8 +28,7 @@ from extract.dates import parse_date
 from extract.docmeta import doc_metadata, normalize_validity, validity_in, wenhao_in
 from inspections.artifacts import LinkArtifact, ListEntry, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
-from inspections.disclosure_column import COLUMN_NAMES, locate, unexplored
-from inspections.homepage_stale import home_page
+from inspections.readings import Readings
 from inspections.sitemap import (
     canonical,
     column_for,
@@ -52,22 +51,17 @@ META = Meta(
     "废止、失效等情况，应及时公开，并在已发布的原文件上作出明确标注；2020年政务公开工作要点：规章和规范性文件"
     "集中统一对外公开并动态更新",
     category="政务公开",
-    max_points=6.0,
-    veto=False,
     task="（二十三）",
 )
 
-LISTING_NAMES: tuple[str, ...] = ("规范性文件", "行政规范性文件", "规范性文件库", "现行有效规范性文件")
-# 解读 / 备案 / 清理 / 征求意见 columns name 规范性文件 but list something else.
-LISTING_EXCLUDE: tuple[str, ...] = ("解读", "备案", "清理", "征求意见", "草案")
 MARKS: tuple[str, ...] = ("文号", "日期", "有效性")
 
 
 def _within_column(
-    site: SiteArtifacts, names: Sequence[str], exclude: Sequence[str]
+    site: SiteArtifacts, readings: Readings, names: Sequence[str], exclude: Sequence[str]
 ) -> tuple[LinkArtifact | None, str]:
     """The listing's link inside the 政府信息公开 column, and the column's URL ("" when there is none)."""
-    where = locate(site)
+    where = readings.disclosure
     column_url = where.column_url
     roots = [u for u in (column_url, getattr(where.parts.get("法定主动公开内容"), "target_url", "")) if u]
     sources = list(roots)
@@ -112,25 +106,26 @@ def check(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    listing_names: Sequence[str] = LISTING_NAMES,
-    listing_exclude: Sequence[str] = LISTING_EXCLUDE,
-    points_listing: float = 6.0,
-    points_each: float = 0.5,
+    readings: Readings,
+    listing_names: Sequence[str],
+    listing_exclude: Sequence[str],
+    points_listing: float,
+    points_each: float,
 ) -> Iterator[Finding]:
     """Yield the absent listing, each entry missing a 文号, date or 有效性, and the counts by validity."""
-    home = home_page(site)
+    home = readings.home()
     home_url = home.final_url or home.url
-    link, column_url = _within_column(site, listing_names, listing_exclude)
+    link, column_url = _within_column(site, readings, listing_names, listing_exclude)
     listing_url = link.target_url if link is not None else ""
     if not listing_url:
         # A listing column whose breadcrumb passes 政府信息公开 counts as inside the column.
         for column in site.columns:
             if name_rank(column.name, listing_names, exclude=listing_exclude, max_len=16) and any(
-                name_rank(p, COLUMN_NAMES, max_len=12) for p in column.path
+                name_rank(p, readings.disclosure_names, max_len=12) for p in column.path
             ):
                 listing_url = column.url
                 break
-    if not listing_url and (gap := unexplored(site)):
+    if not listing_url and (gap := readings.gap):
         raise NotTested(f"{gap}，且未找到规范性文件栏目，无法判断是否集中公开。")
     if not listing_url:
         elsewhere = find_links_anywhere(site, listing_names, exclude=listing_exclude, max_len=16)

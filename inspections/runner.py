@@ -1,105 +1,55 @@
 """Run every registered check on one site, score it, and shape the site's entry of results.json.
 
-``load_scoring()`` reads ``config/scoring.yaml`` and refuses unknown check ids and option names that are not in
-the check's signature (a typo there would otherwise silently leave a default in force).
+The rules come from config/scoring.yaml only (``inspections.rules``: loaded and validated before any work). Per
+site the runner merges the site's overrides, builds the shared readings once (``inspections.readings``) and hands
+them with each check's options to every check, in the order of the configuration.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 import inspections  # noqa: F401 - imports every check module, so REGISTRY is complete
 from inspections.artifacts import SiteArtifacts
-from inspections.base import REGISTRY, Outcome, run_inspection
-from inspections.scoring import points_lost, score_site, veto_enabled
-
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "scoring.yaml"
-
-TOP_KEYS = frozenset({"version", "total_points", "pass_mark", "checks", "sites"})
-CHECK_KEYS = frozenset({"max_points", "veto", "options"})
-SITE_KEYS = frozenset({"checks"})
-
-
-def _validate_check(where: str, check_id: str, section: Any) -> None:
-    if check_id not in REGISTRY:
-        raise ValueError(f"{where}: unknown check id {check_id!r} (known: {', '.join(REGISTRY)})")
-    if section is None:
-        return
-    if not isinstance(section, Mapping):
-        raise ValueError(f"{where}.{check_id}: expected a mapping, got {type(section).__name__}")
-    unknown = set(section) - CHECK_KEYS
-    if unknown:
-        raise ValueError(f"{where}.{check_id}: unknown key(s) {sorted(unknown)} (allowed: {sorted(CHECK_KEYS)})")
-    options = section.get("options") or {}
-    if not isinstance(options, Mapping):
-        raise ValueError(f"{where}.{check_id}.options: expected a mapping")
-    allowed = REGISTRY[check_id].option_names - {"as_of"}
-    for name in options:
-        if name not in allowed:
-            raise ValueError(
-                f"{where}.{check_id}.options.{name}: not an option of {check_id} (options: {sorted(allowed)})"
-            )
-    if "max_points" in section and not isinstance(section["max_points"], int | float):
-        raise ValueError(f"{where}.{check_id}.max_points: expected a number")
-
-
-def validate_scoring(data: Mapping[str, Any]) -> None:
-    """Raise ValueError naming the first key that does not fit the registry."""
-    if not isinstance(data, Mapping):
-        raise ValueError("scoring config: expected a mapping at the top level")
-    unknown = set(data) - TOP_KEYS
-    if unknown:
-        raise ValueError(f"scoring config: unknown top-level key(s) {sorted(unknown)}")
-    for check_id, section in (data.get("checks") or {}).items():
-        _validate_check("checks", check_id, section)
-    for site_id, site in (data.get("sites") or {}).items():
-        if not isinstance(site, Mapping):
-            raise ValueError(f"sites.{site_id}: expected a mapping")
-        extra = set(site) - SITE_KEYS
-        if extra:
-            raise ValueError(f"sites.{site_id}: unknown key(s) {sorted(extra)}")
-        for check_id, section in (site.get("checks") or {}).items():
-            _validate_check(f"sites.{site_id}.checks", check_id, section)
-
-
-def load_scoring(path: str | Path | None = None) -> dict[str, Any]:
-    """The scoring config (default ``config/scoring.yaml`` of this checkout), validated against the registry."""
-    path = Path(path) if path is not None else DEFAULT_PATH
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    validate_scoring(data)
-    return data
-
-
-def site_config(scoring: Mapping[str, Any], site_id: str) -> dict[str, Any]:
-    """The scoring config with ``sites.<site_id>.checks`` merged over ``checks`` (options key by key)."""
-    merged = {k: copy.deepcopy(v) for k, v in scoring.items() if k != "sites"}
-    checks = merged.setdefault("checks", {}) or {}
-    merged["checks"] = checks
-    override = ((scoring.get("sites") or {}).get(site_id) or {}).get("checks") or {}
-    for check_id, section in override.items():
-        base = dict(checks.get(check_id) or {})
-        section = section or {}
-        options = dict(base.get("options") or {})
-        options.update(section.get("options") or {})
-        base.update({k: v for k, v in section.items() if k != "options"})
-        base["options"] = options
-        checks[check_id] = base
-    return merged
+from inspections.base import REGISTRY, Meta, Outcome, run_inspection
+from inspections.readings import Readings
+from inspections.rules import (  # noqa: F401 - load_scoring/site_config/validate_scoring: the runner's API too
+    DEFAULT_PATH,
+    check_ids,
+    check_options,
+    load_scoring,
+    site_config,
+    validate_scoring,
+)
+from inspections.scoring import max_points, points_lost, score_site, veto_enabled
 
 
 def run_checks(site: SiteArtifacts, *, as_of: dt.date, config: Mapping[str, Any]) -> list[Outcome]:
-    """Every registered check, in registry order, with its options from ``config`` (already merged per site)."""
-    checks = config.get("checks") or {}
+    """Every configured check, in the order of the configuration, with its options from ``config`` (already
+    merged per site) and the site's shared readings, built once here."""
+    readings = Readings.from_config(site, as_of=as_of, config=config)
     return [
-        run_inspection(ins, site, as_of=as_of, options=(checks.get(check_id) or {}).get("options") or {})
-        for check_id, ins in REGISTRY.items()
+        run_inspection(REGISTRY[check_id], site, as_of=as_of, options=check_options(config, check_id),
+                       readings=readings, max_points=max_points(config, check_id))
+        for check_id in check_ids(config)
     ]
+
+
+def run_check(check_id: str, site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, Any] | None = None,
+              **overrides: Any) -> Outcome:
+    """One check on one site with its configured options (``overrides`` replace some): for tests and tools."""
+    config = site_config(scoring if scoring is not None else load_scoring(), site.site_id)
+    options = {**check_options(config, check_id), **overrides}
+    readings = Readings.from_config(site, as_of=as_of, config=config)
+    return run_inspection(REGISTRY[check_id], site, as_of=as_of, options=options, readings=readings,
+                          max_points=max_points(config, check_id))
+
+
+def rendered_meta(config: Mapping[str, Any], check_id: str) -> Meta:
+    """The check's META with its texts worded from the options applied (a changed limit changes the words)."""
+    return REGISTRY[check_id].meta.render(check_options(config, check_id))
 
 
 def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, Any]) -> dict[str, Any]:
@@ -112,7 +62,7 @@ def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, A
     result = score_site(outcomes, config=config, home_fetched=fetched)
     checks = []
     for outcome in outcomes:
-        meta = REGISTRY[outcome.check_id].meta
+        meta = rendered_meta(config, outcome.check_id)
         entry = outcome.as_dict()
         entry["points_lost"] = points_lost(config, outcome)
         entry["veto"] = bool(outcome.veto and veto_enabled(config, outcome))

@@ -4,7 +4,7 @@
 不存在单项否决问题，则对扣分指标进行评分，如评分结果低于60分，判定为不合格网站……单项指标扣分之和不超过本项指标总分值。”
 
 So: any veto (of a check whose veto is enabled in the config) → 不合格; otherwise 100 less the deductions, each
-check's deductions capped at its ``max_points`` (config, falling back to META); below the pass mark → 不合格.
+check's deductions capped at its ``max_points`` (config/scoring.yaml, the only source); below the pass mark → 不合格.
 ``not_tested`` and ``error`` outcomes cost nothing. A site whose home page we could not reach and whose
 availability could not be judged (our network, no probes) is 未检测 with no score: we never fail a site for our
 own failure.
@@ -16,18 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspections.base import REGISTRY, Meta, Outcome, Status
+from inspections.base import Outcome, Status
+from inspections.readings import HOME_MISSING
 
 PASS = "合格"
 FAIL = "不合格"
 UNTESTED = "未检测"
 
-# 国办秘函〔2019〕19号: 扣分指标分值为100分; 低于60分判定为不合格网站.
-DEFAULT_TOTAL = 100.0
-DEFAULT_PASS_MARK = 60.0
-
-# The reason every home-page check gives when it had no home page (inspections.homepage_stale.HOME_MISSING).
-HOME_MISSING = "首页未能获取"
 UNREACHABLE_ID = "site-unreachable"
 
 
@@ -43,28 +38,18 @@ def _check_config(config: Mapping[str, Any], check_id: str) -> Mapping[str, Any]
     return (config.get("checks") or {}).get(check_id) or {}
 
 
-def _meta(outcome: Outcome) -> Meta | None:
-    if outcome.meta is not None:
-        return outcome.meta
-    ins = REGISTRY.get(outcome.check_id)
-    return ins.meta if ins else None
+def _id(outcome_or_id: Outcome | str) -> str:
+    return outcome_or_id if isinstance(outcome_or_id, str) else outcome_or_id.check_id
 
 
-def max_points(config: Mapping[str, Any], outcome: Outcome) -> float:
-    """The indicator's cap: ``checks.<id>.max_points`` in the config, else META.max_points, else no cap."""
-    value = _check_config(config, outcome.check_id).get("max_points")
-    if value is not None:
-        return float(value)
-    meta = _meta(outcome)
-    return float(meta.max_points) if meta else float("inf")
+def max_points(config: Mapping[str, Any], outcome: Outcome | str) -> float:
+    """The indicator's cap: ``checks.<id>.max_points`` of the (validated) config — there is no other source."""
+    return float(_check_config(config, _id(outcome))["max_points"])
 
 
-def veto_enabled(config: Mapping[str, Any], outcome: Outcome) -> bool:
-    value = _check_config(config, outcome.check_id).get("veto")
-    if value is not None:
-        return bool(value)
-    meta = _meta(outcome)
-    return bool(meta.veto) if meta else True
+def veto_enabled(config: Mapping[str, Any], outcome: Outcome | str) -> bool:
+    """Whether a VETO finding of this check makes the site 不合格: ``checks.<id>.veto`` of the config."""
+    return bool(_check_config(config, _id(outcome))["veto"])
 
 
 def points_lost(config: Mapping[str, Any], outcome: Outcome) -> float:
@@ -91,8 +76,8 @@ def score_site(outcomes: Sequence[Outcome], *, config: Mapping[str, Any], home_f
         # network, or a page we could not read: too large, refused by robots.txt, redirected off the site).
         # Nothing but availability was judged, so the site is 未检测 — never 合格 on checks that did not run.
         return SiteScore(None, UNTESTED, [], points)
-    total = float(config.get("total_points", DEFAULT_TOTAL))
-    pass_mark = float(config.get("pass_mark", DEFAULT_PASS_MARK))
+    total = float(config["total_points"])
+    pass_mark = float(config["pass_mark"])
     if vetoes:
         # 19号: “即判定为不合格网站，不再对其他指标进行评分” — no score, so a site that could not even be opened
         # never shows 100 points next to its veto. The deductions stay in points_by_check for the report.

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from extract.markings import footer_markings
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
-from inspections.homepage_stale import home_page
+from inspections.readings import Readings
 
 META = Meta(
     id="site-markings",
@@ -26,8 +26,6 @@ META = Meta(
     rule="政府网站发展指引（国办发〔2017〕47号）及网页设计规范：网站底部应展示网站标识码、ICP备案编号、公安机关备案标识"
     "和党政机关网站标识（扣分分值待核实）",
     category="标识规范",
-    max_points=4.0,
-    veto=False,
     task="",
 )
 
@@ -40,14 +38,15 @@ def _norm(code: str | None) -> str:
 def check(
     site: SiteArtifacts,
     *,
-    points_site_code: float = 1.0,
-    points_icp: float = 1.0,
-    points_police: float = 1.0,
-    points_conac: float = 1.0,
-    points_code_mismatch: float = 1.0,
+    readings: Readings,
+    points_site_code: float,
+    points_icp: float,
+    points_police: float,
+    points_conac: float,
+    points_code_mismatch: float,
 ) -> Iterator[Finding]:
     """Yield one FAIL per missing marking and per 标识码 that differs from the registered one."""
-    home = home_page(site)
+    home = readings.home()
     url = home.final_url or home.url
     marks = footer_markings(home.html)
     if marks.scripted_footer and not home.rendered:

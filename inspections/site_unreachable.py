@@ -1,4 +1,5 @@
-"""Site unreachable (站点无法访问): the home page did not open within 15 s in 5 % or more of the probes.
+"""Site unreachable (站点无法访问): the home page did not open within ``timeout_s`` in ``veto_share`` or more of
+the probes (the values: config/scoring.yaml).
 
 Reads ``SiteArtifacts.probes_of("availability")`` (one ``ProbeArtifact`` per timed request to the home page,
 ``data``: status, error_kind, elapsed_s, timeout_s, confirmed, ours) and, as evidence only, the crawl's own home
@@ -25,11 +26,9 @@ META = Meta(
     id="site-unreachable",
     title="首页可正常访问",
     failure_title="站点无法访问",
-    description="监测期内多次间隔访问网站首页，统计超过15秒仍打不开的次数占比；网站打不开，公众就无法获取信息和办事服务。",
-    rule="国办秘函〔2019〕19号 单项否决指标：站点无法访问（监测1周，每天间隔性访问20次以上，超过（含）15秒网站仍打不开的次数累计占比超过（含）5%）",
+    description="监测期内多次间隔访问网站首页，统计超过{timeout_s:s}仍打不开的次数占比；网站打不开，公众就无法获取信息和办事服务。",
+    rule="国办秘函〔2019〕19号 单项否决指标：站点无法访问（监测{window_days:period}，每天间隔性访问20次以上，超过（含）{timeout_s:s}网站仍打不开的次数累计占比超过（含）{veto_share:pct}）",
     category="可用性",
-    max_points=0.0,
-    veto=True,
     task="",
 )
 
@@ -71,14 +70,14 @@ def _counts_text(counter: Counter[str], timeout_s: float) -> str:
     return "、".join(f"{_kind_label(k, timeout_s)}{n}次" for k, n in counter.most_common())
 
 
-def _home_fetch_failure(site: SiteArtifacts) -> str | None:
+def _home_fetch_failure(site: SiteArtifacts, timeout_s: float) -> str | None:
     """The crawl's own failure to fetch the home page, in words (None when it was fetched)."""
     home = site.home
     if home is not None and home.status is not None and home.status < 400:
         return None
     for failure in site.failures:
         if failure.url == site.home_url:
-            label = KIND_NAMES.get(failure.kind, failure.message or failure.kind).format(limit=15)
+            label = KIND_NAMES.get(failure.kind, failure.message or failure.kind).format(limit=timeout_s)
             return f"{label}（HTTP {failure.status}）" if failure.status else label
     if home is not None and home.status is not None:
         return f"服务器返回错误（HTTP {home.status}）"
@@ -112,16 +111,16 @@ def _certificate_findings(site: SiteArtifacts) -> Iterator[Finding]:
 def check(
     site: SiteArtifacts,
     *,
-    timeout_s: float = 15.0,
-    veto_share: float = 0.05,
-    warn_share: float = 0.03,
-    min_probes: int = 3,
-    min_failures: int = 2,
-    window_days: int = 7,
+    timeout_s: float,
+    veto_share: float,
+    warn_share: float,
+    min_probes: int,
+    min_failures: int,
+    window_days: int,
 ) -> Iterator[Finding]:
     """Yield a veto when confirmed failures reach ``veto_share`` of the probes, a warning before that."""
     probes = sorted(site.probes_of("availability"), key=lambda p: p.at)
-    crawl_failure = _home_fetch_failure(site)
+    crawl_failure = _home_fetch_failure(site, timeout_s)
     if not probes:
         extra = f"（爬取时首页访问失败：{crawl_failure}）" if crawl_failure else ""
         raise NotTested(f"未对首页进行可用性探测，无法判断站点是否可访问{extra}。")

@@ -142,10 +142,14 @@ class _SiteIndex:
 _last_index: list = [None, None]  # [site, its index]: the site being inspected (checks run one site at a time)
 
 
-def _index(site: SiteArtifacts) -> _SiteIndex:
+def site_index(site: SiteArtifacts) -> _SiteIndex:
+    """The site's index (``inspections.readings.Readings`` builds it once per site; the lookups below reuse it)."""
     if _last_index[0] is not site:
         _last_index[:] = [site, _SiteIndex(site)]
     return _last_index[1]
+
+
+_index = site_index
 
 
 def page_of(site: SiteArtifacts, url: str) -> PageArtifact | None:

@@ -1,14 +1,14 @@
 """Stale columns (栏目不更新): columns past their update limit, and blank columns.
 
 Reads ``site.columns``. Every column is classified by its name (then its breadcrumb) with
-``inspections.columns.classify``: 动态、要闻类 (2 weeks), 通知公告、政策文件类 (6 months), 人事、规划计划类 (1 year),
-others (1 year by default). A column whose entries carry no date at all counts as not updated (普查：未注明信息发布
-时间的视为不更新). A column with no entries is blank (空白栏目), unless its list is drawn by script and was not
+``inspections.columns.classify``: 动态、要闻类, 通知公告、政策文件类, 人事、规划计划类 and others, each with its
+limit in ``limits`` (days; the values, like every other one, are in config/scoring.yaml). A column whose
+entries carry no date at all counts as not updated (普查：未注明信息发布时间的视为不更新). A column with no entries is blank (空白栏目), unless its list is drawn by script and was not
 rendered: that one is listed as 未能检测 and never blamed.
 
-Single veto (19号) when any of: ≥ 5 stale 动态要闻 + 通知公告/政策文件 columns; ≥ 10 columns past their limit (any
-class); ≥ 5 blank columns. Below that, each late or blank column costs points. One finding per late/blank column,
-a warning for columns inside the early-warning band, and an INFO finding listing every column with its newest
+Single veto (19号) when any of: ≥ ``veto_key_stale`` stale 动态要闻 + 通知公告/政策文件 columns;
+≥ ``veto_long_unupdated`` columns past their limit (any class); ≥ ``veto_blank`` blank columns. Below that,
+each late or blank column costs points. One finding per late/blank column, a warning for columns inside the early-warning band, and an INFO finding listing every column with its newest
 date and its age in days.
 
 Options: limits, warn_band, column_limits (per column name; 0 = not judged), column_synonyms, column_exclude,
@@ -20,27 +20,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
+from typing import Literal
 
 from inspections.artifacts import ColumnArtifact, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
-from inspections.columns import DEFAULT_EXCLUDE, DEFAULT_SYNONYMS, class_name, classify, cn_date, cn_period
+from inspections.columns import class_name, classify, cn_date, cn_period
 
 META = Meta(
     id="stale-columns",
     title="栏目信息按时更新",
     failure_title="栏目不更新",
-    description="逐一检查网站栏目最新信息的日期：动态、要闻类栏目应在2周内更新，通知公告、政策文件类栏目应在6个月内"
-    "更新，人事、规划计划类栏目应在1年内更新；空白栏目和长期不更新的栏目会误导公众，应及时更新或优化调整。",
-    rule="国办秘函〔2019〕19号 单项否决指标：栏目不更新（2周内动态、要闻类及6个月内通知公告、政策文件类栏目累计超过（含）"
-    "5个未更新；应更新但长期未更新的栏目数量超过（含）10个；空白栏目数量超过（含）5个）",
+    description="逐一检查网站栏目最新信息的日期：动态、要闻类栏目应在{limits[news]:period}内更新，通知公告、政策文件类栏目应在"
+    "{limits[notice]:period}内更新，人事、规划计划类栏目应在{limits[personnel]:period}内更新；空白栏目和长期不更新的栏目会误导公众，应及时更新或优化调整。",
+    rule="国办秘函〔2019〕19号 单项否决指标：栏目不更新（{limits[news]:period}内动态、要闻类及{limits[notice]:period}内通知公告、政策文件类栏目"
+    "累计超过（含）{veto_key_stale}个未更新；应更新但长期未更新的栏目数量超过（含）{veto_long_unupdated}个；"
+    "空白栏目数量超过（含）{veto_blank}个）",
     category="信息更新",
-    max_points=10.0,
-    veto=True,
     task="",
 )
 
 _KEY_CLASSES = ("news", "notice")
+ColumnClass = Literal["news", "notice", "personnel", "other"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,18 +125,18 @@ def check(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    limits: Mapping[str, int] = MappingProxyType({"news": 14, "notice": 183, "personnel": 365, "other": 365}),
-    warn_band: Mapping[str, int] = MappingProxyType({"news": 4, "notice": 30, "personnel": 30, "other": 30}),
-    column_limits: Mapping[str, int] = MappingProxyType({}),
-    column_synonyms: Mapping[str, Sequence[str]] = DEFAULT_SYNONYMS,
-    column_exclude: Sequence[str] = DEFAULT_EXCLUDE,
-    veto_key_stale: int = 5,
-    veto_long_unupdated: int = 10,
-    veto_blank: int = 5,
-    warn_long_unupdated: int = 7,
-    warn_blank: int = 3,
-    points_stale: float = 1.0,
-    points_blank: float = 1.0,
+    limits: Mapping[ColumnClass, int],
+    warn_band: Mapping[ColumnClass, int],
+    column_limits: Mapping[str, int],
+    column_synonyms: Mapping[Literal["news", "notice", "personnel"], Sequence[str]],
+    column_exclude: Sequence[str],
+    veto_key_stale: int,
+    veto_long_unupdated: int,
+    veto_blank: int,
+    warn_long_unupdated: int,
+    warn_blank: int,
+    points_stale: float,
+    points_blank: float,
 ) -> Iterator[Finding]:
     """Yield one finding per late or blank column, the vetoes the counts reach, and the list of all columns."""
     if not site.columns:

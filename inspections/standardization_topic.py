@@ -23,12 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from types import MappingProxyType
 
 from extract.html import parse_tree
 from inspections.artifacts import LinkArtifact, PageArtifact, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
-from inspections.homepage_stale import home_page
+from inspections.readings import Readings
 from inspections.sitemap import (
     canonical,
     column_for,
@@ -47,54 +46,14 @@ META = Meta(
     id="standardization-topic",
     title="基层政务公开标准化规范化专题建设规范",
     failure_title="基层政务公开标准化规范化专题建设不规范",
-    description="检查县级政府门户网站首页是否设有基层政务公开标准化规范化专题，专题是否覆盖26个试点领域，"
+    description="检查县级政府门户网站首页是否设有基层政务公开标准化规范化专题，专题是否覆盖{fields:count}个试点领域，"
     "各领域是否公布政务公开事项标准目录并按目录发布信息。",
-    rule="国办发〔2019〕54号《关于全面推进基层政务公开标准化规范化工作的指导意见》：对照26个试点领域标准指引，"
+    rule="国办发〔2019〕54号《关于全面推进基层政务公开标准化规范化工作的指导意见》：对照{fields:count}个试点领域标准指引，"
     "编制完成本级政务公开事项标准目录，并按目录公开",
     category="政务公开",
-    max_points=10.0,
-    veto=False,
     task="（十八）",
 )
 
-LEVELS: tuple[str, ...] = ("county",)
-TOPIC_NAMES: tuple[str, ...] = ("基层政务公开标准化规范化", "基层政务公开", "标准化规范化", "两化")
-TOPIC_HREF_WORDS: tuple[str, ...] = ("jczwgk",)
-
-# standards.md §3.3: the 26 fields as reconstructed, first name the 国办 one, then the local names (§3.3 notes).
-FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "重大建设项目": ("重大建设项目", "重大项目建设", "重大项目"),
-        "公共资源交易": ("公共资源交易",),
-        "财政预决算": ("财政预决算", "预决算"),
-        "安全生产": ("安全生产",),
-        "税收管理": ("税收管理", "税收"),
-        "征地补偿": ("征地补偿", "土地征收", "征地"),
-        "国有土地上房屋征收与补偿": ("国有土地上房屋征收与补偿", "国有土地上房屋征收", "房屋征收"),
-        "农村危房改造": ("农村危房改造", "危房改造"),
-        "扶贫": ("扶贫", "乡村振兴"),
-        "救灾": ("救灾", "防灾减灾"),
-        "社会救助": ("社会救助",),
-        "养老服务": ("养老服务",),
-        "公共法律服务": ("公共法律服务",),
-        "户籍管理": ("户籍管理", "户籍"),
-        "涉农补贴": ("涉农补贴",),
-        "就业": ("就业", "就业创业"),
-        "社会保险": ("社会保险", "社保"),
-        "义务教育": ("义务教育",),
-        "医疗卫生": ("医疗卫生", "卫生健康"),
-        "食品药品监管": ("食品药品监管", "食品药品监督", "食品药品"),
-        "环境保护": ("环境保护", "生态环境"),
-        "公共文化服务": ("公共文化服务", "公共文化"),
-        "城乡规划": ("城乡规划", "自然资源"),
-        "市政服务": ("市政服务",),
-        "保障性住房": ("保障性住房", "住房保障"),
-        "城市综合执法": ("城市综合执法", "综合行政执法", "城管执法", "综合执法"),
-    }
-)
-
-# standards.md §3.2: the standard directory's columns; these five are in every directory seen.
-DIRECTORY_HEADINGS: tuple[str, ...] = ("公开事项", "公开内容", "公开依据", "公开时限", "公开主体")
 
 _FIELD_MAX = 20
 # Header rows of a directory table: the first rows (公开事项 is often split in 一级事项 / 二级事项 below).
@@ -189,20 +148,21 @@ def check(
     site: SiteArtifacts,
     *,
     as_of: dt.date,
-    levels: Sequence[str] = LEVELS,
-    topic_names: Sequence[str] = TOPIC_NAMES,
-    topic_href_words: Sequence[str] = TOPIC_HREF_WORDS,
-    fields: Mapping[str, Sequence[str]] = FIELDS,
-    directory_headings: Sequence[str] = DIRECTORY_HEADINGS,
-    points_topic: float = 10.0,
-    points_field_missing: float = 0.5,
-    points_no_directory: float = 0.2,
-    points_field_empty: float = 0.2,
+    readings: Readings,
+    levels: Sequence[str],
+    topic_names: Sequence[str],
+    topic_href_words: Sequence[str],
+    fields: Mapping[str, Sequence[str]],
+    directory_headings: Sequence[str],
+    points_topic: float,
+    points_field_missing: float,
+    points_no_directory: float,
+    points_field_empty: float,
 ) -> Iterator[Finding]:
     """Yield the missing 专题, then per field: missing, without its 标准目录, without content."""
     if site.level not in levels:
         raise NotTested("不适用：本项仅适用于县级政府门户网站（县、不设区的市、市辖区）。")
-    home = home_page(site)
+    home = readings.home()
     home_url = home.final_url or home.url
     found = topic_links(site, home.url, topic_names, topic_href_words)
     if not found and scripted_header(site, home):

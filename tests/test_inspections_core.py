@@ -18,12 +18,14 @@ from inspections.artifacts import (
     ProbeArtifact,
     SiteArtifacts,
 )
-from inspections.base import REGISTRY, Severity, Status, run_inspection
+from inspections.base import REGISTRY, Severity, Status
 from inspections.columns import classify
+from inspections.runner import check_options, load_scoring, run_check
 
 HOME = "http://www.xy.jj.test/"
 AS_OF = dt.date(2021, 12, 20)
 T0 = dt.datetime(2021, 12, 20, 8, 0)
+SCORING = load_scoring()
 
 
 def make_site(**fields) -> SiteArtifacts:
@@ -35,7 +37,7 @@ def make_site(**fields) -> SiteArtifacts:
 
 
 def run(check_id: str, site: SiteArtifacts, **options):
-    return run_inspection(REGISTRY[check_id], site, as_of=AS_OF, options=options)
+    return run_check(check_id, site, as_of=AS_OF, scoring=SCORING, **options)
 
 
 def severities(outcome) -> list[Severity]:
@@ -305,11 +307,12 @@ def test_columns_not_tested_without_columns():
     ],
 )
 def test_classify_columns(name, path, expected):
-    assert classify(name, path) == expected
+    options = check_options(SCORING, "stale-columns")
+    assert classify(name, path, synonyms=options["column_synonyms"], exclude=options["column_exclude"]) == expected
 
 
 def test_classify_uses_configured_synonyms():
-    assert classify("局务快报", synonyms={"news": ["快报"]}) == "news"
+    assert classify("局务快报", synonyms={"news": ["快报"]}, exclude=()) == "news"
 
 
 # ------------------------------------------------------------------------------------------ broken-links

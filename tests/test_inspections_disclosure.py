@@ -23,10 +23,13 @@ from inspections import (
     standardization_topic,
 )
 from inspections.artifacts import ColumnArtifact, LinkArtifact, ListEntry, PageArtifact, SiteArtifacts
-from inspections.base import REGISTRY, Severity, Status, run_inspection
+from inspections.base import Severity, Status
+from inspections.readings import Readings
+from inspections.runner import check_options, load_scoring, run_check
 from inspections.workdays import supported_years
 
 AS_OF = dt.date(2021, 12, 20)
+SCORING = load_scoring()
 H = "http://www.xx.jj.test/"
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realpages"
 
@@ -126,8 +129,12 @@ def make_site(
     )
 
 
+def readings_of(site: SiteArtifacts) -> Readings:
+    return Readings.from_config(site, as_of=AS_OF, config=SCORING)
+
+
 def run(module, site: SiteArtifacts, **options):
-    return run_inspection(REGISTRY[module.META.id], site, as_of=options.pop("as_of", AS_OF), options=options)
+    return run_check(module.META.id, site, as_of=options.pop("as_of", AS_OF), scoring=SCORING, **options)
 
 
 def fails(outcome) -> list[str]:
@@ -236,7 +243,7 @@ def test_disclosure_column_part_pointing_at_another_part_counts_missing():
     page = real("www.gxzf.gov.cn/zzqzyxx/t19107548.shtml")
     home = "http://www.gxzf.gov.cn/zzqzyxx/t19107548.shtml"
     site = make_site({home: page}, home=home)
-    where = disclosure_column.locate(site)
+    where = readings_of(site).disclosure
     assert where.parts["政府信息公开指南"] is not None
     assert where.parts["法定主动公开内容"] is None and where.parts["政府信息公开年报"] is None
     messages = fails(run(disclosure_column, site))
@@ -250,7 +257,7 @@ def test_disclosure_column_part_pointing_at_another_part_counts_missing():
 def test_disclosure_column_finds_all_parts_on_real_pages(path):
     url = "http://" + path
     site = make_site({url: real(path)}, home=url)
-    where = disclosure_column.locate(site)
+    where = readings_of(site).disclosure
     assert where.column_link is not None
     assert all(where.parts.values()), where.parts
 
@@ -372,7 +379,7 @@ def topic_site(
     return make_site(pages, level=level)
 
 
-ALL_FIELDS = {name: f"f{i}" for i, name in enumerate(standardization_topic.FIELDS)}
+ALL_FIELDS = {name: f"f{i}" for i, name in enumerate(check_options(SCORING, "standardization-topic")["fields"])}
 
 
 def test_standardization_topic_passes_with_all_fields():
@@ -404,7 +411,8 @@ def test_standardization_topic_not_applicable_to_departments():
 def test_standardization_topic_finds_image_only_link_on_real_yichun_home():
     url = "http://www.yichun.gov.cn/"
     site = make_site({url: real("www.yichun.gov.cn/index.html")}, home=url)
-    [link, *_] = standardization_topic.topic_links(site, url, standardization_topic.TOPIC_NAMES, ("jczwgk",))
+    [link, *_] = standardization_topic.topic_links(
+        site, url, check_options(SCORING, "standardization-topic")["topic_names"], ("jczwgk",))
     assert "jczwgk" in link.target_url
     assert run(standardization_topic, site).status is Status.NOT_TESTED  # the 专题 page itself is not stored
 

@@ -16,7 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from inspections.artifacts import ProbeArtifact, SiteArtifacts
-from inspections.base import REGISTRY, Status, run_inspection
+from inspections.base import Status
+from inspections.runner import run_check
 from inspections import ipv6_support  # noqa: F401 - registers the check
 from probes.availability import probe_availability
 from probes.ipv6 import similarity
@@ -128,8 +129,7 @@ def artifacts(s: dict, env: dict, records) -> SiteArtifacts:
 
 
 def judge(s, env, records, **options):
-    return run_inspection(REGISTRY["ipv6-support"], artifacts(s, env, records), as_of=dt.date(2021, 12, 20),
-                          options=options)
+    return run_check("ipv6-support", artifacts(s, env, records), as_of=dt.date(2021, 12, 20), **options)
 
 
 @pytest.fixture(scope="module")
