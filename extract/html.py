@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
@@ -72,9 +73,10 @@ def parse_tree(html: str):
         return None
     root, too_deep = _parse_bytes(data)
     if too_deep:
-        # Tag soup deeper than libxml2 allows (2048 levels even with huge_tree; 256 without): the rest of the page
-        # would be dropped silently. Unclosed presentational tags (300 <font> ...) are what makes real pages
-        # that deep; without them the page keeps its text, links and structure.
+        # Tag soup deeper than libxml2 allows (256 levels): the rest of the page would be dropped silently.
+        # Unclosed presentational tags (300 <font> ...) are what makes real pages that deep; without them the page
+        # keeps its text, links and structure. (huge_tree's 2048 levels are not used: the extractors' ancestor
+        # and subtree walks grow with the depth, and a page nested 2000 deep took minutes.)
         flat, again = _parse_bytes(_INLINE_TAG_RE.sub(b"", data))
         if flat is not None:
             root, too_deep = flat, again
@@ -85,14 +87,14 @@ def parse_tree(html: str):
 
 TRUNCATED_ATTR = "data-govaudit-truncated"
 _INLINE_TAG_RE = re.compile(
-    rb"</?(?:font|span|b|i|u|s|em|strong|small|big|center|sup|sub|strike|tt|ins|del|mark|label|nobr)\b[^>]*>",
+    rb"</?(?:font|b|i|u|s|em|strong|small|big|center|sup|sub|strike|tt|ins|del|mark|nobr)\b[^>]*>",
     re.IGNORECASE)
 
 
 def _parse_bytes(data: bytes):
     """(root or None, whether libxml2 stopped at its nesting limit)."""
     try:
-        parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True)
+        parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
         root = etree.fromstring(data, parser=parser)
     except Exception:  # noqa: BLE001 - lxml raises several kinds on garbage; we never fail
         return None, False
@@ -330,8 +332,12 @@ def _row_date(row, anchor, as_of):
         for child in reversed(el):
             stack.append((child, False))
     # a date element inside the anchor: <a><span>title</span><span>2021-06-29</span></a>
-    for el in anchor.iter():
-        if el is anchor or not isinstance(el.tag, str):
+    # Only small elements are looked at (a date is a leaf or nearly): on tag soup an anchor can hold thousands
+    # of nested elements, and joining every subtree's text is cubic in the nesting depth.
+    for n, el in enumerate(anchor.iter()):
+        if n > 64:
+            break
+        if el is anchor or not isinstance(el.tag, str) or sum(1 for _ in islice(el.iter(), 9)) > 8:
             continue
         got = _pure_date("".join(el.itertext()), as_of)
         if got:
