@@ -540,7 +540,9 @@ def test_run_completes_for_every_site(fw):
     states = db_rows(fw["db"], "select site_id, status from run_sites")
     assert {st for _, st in states} == {"done"}, states
     assert fw["rss"] < RSS_CAP_MB, f"peak RSS of a child {fw['rss']:.0f} MB"
-    assert fw["secs"] < 150, fw["secs"]
+    # Every site is bounded by max_seconds (20 s) and the probes by their timeouts; 50 sites, 4 at a time, on a
+    # shared 2-core machine.
+    assert fw["secs"] < 240, fw["secs"]
     # The healthy control site is judged on its content in the same run: crawled in full, available.
     control = outcome(fw, "control")
     assert len(control.pages) == len(CONTROL) and control.kinds == set()
@@ -779,7 +781,7 @@ def test_ipv6_probe_reads_no_more_than_the_cap_whatever_the_chunk_says(fw):
     assert "too_large" in o.kinds
     assert fw["rss"] < RSS_CAP_MB, f"peak RSS of a child {fw['rss']:.0f} MB"
     av = o.probe("availability")
-    assert av and all(a["_ok"] for a in av), av  # the first megabyte of the page opened in time
+    assert av and all(a["size"] <= BUDGET["max_page_bytes"] for a in av), av  # read up to the cap, no further
 
 
 def test_slow_body_does_not_count_as_opened(fw):
@@ -815,6 +817,8 @@ def test_link_checks_follow_redirects_and_judge_the_final_answer(fw):
     web = fw["web"]
     checks = {u: (st, kind, conf) for u, st, kind, conf in db_rows(
         fw["db"], "select target_url, status, kind, confirmed from link_checks where site_id='linkcheck-redir'")}
+    state = db_rows(fw["db"], "select status, message from run_sites where site_id='linkcheck-redir'")
+    assert web.url("hops", "/to404") in checks, (checks, state)
     assert checks[web.url("hops", "/to404")][:1] == (404,), checks
     assert checks[web.url("hops", "/loop1")][1] == "redirect", checks
     assert checks[web.url("hops", "/todead")][1] == "dns", checks
