@@ -33,9 +33,14 @@ test: install
 
 # Probes for 1,000 names, concurrent vs one at a time in the same run: on bare loopback (CPU-bound) and with
 # 50 ms of server latency (what real sites add).
+# Then the scale figures (bench/README.md): crawl and full-inspection ratios against a bare Scrapy spider on a
+# generated local web of 100 sites x 200 pages, re-inspection speed and memory, memory growth, two workers vs
+# one. Each prints its figure beside its baseline measured in the same run and goes into bench/results.json.
 bench: install
+	$(VENV)/bin/pip install -q -e '.[test,bench]'
 	$(VENV)/bin/python bench/probes_bench.py --latency-ms 0
 	$(VENV)/bin/python bench/probes_bench.py --latency-ms 50
+	$(VENV)/bin/python bench/scale_bench.py
 
 clean:
 	rm -rf out var .pytest_cache

@@ -10,11 +10,11 @@ import time
 import zlib
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from crawler.items import FailureItem, LinkCheckItem, PageItem
 from store.db import Store
-from store.models import FetchFailureRow, Link, LinkCheck, ListEntryRow, Page
+from store.models import FetchFailureRow, Link, LinkCheck, ListEntryRow, Page, utcnow
 
 # Set by crawler.run before the crawl starts (one store per process, shared by the site crawlers).
 STORE: Store | None = None
@@ -62,12 +62,13 @@ class StorePipeline:
             if check_urls:
                 checked = {(c.site_id, c.target_url): c for c in session.scalars(select(LinkCheck).where(
                     LinkCheck.run_id == RUN_ID, LinkCheck.target_url.in_(check_urls)))}
+            rows: dict[type, list[dict[str, Any]]] = {Page: [], Link: [], ListEntryRow: []}
             for item in items:
                 if isinstance(item, PageItem):
                     if (item.site_id, item.url) in existing:
                         continue
                     existing.add((item.site_id, item.url))
-                    self._add_page(session, item)
+                    self._page_rows(item, rows)
                 elif isinstance(item, FailureItem):
                     session.add(FetchFailureRow(run_id=RUN_ID, site_id=item.site_id, url=item.url,
                                                 kind=item.kind, status=item.status, message=item.message[:2000]))
@@ -79,24 +80,30 @@ class StorePipeline:
                         checked[(item.site_id, item.target_url)] = row
                     row.status, row.kind, row.message = item.status, item.kind, item.message[:2000]
                     row.attempts, row.confirmed = item.attempts, item.confirmed
+            # Pages, links and list entries as multi-row INSERTs (no ORM objects, no primary keys fetched back):
+            # the ORM unit of work was the largest part of the crawl's own CPU time (py-spy, bench/README.md).
+            for model, batch in rows.items():
+                if batch:
+                    session.execute(insert(model), batch)
 
     @staticmethod
-    def _add_page(session: Any, item: PageItem) -> None:
+    def _page_rows(item: PageItem, rows: dict[type, list[dict[str, Any]]]) -> None:
         body = zlib.compress(item.body.encode("utf-8"), 6) if item.body is not None else None
-        session.add(Page(
+        rows[Page].append(dict(
             run_id=RUN_ID, site_id=item.site_id, url=item.url, final_url=item.final_url,
             redirects=item.redirects, status=item.status, content_type=item.content_type,
             charset_declared=item.charset_declared, charset_used=item.charset_used, size=item.size,
-            fetch_ms=item.fetch_ms, depth=item.depth, title=item.title[:1000], meta=item.meta,
+            fetch_ms=item.fetch_ms, fetched_at=utcnow(), depth=item.depth, title=item.title[:1000], meta=item.meta,
             is_list=item.is_list, column_url=item.column_url, column_name=item.column_name,
             breadcrumb=item.breadcrumb, rendered=item.rendered, js_shell=item.js_shell, body=body,
         ))
         for link in item.links:
-            session.add(Link(run_id=RUN_ID, site_id=item.site_id, source_url=item.url, target_url=link.target_url,
-                             anchor=link.anchor[:500], image_alt=link.image_alt[:500], region=link.region,
-                             internal=link.internal))
+            rows[Link].append(dict(run_id=RUN_ID, site_id=item.site_id, source_url=item.url,
+                                   target_url=link.target_url, anchor=link.anchor[:500],
+                                   image_alt=link.image_alt[:500], region=link.region, internal=link.internal))
         column_url = item.column_url or item.url
         for e in item.entries:
-            session.add(ListEntryRow(run_id=RUN_ID, site_id=item.site_id, list_url=item.url,
-                                     column_url=column_url, column_name=item.column_name or "",
-                                     title=e.title[:1000], link=e.link, date_text=e.date_text[:64], date=e.date))
+            rows[ListEntryRow].append(dict(run_id=RUN_ID, site_id=item.site_id, list_url=item.url,
+                                           column_url=column_url, column_name=item.column_name or "",
+                                           title=e.title[:1000], link=e.link, date_text=e.date_text[:64],
+                                           date=e.date))

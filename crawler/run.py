@@ -27,8 +27,6 @@ from govaudit.config import config_from_snapshot
 from store.db import Store
 from store.models import Link, Page, Run, RunSite, utcnow
 
-SITES_AT_ONCE = 4
-
 
 def emit(**event: Any) -> None:
     sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
@@ -50,8 +48,9 @@ def site_settings(site: dict[str, Any], render: bool) -> Settings:
     if render:
         s.set("DOWNLOAD_HANDLERS", {
             **base_settings.DOWNLOAD_HANDLERS,
-            "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-            "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+            # Playwright starts only if a page of this site needs the browser (crawler/render.py).
+            "http": "crawler.render.LazyPlaywrightHandler",
+            "https": "crawler.render.LazyPlaywrightHandler",
         }, priority="spider")
         s.set("PLAYWRIGHT_LAUNCH_OPTIONS", {
             "executable_path": chromium_launcher(), "headless": True,
@@ -140,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("--db")
     db.add_argument("--db-stdin", action="store_true", help="read the database URL from the first line of stdin")
     ap.add_argument("--run", type=int, required=True)
+    ap.add_argument("--site", action="append", default=[], metavar="ID",
+                    help="only these sites of the run (a worker's job is one site)")
+    ap.add_argument("--sites-at-once", type=int, default=0,
+                    help="sites crawled at the same time (default: network.sites_at_once of the run's config)")
     args = ap.parse_args(argv)
     die_with_parent()
 
@@ -155,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         wanted = list(run.site_ids)
         states = {rs.site_id: rs for rs in s.scalars(select(RunSite).where(RunSite.run_id == args.run))}
     sites = [site for site in config.sites if site.id in wanted and states.get(site.id) is not None
-             and states[site.id].status != "done"]
+             and states[site.id].status != "done" and (not args.site or site.id in args.site)]
+    # The bound on sites in flight: configured (network.sites_at_once), by default sized to the machine's cores.
+    sites_at_once = args.sites_at_once or config.network.concurrent_sites()
     GovResolver.lookup = DnsLookup(config.network.nameservers, config.network.allow_private)
     pipelines.STORE, pipelines.RUN_ID = store, args.run
     chromium = os.access(base_settings.CHROMIUM_PATH, os.X_OK)
@@ -169,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     process_settings.setmodule(base_settings, priority="project")
     process = CrawlerProcess(process_settings, install_root_handler=False)
     crawlers: dict[str, Crawler] = {}
-    sem = defer.DeferredSemaphore(SITES_AT_ONCE)
+    sem = defer.DeferredSemaphore(max(1, sites_at_once))
 
     def mark(site_id: str, **fields: Any) -> None:
         with store.session() as s:
@@ -199,11 +204,13 @@ def main(argv: list[str] | None = None) -> int:
                 reason = str(spider.crawler.stats.get_value("finish_reason") or "")
             mark(site.id, status="done", finished=utcnow(), pages=count, message=reason)
             emit(event="site_done", site=site.id, pages=count, scheduled=n, reason=reason)
+            crawlers.pop(site.id, None)  # a finished site keeps nothing in memory
             return result
 
         def failed(failure: Any) -> None:
             mark(site.id, status="failed", finished=utcnow(), message=str(failure.value)[:2000])
             emit(event="site_failed", site=site.id, message=str(failure.value))
+            crawlers.pop(site.id, None)
 
         dfd.addCallbacks(finished, failed)
         crawlers[site.id] = crawler
@@ -235,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     reactor.callWhenRunning(lambda: loop.start(0.5, now=False))  # type: ignore[attr-defined]
     started = time.monotonic()
     process.start(stop_after_crawl=False, install_signal_handlers=True)
-    emit(event="done", sites=len(sites), seconds=round(time.monotonic() - started, 2))
+    emit(event="done", sites=len(sites), seconds=round(time.monotonic() - started, 2), sites_at_once=sites_at_once)
     store.close()
     return 0
 

@@ -520,6 +520,9 @@ _LIST_URL_RE = re.compile(r"(?:/|/(?:index|list|default)\.\w+|/(?:index|list)_\d
                           re.IGNORECASE)
 
 
+_REFRESH_URL_RE = re.compile(r"url\s*=\s*(\S+)", re.IGNORECASE)
+
+
 MAX_LINKS = 5000  # links read of one page (a page of 300,000 links took minutes and a gigabyte)
 
 
@@ -583,6 +586,16 @@ def _parse_page(html: str, url: str, as_of: dt.date | None, max_links: int = MAX
         )
         if tag == "a":
             anchors.append((el, target))
+
+    # A page that forwards by <meta http-equiv="refresh" content="0;url=…"> (a CMS column home sending the
+    # visitor on to its list): the target is a link, so the crawler follows it (Scrapy's own METAREFRESH is off).
+    for m in root.iter("meta"):
+        if (m.get("http-equiv") or "").strip().lower() != "refresh":
+            continue
+        found = _REFRESH_URL_RE.search(m.get("content") or "")
+        target = _abs(base, found.group(1).strip(" '\"")) if found else None
+        if target:
+            links.append(LinkInfo(url=target, anchor="", region="body", tag="meta"))
 
     # --- dated list entries
     counts: dict = {}

@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from crawler.settings import TOOL_VERSION
-from govaudit.config import Config, config_from_snapshot, format_nameserver
+from govaudit.config import SITES_PER_CORE, Config, config_from_snapshot, format_nameserver
 from store.db import Store
 from store.loader import load_site_artifacts
-from store.models import CheckResult, ProbeRow, Run, RunSite, SiteResult, utcnow
+from store.models import CheckResult, Explanation, ProbeRow, ReportDir, Run, RunSite, SiteResult, utcnow
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -45,6 +45,10 @@ def mark_interrupted(store: Store) -> list[int]:
     marked = []
     with store.session() as s:
         for run in s.scalars(select(Run).where(Run.status == "running")):
+            held_by_workers = s.scalar(select(RunSite.id).where(RunSite.run_id == run.id,
+                                                                RunSite.job.is_not(None)).limit(1))
+            if held_by_workers is not None:  # queued on a broker: the jobs, not a process, finish it
+                continue
             if not _alive(run.pid):
                 run.status = "interrupted"
                 marked.append(run.id)
@@ -98,11 +102,67 @@ def finish_run(store: Store, run_id: int, status: str) -> None:
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "ftp_proxy", "no_proxy")
 
 
-def crawl_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) -> int:
-    """Crawl the run's sites in a child process; returns its exit code."""
+def crawl_shards(store: Store, run_id: int, processes: int | None = None) -> list[list[str]]:
+    """The run's unfinished sites split into one group per crawl process (up to one per CPU core): a crawl parses
+    and stores every page, so one process keeps one core busy and a second core would wait. Sites sharing a host go to the same process, so politeness per host holds across processes."""
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            return []
+        config = config_from_snapshot(run.config)
+        states = {rs.site_id: rs.status for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id))}
+    pending = [site for site in config.sites if site.id in set(run.site_ids) and states.get(site.id) != "done"]
+    if processes is None:
+        # A second process only when more sites are in flight than one core keeps busy (SITES_PER_CORE).
+        in_flight = min(len(pending), config.network.concurrent_sites())
+        processes = min(os.cpu_count() or 1, max(1, -(-in_flight // SITES_PER_CORE)))
+    by_host: dict[str, list[str]] = {}
+    for site in pending:
+        hosts = sorted({site.host, *site.hosts})
+        by_host.setdefault(hosts[0] if hosts else site.id, []).append(site.id)
+    shards: list[list[str]] = [[] for _ in range(max(1, processes))]
+    for group in sorted(by_host.values(), key=len, reverse=True):
+        min(shards, key=len).extend(group)
+    return [sh for sh in shards if sh]
+
+
+def crawl_run(store: Store, run_id: int, *, progress: ProgressFn | None = None,
+              processes: int | None = None) -> int:
+    """Crawl the run's sites in child processes (crawl_shards: one per core); returns the worst exit code."""
+    shards = crawl_shards(store, run_id, processes)
+    if len(shards) <= 1:
+        return _crawl_child(store, run_id, [], None, progress)
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        assert run is not None
+        bound = config_from_snapshot(run.config).network.concurrent_sites()
+    per_child = max(1, -(-bound // len(shards)))  # the configured bound holds for the machine, not per child
+    lock = threading.Lock()
+
+    def locked(event: dict[str, Any]) -> None:
+        if progress is not None:
+            with lock:
+                progress(event)
+
+    codes: list[int] = []
+    threads = [threading.Thread(target=lambda sh=sh: codes.append(_crawl_child(store, run_id, sh, per_child, locked)))
+               for sh in shards]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return max(codes, key=abs) if codes else 0
+
+
+def _crawl_child(store: Store, run_id: int, site_ids: list[str], sites_at_once: int | None,
+                 progress: ProgressFn | None) -> int:
     # The database URL (it may carry a password) goes to the child on stdin, never on its command line, where
     # every user of the machine can read it (ps, /proc/PID/cmdline).
     cmd = [sys.executable, "-m", "crawler.run", "--db-stdin", "--run", str(run_id)]
+    for sid in site_ids:
+        cmd += ["--site", sid]
+    if sites_at_once:
+        cmd += ["--sites-at-once", str(sites_at_once)]
     env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
     env["PYTHONUNBUFFERED"] = "1"
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -138,8 +198,11 @@ def crawl_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
     return code
 
 
-def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) -> None:
-    """Availability, DNS and IPv6 probes for the run's sites; stored as ProbeRows plus the run environment."""
+def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None,
+              site_ids: list[str] | None = None) -> None:
+    """Availability, DNS and IPv6 probes for the run's sites (or only `site_ids`, a worker's job); stored as
+    ProbeRows plus the run environment. The probed sites' earlier rows of this run are replaced, so probing a
+    site twice (a job delivered again) stores its probes once."""
     try:
         from probes.runner import run_probes
     except ImportError as exc:  # probes not installed: checks that need them say not_tested
@@ -150,7 +213,7 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
         run = s.get(Run, run_id)
         assert run is not None
         config = config_from_snapshot(run.config)
-        wanted = set(run.site_ids)
+        wanted = set(run.site_ids) & set(site_ids) if site_ids else set(run.site_ids)
     sites = [{"id": site.id, "url": site.url, "level": site.level, "hosts": list(site.hosts),
               "limits": site.as_dict()["limits"]} for site in config.sites if site.id in wanted]
     d = config.defaults
@@ -170,10 +233,12 @@ def probe_run(store: Store, run_id: int, *, progress: ProgressFn | None = None) 
                                             options, progress)
         tls_rows = [(sid, f.result()) for sid, f in tls_checks]
     with store.session() as s:
-        run = s.get(Run, run_id)
+        # Locked: workers probing other sites of the run merge their environment facts into the same row.
+        run = s.get(Run, run_id, with_for_update=True)
         assert run is not None
         run.environment = {**(run.environment or {}), **environment}
-        s.execute(delete(ProbeRow).where(ProbeRow.run_id == run_id))
+        s.execute(delete(ProbeRow).where(ProbeRow.run_id == run_id,
+                                         ProbeRow.site_id.in_([site["id"] for site in sites])))
         for r in records:
             s.add(ProbeRow(run_id=run_id, site_id=r.site_id, kind=r.kind, target=r.target, at=r.at, ok=r.ok,
                            duration_ms=r.duration_ms, data=r.data))
@@ -281,7 +346,33 @@ def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site
                 scoring_path: str | None = None, save: bool = True,
                 scoring: dict[str, Any] | None = None) -> dict[str, Any]:
     """Judge a stored run (offline) and return the results.json dict (``scoring``: an already validated config,
-    else the one at ``scoring_path``)."""
+    else the one at ``scoring_path``).
+
+    One site at a time, each in its own session: a site's rows are loaded, judged, saved and dropped before the
+    next is read, so memory holds one site's artifacts (bounded by its max_pages) plus the scored results,
+    never the whole run. Saving a site replaces its earlier judgement of the same day in one transaction, so a
+    re-run (or a job delivered twice) stores it once.
+    """
+    from inspections.runner import load_scoring
+
+    if scoring is None:
+        scoring = load_scoring(scoring_path)
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            raise KeyError(run_id)
+        judge_date = as_of or run.as_of
+        ids = [i for i in run.site_ids if not site_ids or i in site_ids]
+        info = run_info(run, judge_date)
+    sites = [inspect_site_of_run(store, run_id, sid, judge_date=judge_date, scoring=scoring, save=save)
+             for sid in ids]
+    return {"run": info, "sites": sites}
+
+
+def inspect_site_of_run(store: Store, run_id: int, site_id: str, *, judge_date: dt.date | None = None,
+                        scoring: dict[str, Any] | None = None, scoring_path: str | None = None,
+                        save: bool = True) -> dict[str, Any]:
+    """Judge one site of a stored run and (save=True) replace its stored judgement for that date."""
     from inspections.runner import inspect_site, load_scoring
 
     if scoring is None:
@@ -291,26 +382,93 @@ def inspect_run(store: Store, run_id: int, *, as_of: dt.date | None = None, site
         run = s.get(Run, run_id)
         if run is None:
             raise KeyError(run_id)
-        judge_date = as_of or run.as_of
-        ids = [i for i in run.site_ids if not site_ids or i in site_ids]
-        sites = []
-        for sid in ids:
-            artifacts = load_site_artifacts(s, run_id, sid, probe_runs=probe_window(s, run, sid, window))
-            sites.append(inspect_site(artifacts, as_of=judge_date, scoring=scoring))
-        if save:
-            s.execute(delete(CheckResult).where(CheckResult.run_id == run_id, CheckResult.site_id.in_(ids),
+        judge_date = judge_date or run.as_of
+        artifacts = load_site_artifacts(s, run_id, site_id, probe_runs=probe_window(s, run, site_id, window))
+        waive = explanation_waiver(s, site_id)  # comply or explain: approved explanations of this site
+        s.expunge_all()  # the ORM rows (page bodies) go now; the artifacts are all the checks need
+    site = inspect_site(artifacts, as_of=judge_date, scoring=scoring, waive=waive)
+    del artifacts
+    if save:
+        with store.session() as s:
+            s.execute(delete(CheckResult).where(CheckResult.run_id == run_id, CheckResult.site_id == site_id,
                                                 CheckResult.as_of == judge_date))
-            s.execute(delete(SiteResult).where(SiteResult.run_id == run_id, SiteResult.site_id.in_(ids),
+            s.execute(delete(SiteResult).where(SiteResult.run_id == run_id, SiteResult.site_id == site_id,
                                                SiteResult.as_of == judge_date))
-            for site in sites:
-                s.add(SiteResult(run_id=run_id, site_id=site["id"], as_of=judge_date, score=site["score"],
-                                 verdict=site["verdict"], data=json.loads(json.dumps(site, default=str))))
-                for c in site["checks"]:
-                    s.add(CheckResult(run_id=run_id, site_id=site["id"], as_of=judge_date, check_id=c["id"],
-                                      status=c["status"], points_lost=c["points_lost"], veto=c["veto"],
-                                      findings=c["findings"]))
+            s.add(SiteResult(run_id=run_id, site_id=site["id"], as_of=judge_date, score=site["score"],
+                             verdict=site["verdict"], data=json.loads(json.dumps(site, default=str))))
+            for c in site["checks"]:
+                s.add(CheckResult(run_id=run_id, site_id=site["id"], as_of=judge_date, check_id=c["id"],
+                                  status=c["status"], points_lost=c["points_lost"], veto=c["veto"],
+                                  findings=c["findings"]))
+    return site
+
+
+def stored_results(store: Store, run_id: int, *, as_of: dt.date | None = None,
+                   scoring_path: str | None = None, scoring: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The results.json dict of a run whose sites were judged by workers (SiteResult rows), in run order. A site
+    whose job failed before its judgement is judged here from what was stored (offline)."""
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            raise KeyError(run_id)
+        judge_date = as_of or run.as_of
+        ids = list(run.site_ids)
+        judged = set(s.scalars(select(SiteResult.site_id).where(SiteResult.run_id == run_id,
+                                                                SiteResult.as_of == judge_date)))
+    for sid in ids:
+        if sid not in judged:
+            inspect_site_of_run(store, run_id, sid, judge_date=judge_date, scoring=scoring,
+                                scoring_path=scoring_path)
+    sites = []
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        assert run is not None
+        for sid in ids:
+            row = s.scalars(select(SiteResult).where(SiteResult.run_id == run_id, SiteResult.site_id == sid,
+                                                     SiteResult.as_of == judge_date)).first()
+            if row is not None:
+                sites.append(row.data)
         info = run_info(run, judge_date)
     return {"run": info, "sites": sites}
+
+
+def finding_fingerprint(check_id: str, finding: dict[str, Any]) -> str:
+    """What makes a finding the same finding from one run to the next: the re-check's key (check, page without
+    port, message with its numbers blanked) and the severity. An explanation holds while this stays the same."""
+    from reports.recheck import finding_key
+
+    return json.dumps([*finding_key(check_id, finding), str(finding.get("severity") or "")], ensure_ascii=False)
+
+
+def explanation_waiver(session: Any, site_id: str, now: dt.datetime | None = None) -> Any:
+    """Comply or explain: the approved, unexpired explanations of a site as a waiver for inspect_site, or None."""
+    now = now or utcnow()
+    rows = session.scalars(select(Explanation).where(Explanation.site_id == site_id,
+                                                     Explanation.status == "approved")).all()
+    valid = {e.finding_key: e for e in rows if e.expires is None or e.expires > now}
+    if not valid:
+        return None
+
+    def waive(check_id: str, finding: dict[str, Any]) -> dict[str, Any] | None:
+        e = valid.get(finding_fingerprint(check_id, finding))
+        if e is None:
+            return None
+        return {"explanation": e.id, "by": e.created_by, "approved_by": e.decided_by,
+                "until": e.expires.date().isoformat() if e.expires else None}
+
+    return waive
+
+
+def record_report_dir(store: Store, run_id: int, as_of: str | dt.date, out_dir: Path) -> None:
+    """Remember where a run's documents were written, so the console can offer them for download."""
+    path = str(Path(out_dir).resolve())
+    day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    with store.session() as s:
+        row = s.scalars(select(ReportDir).where(ReportDir.run_id == run_id, ReportDir.path == path)).first()
+        if row is None:
+            s.add(ReportDir(run_id=run_id, as_of=day, path=path))
+        else:
+            row.as_of, row.written_at = day, utcnow()
 
 
 def run_info(run: Run, judge_date: dt.date) -> dict[str, Any]:

@@ -218,6 +218,11 @@ def run_inspection(ins: Inspection, site: SiteArtifacts, *, as_of: dt.date, opti
     except Exception as exc:  # noqa: BLE001 - recorded as this check's error, never sinks the site
         tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return Outcome(ins.meta.id, Status.ERROR, reason=f"检查程序出错：{tb}", meta=ins.meta)
+    return judge(ins.meta, findings, max_points)
+
+
+def judge(meta: Meta, findings: tuple[Finding, ...], max_points: float = float("inf")) -> Outcome:
+    """The outcome of a check that yielded these findings (status, capped points, veto)."""
     veto = any(f.severity is Severity.VETO for f in findings)
     points = min(sum(f.points for f in findings), max_points)
     if veto or any(f.severity is Severity.FAIL for f in findings):
@@ -226,4 +231,4 @@ def run_inspection(ins: Inspection, site: SiteArtifacts, *, as_of: dt.date, opti
         status = Status.WARN
     else:
         status = Status.PASS
-    return Outcome(ins.meta.id, status, findings, points_lost=points, veto=veto, meta=ins.meta)
+    return Outcome(meta.id, status, findings, points_lost=points, veto=veto, meta=meta)

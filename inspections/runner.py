@@ -8,12 +8,12 @@ them with each check's options to every check, in the order of the configuration
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import inspections  # noqa: F401 - imports every check module, so REGISTRY is complete
 from inspections.artifacts import SiteArtifacts
-from inspections.base import REGISTRY, Meta, Outcome, run_inspection
+from inspections.base import REGISTRY, Meta, Outcome, Status, judge, run_inspection
 from inspections.readings import Readings
 from inspections.rules import (  # noqa: F401 - load_scoring/site_config/validate_scoring: the runner's API too
     DEFAULT_PATH,
@@ -52,10 +52,41 @@ def rendered_meta(config: Mapping[str, Any], check_id: str) -> Meta:
     return REGISTRY[check_id].meta.render(check_options(config, check_id))
 
 
-def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, Any]) -> dict[str, Any]:
-    """Run, score and shape one site as its entry of results.json."""
+# A waiver says whether a finding (check id, finding as in results.json) is excused by an approved explanation
+# (comply or explain): it returns what to show with the finding, or None. The caller owns where they come from.
+Waiver = Callable[[str, Mapping[str, Any]], Mapping[str, Any] | None]
+
+
+def apply_waivers(outcome: Outcome, waive: Waiver, cap: float = float("inf")
+                  ) -> tuple[Outcome, dict[int, Mapping[str, Any]]]:
+    """The outcome as scored without its waived findings, and the waived ones by position."""
+    if outcome.status not in (Status.FAIL, Status.WARN) or outcome.meta is None:
+        return outcome, {}
+    waived: dict[int, Mapping[str, Any]] = {}
+    for i, f in enumerate(outcome.findings):
+        info = waive(outcome.check_id, f.as_dict())
+        if info is not None:
+            waived[i] = info
+    if not waived:
+        return outcome, {}
+    kept = tuple(f for i, f in enumerate(outcome.findings) if i not in waived)
+    return judge(outcome.meta, kept, cap), waived
+
+
+def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, Any],
+                 waive: Waiver | None = None) -> dict[str, Any]:
+    """Run, score and shape one site as its entry of results.json.
+
+    With ``waive``, findings it excuses stay in the result (marked ``waived``) but cost no points and no veto."""
     config = site_config(scoring, site.site_id)
     outcomes = run_checks(site, as_of=as_of, config=config)
+    waived_by_check: dict[str, tuple[Outcome, dict[int, Mapping[str, Any]]]] = {}
+    if waive is not None:
+        for i, outcome in enumerate(outcomes):
+            scored, waived = apply_waivers(outcome, waive, max_points(config, outcome.check_id))
+            if waived:
+                waived_by_check[outcome.check_id] = (outcome, waived)
+                outcomes[i] = scored
     home = site.home
     fetched = (home is not None and home.status is not None and home.status < 400 and bool(home.html)
                and not script_drawn_home(site))
@@ -64,6 +95,10 @@ def inspect_site(site: SiteArtifacts, *, as_of: dt.date, scoring: Mapping[str, A
     for outcome in outcomes:
         meta = rendered_meta(config, outcome.check_id)
         entry = outcome.as_dict()
+        if outcome.check_id in waived_by_check:
+            original, waived = waived_by_check[outcome.check_id]
+            entry["findings"] = [{**f.as_dict(), **({"waived": dict(waived[i])} if i in waived else {})}
+                                 for i, f in enumerate(original.findings)]
         entry["points_lost"] = points_lost(config, outcome)
         entry["veto"] = bool(outcome.veto and veto_enabled(config, outcome))
         entry.update(title=meta.title, failure_title=meta.failure_title, rule=meta.rule, category=meta.category,

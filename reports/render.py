@@ -294,6 +294,8 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
             "kind_class": KIND_CLASS[kind],
             "points": f.get("points", 0) or 0,
             "key": None,
+            # comply or explain: an approved explanation excuses the finding (shown struck through, no points)
+            "waived": f.get("waived") or None,
         })
     reason = str(check.get("reason") or "")
     if not reason and status in ("not_tested", "error"):
@@ -320,8 +322,8 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
         "veto": bool(check.get("veto")),
         "reason": reason,
         "findings": findings,
-        "problems": [f for f in findings if f["kind"] in (KIND_VETO, KIND_FAIL)],
-        "warnings": [f for f in findings if f["kind"] == KIND_WARN],
+        "problems": [f for f in findings if f["kind"] in (KIND_VETO, KIND_FAIL) and not f["waived"]],
+        "warnings": [f for f in findings if f["kind"] == KIND_WARN and not f["waived"]],
     }
 
 

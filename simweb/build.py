@@ -21,7 +21,7 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from . import texts
+from . import tasks_web, texts
 from .layouts import BADGE_PATH, CSS_PATH, LAYOUTS, Layout, e, footer_html, footer_script
 from .model import (AS_OF, DIRECTORY_HEADERS, FIELDS, GONE_HOST, SEED, SITES, ZONE, ColumnSpec, SectionSpec,
                     Site, columns_for, sections_for)
@@ -81,6 +81,8 @@ class GenSite:
     status_overrides: dict[str, int] = field(default_factory=dict)
     crawled: dict[str, dict[str, int]] = field(default_factory=dict)
     section_rows: dict[str, list[Entry]] = field(default_factory=dict)  # dated rows shown on section pages
+    intros: dict[str, str] = field(default_factory=dict)  # column key -> HTML above its list (simweb/tasks_web.py)
+    home_links: list[tuple[str, str]] = field(default_factory=list)  # extra 专题专栏 links (name, path)
 
     def url(self, path: str) -> str:
         return f"http://{self.site.host}{path}"
@@ -264,6 +266,7 @@ class Generator:
             col.entries = self._entries(col)
             pages = 1 if col.spec.js else max(1, math.ceil(len(col.entries) / lay.page_size))
             col.page_paths = [lay.column_page_path(col.spec.key, col.chain, i) for i in range(pages)]
+        tasks_web.plan(self)  # issue 13's columns, from their own random stream (the rest is unchanged)
         self._plant_broken()
         for col in g.columns.values():
             self._render_column(col)
@@ -311,6 +314,7 @@ class Generator:
         intro = ""
         if spec.kind == "field":
             intro = self._field_intro(col)
+        intro += g.intros.get(spec.key, "")
         for i, path in enumerate(col.page_paths):
             rows = col.entries[i * lay.page_size:(i + 1) * lay.page_size]
             if spec.js:
@@ -382,7 +386,8 @@ class Generator:
         if spec.kind == "annual":
             paragraphs = ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
                           "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
-        body = "".join(f"<p>{e(p)}</p>" for p in paragraphs)
+        own, extra = tasks_web.article_extra(entry)
+        body = "".join(f"<p>{e(p)}</p>" for p in (own or paragraphs)) + extra
         parts.append(f'<div class="content">{body}{self._broken_links_from(entry.path)}</div></div>')
         meta = self._meta(spec.name, ArticleTitle=entry.title, PubDate=pub, ContentSource=self.site.unit)
         self.g.pages[entry.path] = self._doc(entry.title, meta, "\n".join(parts))
@@ -399,12 +404,14 @@ class Generator:
             out.append((s.label_fdzd, g.sections["fdzdgknr"][1], None))
             if "zfxxgknb" in g.columns:
                 out.append((s.label_nb, g.columns["zfxxgknb"].path, None))
+            out += [(c.spec.name, c.path, None) for c in g.columns.values()
+                    if c.spec.section == "zfxxgk" and c.spec.kind == "statement"]
             return out
         for skey, (spec, path) in g.sections.items():
             if spec.parent == key:
                 out.append((spec.name, path, None))
         for col in g.columns.values():
-            if col.spec.section == key and col.spec.key not in ("zfxxgkzd", "zfxxgknb"):
+            if col.spec.section == key and col.spec.key not in ("zfxxgkzd", "zfxxgknb") and col.spec.kind != "statement":
                 out.append((col.spec.name, col.path, None))
         return out
 
@@ -504,6 +511,7 @@ class Generator:
         special.append(f'<a href="{e(g.sections["zxgk"][1])}">执行公开</a>')
         special.append(f'<a href="{e(g.sections["xzzfgs"][1])}">{e(s.label_zfgs)}</a>')
         special.append(f'<a href="{e(g.columns["czyjs"].path)}">财政预决算</a>')
+        special += [f'<a href="{e(p)}">{e(n)}</a>' for n, p in g.home_links]
         blocks.append('<div class="zt-box"><h3>专题专栏</h3>' + " ".join(special) + "</div>")
         friends = self._broken_links_from("/")
         if friends:
@@ -515,12 +523,13 @@ class Generator:
 
 # ============================================================================================ crawl model
 
-_HREF_RE = re.compile(r'<(?:a|area)\b[^>]*?\bhref="([^"]*)"|<i?frame\b[^>]*?\bsrc="([^"]*)"', re.I)
+_HREF_RE = re.compile(r'<(?:a|area)\b[^>]*?\bhref="([^"]*)"|<i?frame\b[^>]*?\bsrc="([^"]*)"'
+                      r'|<meta http-equiv="refresh" content="\d+; url=([^"]*)"', re.I)
 
 
 def _links(html: str) -> list[str]:
-    """a/area href and iframe/frame src values (the generator writes double-quoted attributes only)."""
-    return [unescape(m.group(1) or m.group(2)) for m in _HREF_RE.finditer(html)]
+    """a/area href, iframe/frame src and meta-refresh targets (the generator writes double-quoted attributes only)."""
+    return [unescape(m.group(1) or m.group(2) or m.group(3)) for m in _HREF_RE.finditer(html)]
 
 
 def crawl(g: GenSite, *, render: bool) -> dict[str, int]:
@@ -558,7 +567,7 @@ def _crawl(g: GenSite, render: bool) -> dict[str, int]:
 
 CHECK_IDS = ["site-unreachable", "homepage-stale", "stale-columns", "disclosure-column", "annual-report",
              "standardization-topic", "normative-documents", "ipv6-support", "enforcement-disclosure",
-             "execution-disclosure", "broken-links", "site-markings"]
+             "execution-disclosure", "broken-links", "site-markings"] + tasks_web.CHECK_IDS
 
 RULES = {
     "urls": "URLs are written without a port: compare scheme-less host + path (+ query), or call "
@@ -584,6 +593,7 @@ RULES = {
               "links inside the host, JS-drawn list links included (pages_static: without running scripts); "
               "list_entries = dated rows on every column list page (pagination included) and section page, "
               "home page and JS-drawn rows excluded (home_entries, js_entries).",
+    **tasks_web.RULES,
     "unreachable": "a site that cannot be reached: site-unreachable fail, every other check not_tested.",
 }
 
@@ -792,6 +802,7 @@ def truth_for(g: GenSite) -> dict:
         put("site-markings", "fail", "页脚缺" + "、".join(names[m] for m in s.footer_missing), [home])
     else:
         put("site-markings", "pass")
+    tasks_web.truth(g, put)
     return checks
 
 
@@ -800,7 +811,7 @@ def site_truth(g: GenSite) -> dict:
     out: dict = {"host": s.host, "name": s.name, "level": s.level, "unit": s.unit, "site_code": s.site_code,
                  "parent": s.parent, "layout": s.layout, "charset": s.charset,
                  "ipv6": {"dual": "dual-stack", "v4only": "ipv4-only", "v6diff": "dual-stack, IPv6 serves another page"}[s.ipv6],
-                 "planted": list(s.defects)}
+                 "planted": list(s.defects) + [tasks_web.DEFECTS[d] for d in s.task_defects]}
     if s.down:
         out.update(pages=0, list_entries=0)
     else:

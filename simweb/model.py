@@ -126,6 +126,7 @@ class Site:
     broken: tuple[tuple[str, str, int | None], ...] = ()  # (where, target path or URL, status)
     extra_columns: tuple[ColumnSpec, ...] = ()
     defects: tuple[str, ...] = ()  # human summary of the planted defects (ground truth `planted`)
+    task_defects: tuple[str, ...] = ()  # issue 13's planted defects (simweb/tasks_web.py DEFECTS)
 
     @property
     def is_county(self) -> bool:
@@ -164,6 +165,7 @@ SITES: list[Site] = [
         icp="赣ICP备05001234号-1", psb="赣公网安备 36042302000011号", ipv6="v4only", footer_variant=2,
         overrides={"tzgg": {"newest_age": 220, "spacing": 30, "count": 12}},
         defects=("无 AAAA 记录（仅 IPv4）", "通知公告 220 天未更新"),
+        task_defects=("no_backlink",),
     ),
     Site(
         id="xiushui", host="www.xiushui.jj.test", name="修水县人民政府", level="county", unit="修水县人民政府",
@@ -171,6 +173,7 @@ SITES: list[Site] = [
         icp="赣ICP备05007788号-1", psb="赣公网安备 36042402000031号", ipv6="v6diff", page_query=True,
         label_nb="年度报告", annual_years=(2015, 2016, 2017, 2018, 2019), field_synonyms=True,
         defects=("IPv6 返回与 IPv4 不同的首页", "缺 2020 年政府信息公开工作年度报告"),
+        task_defects=("no_plan_interpretation",),
     ),
     Site(
         id="dean", host="www.dean.jj.test", name="德安县人民政府", level="county", unit="德安县人民政府",
@@ -180,6 +183,7 @@ SITES: list[Site] = [
         broken=(("news-article", "/daxrmzf/gzdt/202110/0a1b2c3d4e5f60718293a4b5c6d7e8f9.shtml", 404),
                 ("home", f"http://{GONE_HOST}/", None)),
         defects=("基层政务公开专题缺 4 个领域、2 个领域页无标准目录", "一条站内链接 404，一条链接指向不存在的域名"),
+        task_defects=("catalogue_no_time", "short_consultation"),
     ),
     Site(
         id="duchang", host="www.duchang.jj.test", name="都昌县人民政府", level="county", unit="都昌县人民政府",
@@ -201,6 +205,7 @@ SITES: list[Site] = [
         overrides={"xzcf": {"newest_age": 31, "spacing": 12, "count": 10},
                    "msss": {"newest_age": 170, "spacing": 45, "count": 6}},
         defects=("行政处罚最新一条超过 7 个工作日", "民生实事推进 170 天未更新（预警）", "页脚由脚本写出"),
+        task_defects=("no_final_accounts",),
     ),
     Site(
         id="pengze", host="www.pengze.jj.test", name="彭泽县人民政府", level="county", unit="彭泽县人民政府",
@@ -230,6 +235,7 @@ SITES: list[Site] = [
         stats_years=(2018, 2019), footer_variant=1,
         overrides={"ghjh": {"count": 0}},
         defects=("政府信息公开缺“政府信息公开制度”", "规划计划为空白栏目", "缺 2020 年行政执法统计年报"),
+        task_defects=("no_statement",),
     ),
     Site(
         id="rsj", host="rsj.jiujiang.jj.test", name="九江市人力资源和社会保障局", level="department",
@@ -237,6 +243,7 @@ SITES: list[Site] = [
         doc_prefix="九人社规", icp="赣ICP备05004117号-6", psb="赣公网安备 36040202000018号", iframe_block=True,
         overrides={"rsxx": {"newest_age": 345, "spacing": 60, "count": 6}}, footer_variant=2,
         defects=("人事信息 345 天未更新（一年期限预警）", "首页政府信息公开区块在 iframe 中"),
+        task_defects=("late_statement",),
     ),
 ]
 

@@ -47,8 +47,14 @@ def upgrade(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Workers on several machines start at once against one database: one of them upgrades the schema,
+            # the others wait for it and then find nothing to do (the lock ends with the transaction).
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74657)")
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        # "heads": migrations written side by side from the same parent (site jobs, the console) are all applied
+        # without one having to be rebased on the other.
+        command.upgrade(cfg, "heads")
 
 
 class Store:

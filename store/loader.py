@@ -52,63 +52,78 @@ def load_site_artifacts(session: Session, run_id: int, site_id: str, *,
 
     # Ordered by what the site is, not by when a concurrent crawl happened to store a page: two crawls of an
     # unchanged site give the same artifacts, so the same findings read the same (and a re-check matches them).
-    page_rows = session.scalars(select(Page).where(Page.run_id == run_id, Page.site_id == site_id)
-                                .order_by(Page.depth, Page.url)).all()
-    pages = tuple(PageArtifact(
-        url=p.url, final_url=p.final_url, status=p.status, content_type=p.content_type, title=p.title,
-        meta=dict(p.meta or {}), depth=p.depth, html=_body(p.body), charset_declared=p.charset_declared,
-        charset_used=p.charset_used, rendered=p.rendered, js_shell=p.js_shell, redirects=tuple(p.redirects or ()),
-    ) for p in page_rows)
-
-    failures_rows = session.scalars(select(FetchFailureRow).where(
-        FetchFailureRow.run_id == run_id, FetchFailureRow.site_id == site_id)).all()
-    failures = tuple(FetchFailure(f.url, f.kind, f.message, f.status) for f in failures_rows)
-
+    # Rows are streamed as plain tuples (no ORM objects kept in the session), so memory holds the artifacts
+    # once, never the rows beside them.
+    page_cols = (Page.url, Page.final_url, Page.status, Page.content_type, Page.title, Page.meta, Page.depth,
+                 Page.body, Page.charset_declared, Page.charset_used, Page.rendered, Page.js_shell,
+                 Page.redirects, Page.is_list, Page.column_url, Page.column_name, Page.breadcrumb)
+    pages_list: list[PageArtifact] = []
     # The outcome of each link target: a link check (two tries) wins over the crawl's single fetch.
     outcome: dict[str, tuple[int | None, str | None, bool]] = {}
-    for p in page_rows:
-        outcome[p.url] = (p.status, "http" if (p.status or 0) >= 400 else None, False)
-        if p.final_url != p.url:
-            outcome.setdefault(p.final_url, outcome[p.url])
-    for f in failures_rows:
+    by_column: dict[str, list[tuple[str, str | None, str, list[str], bool]]] = defaultdict(list)
+    for (url, final_url, status, ctype, title, meta, depth, body, cs_decl, cs_used, rendered, js_shell,
+         redirects, is_list, column_url, column_name, breadcrumb) in session.execute(
+            select(*page_cols).where(Page.run_id == run_id, Page.site_id == site_id)
+            .order_by(Page.depth, Page.url).execution_options(yield_per=100)):
+        pages_list.append(PageArtifact(
+            url=url, final_url=final_url, status=status, content_type=ctype, title=title, meta=dict(meta or {}),
+            depth=depth, html=_body(body), charset_declared=cs_decl, charset_used=cs_used, rendered=rendered,
+            js_shell=js_shell, redirects=tuple(redirects or ()),
+        ))
+        outcome[url] = (status, "http" if (status or 0) >= 400 else None, False)
+        if final_url != url:
+            outcome.setdefault(final_url, outcome[url])
+        if is_list and column_url:
+            by_column[column_url].append((url, column_name, title, list(breadcrumb or ()), js_shell))
+    pages = tuple(pages_list)
+    del pages_list
+
+    failures_rows = session.execute(select(FetchFailureRow.url, FetchFailureRow.kind, FetchFailureRow.message,
+                                           FetchFailureRow.status).where(
+        FetchFailureRow.run_id == run_id, FetchFailureRow.site_id == site_id)
+        .order_by(FetchFailureRow.id)).all()
+    failures = tuple(FetchFailure(f_url, f_kind, f_msg, f_status) for f_url, f_kind, f_msg, f_status in failures_rows)
+    for f_url, f_kind, _msg, f_status in failures_rows:
         # Records of what was seen, not outcomes of a fetch: a redirect out of the site, a forwarding page, a
         # link of another scheme that is never fetched, a page cut by the link cap or the parser's depth limit.
-        if f.kind not in ("offsite", "ignored", "render", "forward", "scheme", "links_capped", "truncated"):
-            outcome.setdefault(f.url, (f.status, f.kind, False))
-    for c in session.scalars(select(LinkCheck).where(LinkCheck.run_id == run_id, LinkCheck.site_id == site_id)):
-        outcome[c.target_url] = (c.status, c.kind, c.confirmed)
+        if f_kind not in ("offsite", "ignored", "render", "forward", "scheme", "links_capped", "truncated"):
+            outcome.setdefault(f_url, (f_status, f_kind, False))
+    for target, c_status, c_kind, c_confirmed in session.execute(select(
+            LinkCheck.target_url, LinkCheck.status, LinkCheck.kind, LinkCheck.confirmed).where(
+            LinkCheck.run_id == run_id, LinkCheck.site_id == site_id)):
+        outcome[target] = (c_status, c_kind, c_confirmed)
 
     links = []
-    for link in session.scalars(select(Link).where(Link.run_id == run_id, Link.site_id == site_id)
-                                .order_by(Link.source_url, Link.id)):
-        status, kind, confirmed = outcome.get(link.target_url, (None, None, False))
+    for source_url, target_url, anchor, region, internal, image_alt in session.execute(
+            select(Link.source_url, Link.target_url, Link.anchor, Link.region, Link.internal, Link.image_alt)
+            .where(Link.run_id == run_id, Link.site_id == site_id)
+            .order_by(Link.source_url, Link.id).execution_options(yield_per=1000)):
+        status, kind, confirmed = outcome.get(target_url, (None, None, False))
         links.append(LinkArtifact(
-            source_url=link.source_url, target_url=link.target_url, anchor=link.anchor, region=link.region,
-            internal=link.internal, status=status, error_kind=kind, confirmed=confirmed,
-            image_alt=link.image_alt,
+            source_url=source_url, target_url=target_url, anchor=anchor, region=region,
+            internal=internal, status=status, error_kind=kind, confirmed=confirmed,
+            image_alt=image_alt,
         ))
 
-    entry_rows = session.scalars(select(ListEntryRow).where(
+    entries = tuple(ListEntry(*row) for row in session.execute(select(
+        ListEntryRow.list_url, ListEntryRow.column_url, ListEntryRow.column_name, ListEntryRow.title,
+        ListEntryRow.link, ListEntryRow.date_text, ListEntryRow.date).where(
         ListEntryRow.run_id == run_id, ListEntryRow.site_id == site_id)
-        .order_by(ListEntryRow.column_url, ListEntryRow.list_url, ListEntryRow.id)).all()
-    entries = tuple(ListEntry(e.list_url, e.column_url, e.column_name, e.title, e.link, e.date_text, e.date)
-                    for e in entry_rows)
+        .order_by(ListEntryRow.column_url, ListEntryRow.list_url, ListEntryRow.id)
+        .execution_options(yield_per=1000)))
 
     # Columns: list pages grouped by their column's first page; the entries seen on them.
-    by_column: dict[str, list[Page]] = defaultdict(list)
-    for p in page_rows:
-        if p.is_list and p.column_url:
-            by_column[p.column_url].append(p)
     entries_by_column: dict[str, list[ListEntry]] = defaultdict(list)
     for e in entries:
         entries_by_column[e.column_url].append(e)
     columns = []
     for url, plist in sorted(by_column.items()):
-        first = next((p for p in plist if p.url == url), plist[0])
+        first = next((p for p in plist if p[0] == url), plist[0])
+        _u, column_name, title, breadcrumb, _js = first
         columns.append(ColumnArtifact(
-            url=url, name=first.column_name or first.title, entries=tuple(entries_by_column.get(url, ())),
-            pages=tuple(p.url for p in plist), path=tuple(first.breadcrumb or ()),
-            js_shell=any(p.js_shell for p in plist),
+            url=url, name=column_name or title, entries=tuple(entries_by_column.get(url, ())),
+            pages=tuple(p[0] for p in plist), path=tuple(breadcrumb),
+            js_shell=any(p[4] for p in plist),
         ))
 
     run_ids = [run_id, *(probe_runs or [])]

@@ -69,6 +69,15 @@ class RunSite(Base):
     started: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     finished: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
+    # The site's job when workers run the run (workers.sitejobs): queued | running | done | failed; None when
+    # the run is crawled in-process. `stage` is the step a job reached (crawl, probes, inspect), so a job delivered
+    # again goes on from there; `heartbeat` is refreshed while a worker holds the job (a stale one is dead).
+    job: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    stage: Mapped[str] = mapped_column(String(16), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    heartbeat: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Page(Base):
@@ -213,3 +222,181 @@ class SiteResult(Base):
     verdict: Mapped[str] = mapped_column(String(8))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     judged_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------------------------------------- the console
+# What `govaudit serve` keeps: accounts, sessions, jobs, schedules, explanations, alerts, the audit log. Jobs
+# and schedule claims are the record the job runners and schedulers of several processes agree through.
+
+
+class ReportDir(Base):
+    """Where the documents of a run's judgement were written (the CLI's --out, the console's run folder)."""
+
+    __tablename__ = "report_dirs"
+    __table_args__ = (UniqueConstraint("run_id", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    path: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # office | department
+    units: Mapped[list[str]] = mapped_column(JSON, default=list)  # sites.yaml `unit` values (department)
+    password_hash: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the cookie's random token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires: Mapped[dt.datetime] = mapped_column(DateTime)
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_name_at", "name", "at"), Index("ix_login_attempts_addr_at", "address", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    name: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user: Mapped[str] = mapped_column(String(64))  # account name, or "scheduler" / "-" for none
+    address: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Job(Base):
+    """An inspection or re-check asked for in the console or by a schedule; the engine that runs it reports
+    here: queued → running → done | failed."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # inspection | recheck
+    # at most one running job per lane: "inspection" (full runs wait for each other), "recheck:<site id>"
+    lane: Mapped[str] = mapped_column(String(80), default="inspection")
+    site_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    requested_by: Mapped[str] = mapped_column(String(64))
+    schedule_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    finished: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    worker: Mapped[str] = mapped_column(String(128), default="")
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class Schedule(Base):
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    cron: Mapped[str] = mapped_column(String(128))
+    site_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every site of the configuration
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # due times before this are never run (a new or edited schedule does not catch up on the past)
+    since: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ScheduleClaim(Base):
+    """One row per (schedule, due time): whichever scheduler inserts it first starts the run; the unique key
+    makes every other process (or thread) that saw the same due time back off."""
+
+    __tablename__ = "schedule_claims"
+    __table_args__ = (UniqueConstraint("schedule_id", "due"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
+    due: Mapped[dt.datetime] = mapped_column(DateTime)
+    claimed_by: Mapped[str] = mapped_column(String(128))
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Explanation(Base):
+    """Comply or explain: a department says a finding is wrong; once the office approves, the finding costs no
+    points until ``expires`` or until the finding changes (its key no longer matches)."""
+
+    __tablename__ = "explanations"
+    __table_args__ = (Index("ix_explanations_site", "site_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    check_id: Mapped[str] = mapped_column(String(64))
+    finding_key: Mapped[str] = mapped_column(Text)  # JSON of reports.recheck.finding_key + severity
+    finding: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the finding as explained
+    run_id: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    evidence_url: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | rejected
+    created_by: Mapped[str] = mapped_column(String(64))
+    created: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    expires: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Alert(Base):
+    """A message to a unit's contacts; the sender retries it and never holds up the job that raised it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_status_next", "status", "next_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    event: Mapped[str] = mapped_column(String(16))  # notice | recheck | veto
+    unit: Mapped[str] = mapped_column(Text)
+    site_id: Mapped[str] = mapped_column(String(64), default="")
+    channel: Mapped[str] = mapped_column(String(16))  # email | wecom | dingtalk
+    target: Mapped[str] = mapped_column(Text)  # e-mail address, or the webhook's name in the configuration
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
