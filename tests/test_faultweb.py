@@ -237,8 +237,8 @@ async def proxy_trap(req: Request, w: asyncio.StreamWriter) -> None:
     await send(w, 200, page("代理服务器"))
 
 
-def chunk_lie():
-    """Declares one chunk of 1 GiB and streams 640 MB of it: a reader must stop at its own size cap."""
+def chunk_lie(megabytes: int = 640):
+    """Declares one chunk of 1 GiB and streams `megabytes` of it: a reader must stop at its own size cap."""
     async def handler(req: Request, w: asyncio.StreamWriter) -> None:
         if req.path == "/robots.txt":
             await send(w, 404, "", ctype="text/plain")
@@ -247,7 +247,7 @@ def chunk_lie():
                 b"Connection: close\r\n\r\n40000000\r\n")
         w.write(page("分块", ["/a.html"]).encode())
         block = b" " * MB
-        for _ in range(640):
+        for _ in range(megabytes):
             w.write(block)
             await w.drain()
     return handler
@@ -899,6 +899,7 @@ def small_web(tmp_path_factory):
     many = {"/": page("多链接", [f"/c{i}.html" for i in range(40)])}
     many.update({f"/c{i}.html": page(f"第{i}页", [f"/c{i}-{j}.html" for j in range(40)]) for i in range(40)})
     web.add("capped", static(many))
+    web.add("chunk-lie", chunk_lie(64))
     # Names whose only address is an IPv6 form that embeds a loopback IPv4 address (127.0.0.2).
     for name, addr in EMBEDDED.items():
         web.name(name, AAAA=[addr])
@@ -1146,3 +1147,16 @@ def test_spreadsheet_cells_cannot_be_formulas(hostile):
     for r in rows:
         for value in r:
             assert not value.lstrip().startswith(("=", "+", "@")), value
+
+
+def test_probe_client_stops_at_its_cap_whatever_the_chunk_size_says(small_web):
+    """4. The probes' HTTP client, asked for at most 1 MB of a body whose one chunk claims 1 GiB: it reads 1 MB
+    and stops (it used to wait for the whole declared chunk)."""
+    from probes.availability import fetch
+    from probes.resolve import Resolver
+
+    web, _ = small_web
+    resolver = Resolver([f"127.0.0.1:{web.dns_port}"], allow_private=True, timeout=2)
+    res = asyncio.run(fetch(web.url("chunk-lie"), resolver=resolver, timeout=10, limit=MB))
+    assert res.ok and res.status == 200, res.summary()
+    assert 0 < len(res.body) <= MB, len(res.body)
