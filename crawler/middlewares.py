@@ -99,6 +99,11 @@ class ForwardMiddleware(BaseRedirectMiddleware):
         if found is None:
             return response
         reason, target = found
+        spider = getattr(self.crawler, "spider", None)
+        knows = getattr(spider, "knows", None)
+        if knows is not None and not request.meta.get("linkcheck") and knows(target, request.url):
+            # The target is crawled as a page of its own already: the forwarding page stays what it is.
+            return response
         redirected = self._build_redirect_request(request, response, url=target, method="GET", body=b"")
         return self._redirect(redirected, request, reason)
 

@@ -137,6 +137,15 @@ class SiteSpider(scrapy.Spider):
         if req is not None:
             yield req
 
+    def knows(self, url: str, current: str = "") -> bool:
+        """Is the page at `url` already scheduled or stored as another page than `current` (asked by
+        crawler.middlewares.ForwardMiddleware; "/" forwarding to "/index.html" is one page)?"""
+        try:
+            key = page_key(canonical(url))
+            return key in self.seen and key != page_key(canonical(current or url + "#"))
+        except ValueError:
+            return False
+
     def _in_site(self, url: str) -> bool:
         return (urlsplit(url).hostname or "").lower() in self.hosts
 
@@ -173,6 +182,9 @@ class SiteSpider(scrapy.Spider):
         )
         reasons = response.meta.get("redirect_reasons") or []
         chain = [*redirects, item.final_url]
+        if any(r in FORWARD_REASONS for r in reasons):
+            # The page a forwarding page led to is read here, under the URL that was asked for: not again on its own.
+            self.seen.add(page_key(item.final_url))
         for i, reason in enumerate(reasons):
             if reason in FORWARD_REASONS and i + 1 < len(chain):
                 # A forwarding page followed like a redirect: on record as what it was.
