@@ -306,7 +306,14 @@ def ipv6_reference(config: Config) -> str | None:
 
 def crawl_and_probe(store: Store, run_id: int, *, progress: ProgressFn | None = None,
                     probes: bool = True) -> int:
-    """Crawl (child process) and probe (thread) at the same time; mark the run complete or interrupted."""
+    """Crawl (child process) and probe (thread) at the same time; mark the run complete or interrupted.
+
+    With a broker configured ($GOVAUDIT_BROKER, as the console's `jobs.engine: workers.console:CeleryEngine`
+    sets for its job processes) the sites go to `govaudit worker`s instead, one job per site, and this waits
+    for them: a caller (the console's execute_job) does not change."""
+    broker = os.environ.get("GOVAUDIT_BROKER")
+    if broker:
+        return _crawl_on_workers(store, run_id, broker, progress=progress, probes=probes)
     probe_error: list[BaseException] = []
 
     def probe_thread() -> None:
@@ -328,6 +335,32 @@ def crawl_and_probe(store: Store, run_id: int, *, progress: ProgressFn | None = 
     complete = code == 0 and all(st in ("done", "failed") for st in states)
     finish_run(store, run_id, "complete" if complete else "interrupted")
     return code
+
+
+def _crawl_on_workers(store: Store, run_id: int, broker: str, *, progress: ProgressFn | None,
+                      probes: bool) -> int:
+    from workers.sitejobs import CeleryRunner
+
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        trigger = run.trigger if run is not None else "manual"
+    runner = CeleryRunner(store, broker, probes=probes)
+    runner.submit(run_id, trigger=trigger)
+    done: set[str] = set()
+
+    def relay(event: dict[str, Any]) -> None:
+        # Site states as the crawl events the embedded crawl emits (the console's progress reads those).
+        if progress is None:
+            return
+        with store.session() as s:
+            for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id)):
+                if rs.job in ("done", "failed") and rs.site_id not in done:
+                    done.add(rs.site_id)
+                    progress({"event": "site_done" if rs.job == "done" else "site_failed", "site": rs.site_id,
+                              "pages": rs.pages, "message": rs.message})
+
+    final = runner.wait(run_id, progress=relay)
+    return 0 if final.finished else 1
 
 
 def probe_window(session: Any, run: Run, site_id: str, days: int) -> list[int]:

@@ -280,3 +280,36 @@ def test_permanent_failure_is_not_retried(tmp_path, monkeypatch, sqlite_url):
     assert (job, attempts, message) == ("failed", 1, "配置无法使用")
     # A job for a site the run does not have is permanent too, and the run is then complete (all sites ended).
     assert app.tasks[worker_app.TASK_NAME].apply(args=[run_id, "nope"], kwargs={"probes": False}).get() == "failed"
+
+
+def test_console_jobs_hand_their_sites_to_workers(web, redis_url, postgres_url, tmp_path, monkeypatch):
+    """`jobs.engine: workers.console:CeleryEngine`: the console's job process keeps calling crawl_and_probe;
+    with the broker set, the sites are done by a worker (one job each) and the run completes."""
+    from sqlalchemy import select
+
+    from govaudit import pipeline
+    from govaudit.config import load_config
+    from store.db import Store
+    from store.models import Run, RunSite
+
+    db = postgres_url.rsplit("/", 1)[0] + "/postgres"  # a database of its own, beside the other test's
+    env = {**os.environ, "GOVAUDIT_JOB_HEARTBEAT_S": "1"}
+    env.pop("GOVAUDIT_BROKER", None)
+    worker = _worker("console@test", db, redis_url, env, tmp_path / "w.log")
+    try:
+        store = Store(db)
+        config = load_config(web["config"])
+        run_id = pipeline.start_run(store, config, ["pengze"], as_of=__import__("datetime").date(2021, 12, 20),
+                                    trigger="recheck")
+        monkeypatch.setenv("GOVAUDIT_BROKER", redis_url)
+        events = []
+        assert pipeline.crawl_and_probe(store, run_id, progress=events.append, probes=True) == 0
+        with store.session() as s:
+            assert s.get(Run, run_id).status == "complete"
+            rs = s.scalars(select(RunSite).where(RunSite.run_id == run_id)).one()
+            assert (rs.job, rs.priority, rs.status) == ("done", 0, "done")  # a re-check goes first
+        assert [(e["event"], e["site"]) for e in events] == [("site_done", "pengze")]
+        store.close()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)

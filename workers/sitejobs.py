@@ -221,7 +221,12 @@ class CeleryRunner:
             if progress is not None and p.counts != last:
                 progress({"event": "run_progress", "run": run_id, **p.counts, "total": p.total})
                 last = dict(p.counts)
-            if p.finished or (deadline is not None and time.monotonic() > deadline):
+            if p.finished:
+                # The last job marks the run complete right after its site; do it here too, so the caller
+                # never reads the run a moment before (finish_if_complete is idempotent).
+                finish_if_complete(self.store, run_id)
+                return run_progress(self.store, run_id)
+            if deadline is not None and time.monotonic() > deadline:
                 return p
             time.sleep(poll_s)
 
