@@ -68,3 +68,16 @@ class LinkCheckItem:
     message: str = ""
     attempts: int = 1
     confirmed: bool = False
+
+
+@dataclass
+class AttachmentItem:
+    """A linked document of the site with its extracted text (size-bounded), for the personal-data check."""
+
+    site_id: str
+    url: str
+    kind: str
+    size: int
+    text: str = ""
+    truncated: bool = False
+    error: str = ""

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from crawler.items import FailureItem, LinkCheckItem, PageItem
+from crawler.items import AttachmentItem, FailureItem, LinkCheckItem, PageItem
 from store.db import Store
-from store.models import FetchFailureRow, Link, LinkCheck, ListEntryRow, Page, utcnow
+from store.models import Attachment, FetchFailureRow, Link, LinkCheck, ListEntryRow, Page, utcnow
 
 # Set by crawler.run before the crawl starts (one store per process, shared by the site crawlers).
 STORE: Store | None = None
@@ -62,6 +62,12 @@ class StorePipeline:
             if check_urls:
                 checked = {(c.site_id, c.target_url): c for c in session.scalars(select(LinkCheck).where(
                     LinkCheck.run_id == RUN_ID, LinkCheck.target_url.in_(check_urls)))}
+            attach_urls = [i.url for i in items if isinstance(i, AttachmentItem)]
+            attached: set[tuple[str, str]] = set()
+            if attach_urls:
+                attached = {(site_id, url) for site_id, url in session.execute(
+                    select(Attachment.site_id, Attachment.url).where(Attachment.run_id == RUN_ID,
+                                                                     Attachment.url.in_(attach_urls)))}
             rows: dict[type, list[dict[str, Any]]] = {Page: [], Link: [], ListEntryRow: []}
             for item in items:
                 if isinstance(item, PageItem):
@@ -80,6 +86,14 @@ class StorePipeline:
                         checked[(item.site_id, item.target_url)] = row
                     row.status, row.kind, row.message = item.status, item.kind, item.message[:2000]
                     row.attempts, row.confirmed = item.attempts, item.confirmed
+                elif isinstance(item, AttachmentItem):
+                    key = (item.site_id, item.url)
+                    if key in attached:  # checked twice (a retry) or already stored by a resumed run
+                        continue
+                    attached.add(key)
+                    session.add(Attachment(run_id=RUN_ID, site_id=item.site_id, url=item.url, kind=item.kind,
+                                           size=item.size, truncated=item.truncated, error=item.error[:2000],
+                                           text=zlib.compress(item.text.encode("utf-8"), 6)))
             # Pages, links and list entries as multi-row INSERTs (no ORM objects, no primary keys fetched back):
             # the ORM unit of work was the largest part of the crawl's own CPU time (py-spy, bench/README.md).
             for model, batch in rows.items():

@@ -6,6 +6,10 @@
     govaudit runs     [--db URL]
     govaudit worker   [--db URL] [--broker URL] [--concurrency N]   take site jobs from Redis (Celery)
     govaudit report   [--db URL] [--run ID|latest] [--as-of D] [--out DIR] [--previous results.json]
+    govaudit recheck  SITE_ID… [--config F] [--db URL] [--as-of D] [--out DIR]    整改复查 against the last notice
+    govaudit diff     RUN_A RUN_B [--site ID…] [--db URL] [--out DIR]
+    govaudit export   --run ID --format xlsx|csv|json [--db URL] [--out DIR]
+    govaudit review   list [--site ID] [--check ID] [--status S] [--json] | confirm|dismiss|reopen KEY… --by NAME
     govaudit serve    [--config F] [--db URL] [--host H] [--port P] [--data DIR] [--console-config F]
     govaudit users    add NAME --role office|department [--unit U…] | list   (password asked, never an argument)
 
@@ -80,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--trigger", choices=TRIGGERS, default="manual",
                     help="检查方式：manual 人工、scheduled 定时（可用性探测按周累计）、recheck 整改复查")
     sp.add_argument("--no-reports", action="store_true", help="只写 results.json")
+    sp.add_argument("--notice-config", default=None, help="通知书配置 notice.yaml（默认 config/notice.yaml）")
     broker(sp)
 
     sp = sub.add_parser("runs", help="列出已保存的检查（含各网站进度：排队、进行中、完成、失败）")
@@ -98,7 +103,46 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="out")
     sp.add_argument("--scoring", default=None)
     sp.add_argument("--previous", default=None)
+    sp.add_argument("--notice-config", default=None, help="通知书配置 notice.yaml（默认 config/notice.yaml）")
+    sp.add_argument("--stored", action="store_true", help="用已保存的评分结果，不重新检查")
 
+    sp = sub.add_parser("recheck", help="整改复查：重新抓取、检查这些网站，对照责任单位上次的整改通知书写出复查报告")
+    common(sp)
+    sp.add_argument("site_ids", nargs="+", metavar="SITE_ID")
+    sp.add_argument("--as-of", type=_date, default=None, help="检查基准日（默认今天）")
+    sp.add_argument("--out", default=None, help="输出目录（默认 out/recheck-<检查编号>）")
+    sp.add_argument("--scoring", default=None)
+    sp.add_argument("--no-probes", action="store_true")
+    sp.add_argument("--notice-config", default=None, help="通知书配置 notice.yaml（默认 config/notice.yaml）")
+
+    sp = sub.add_parser("diff", help="比较两次检查的结果（已整改 / 未整改 / 新发现）")
+    common(sp, config=False)
+    sp.add_argument("run_a", metavar="RUN_A")
+    sp.add_argument("run_b", metavar="RUN_B")
+    sp.add_argument("--site", nargs="+", action="extend", default=[], metavar="ID")
+    sp.add_argument("--out", default="out", help="写出 diff-<A>-<B>.json 和 .csv 的目录")
+
+    sp = sub.add_parser("export", help="导出一次检查的表格（排名、问题清单、复查）")
+    common(sp, config=False)
+    sp.add_argument("--run", default="latest")
+    sp.add_argument("--format", choices=("xlsx", "csv", "json"), required=True)
+    sp.add_argument("--out", default="out")
+
+    sp = sub.add_parser("review", help="核实机器发现的疑似问题（待核实 → 确认 / 排除）")
+    rsub = sp.add_subparsers(dest="action", required=True)
+    rp = rsub.add_parser("list", help="列出待核实（或已核实）的事项")
+    common(rp, config=False)
+    rp.add_argument("--site", default=None, metavar="ID")
+    rp.add_argument("--check", default=None, metavar="CHECK_ID")
+    rp.add_argument("--status", default="pending", choices=("pending", "confirmed", "dismissed", "all"))
+    rp.add_argument("--json", action="store_true", help="以 JSON 输出（供其他程序读取）")
+    for action, text in (("confirm", "确认：计入问题（扣分或单项否决）"), ("dismiss", "排除：误报，同一页面不再提示"),
+                         ("reopen", "撤回决定，恢复为待核实")):
+        rp = rsub.add_parser(action, help=text)
+        common(rp, config=False)
+        rp.add_argument("keys", nargs="+", metavar="KEY", help="事项编号（review list 中显示，可只写前 6 位以上）")
+        rp.add_argument("--by", required=True, help="核实人姓名")
+        rp.add_argument("--note", default="", help="核实说明")
     sp = sub.add_parser("serve", help="启动网页控制台（含任务执行与定时检查）")
     common(sp)
     sp.add_argument("--host", default="127.0.0.1", help="监听地址（默认只在本机）")
@@ -283,6 +327,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.run is None:
         config = load_config(args.config)
         sites = config.select(args.site)
+    if not args.no_reports:
+        from govaudit.notice_config import load_notice_config
+
+        load_notice_config(args.notice_config)  # refused before the database is opened, like sites.yaml
+    _check_lexicons(scoring)
     store = _open_store(args.db)
     pipeline.mark_interrupted(store)
     if args.run is not None:
@@ -324,12 +373,13 @@ def _finish_inspect(args: argparse.Namespace, store: Any, results: dict[str, Any
     path = pipeline.write_results(results, out)
     print(f"已写出 {path}", file=sys.stderr)
     if not args.no_reports:
-        _write_reports(results, out, args.previous, store)
+        _write_reports(results, out, args.previous, store, args.notice_config)
     _summary(results)
     return 0
 
 
-def _write_reports(results: dict[str, Any], out: Path, previous: str | None, store: Any) -> None:
+def _write_reports(results: dict[str, Any], out: Path, previous: str | None, store: Any,
+                   notice_config: str | None = None, prev: dict[str, Any] | None = None) -> None:
     """Reports of a judged run; compared with the previous judgement of the same sites (a file given with
     --previous, else the latest earlier one in the store) so a re-check shows 已整改 / 未整改."""
     try:
@@ -338,18 +388,30 @@ def _write_reports(results: dict[str, Any], out: Path, previous: str | None, sto
         print(f"报告模块不可用，只写出 results.json：{exc}", file=sys.stderr)
         return
     from govaudit import pipeline
+    from govaudit.notice_config import load_notice_config
 
-    prev = None
-    if previous:
+    settings = load_notice_config(notice_config)
+    if prev is None and previous:
         try:
             prev = json.loads(Path(previous).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise UsageError(f"无法读取上次结果 {previous}：{exc}") from None
-    else:
+    elif prev is None:
         prev = pipeline.previous_results(store, results["run"]["id"], [s["id"] for s in results["sites"]])
         if prev is not None:
             print(f"与第 {prev['run']['id']} 次检查的结果对比，生成复查情况（recheck.html）", file=sys.stderr)
-    paths = write_reports(results, out, previous=prev, add_workdays=_notice_workdays)
+    history = pipeline.pass_rate_history(store, before_run=results["run"]["id"])
+    shots = {}
+    if settings.screenshots_per_site > 0:
+        from reports.screenshots import chromium_path, screenshot_jobs, take_screenshots
+
+        if chromium_path():
+            jobs = screenshot_jobs(results, pipeline.page_html_reader(store, results["run"]["id"]))
+            shots = take_screenshots(jobs, out / "screenshots", per_site=settings.screenshots_per_site)
+            if jobs:
+                print(f"已截取问题页面 {len(shots)} 张（每个网站最多 {settings.screenshots_per_site} 张）", file=sys.stderr)
+    paths = write_reports(results, out, previous=prev, add_workdays=_notice_workdays, settings=settings,
+                          history=history, screenshots=shots)
     pipeline.record_report_dir(store, results["run"]["id"], results["run"]["as_of"], out)
     print(f"已写出报告 {len(paths)} 个文件到 {out}/", file=sys.stderr)
 
@@ -394,6 +456,52 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_lexicons(scoring: dict[str, Any]) -> None:
+    """The lexicon and the protected-name list the checks will read, validated before anything is crawled
+    or stored (a bad entry is a configuration error: file, line, field, reason; exit 2)."""
+    from inspections.lexicon import LexiconError, validate_files
+
+    try:
+        validate_files(scoring)
+    except LexiconError as exc:
+        raise ConfigError(exc.path, exc.line, exc.field_name, exc.message) from None
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from store import reviews
+
+    store = _open_store(args.db)
+    with store.session() as s:
+        if args.action == "list":
+            status = None if args.status == "all" else args.status
+            try:
+                items = reviews.list_items(s, status=status, site_id=args.site, check_id=args.check)
+            except reviews.ReviewError as exc:
+                raise UsageError(str(exc)) from None
+            if args.json:
+                print(json.dumps(items, ensure_ascii=False, indent=1))
+                return 0
+            if not items:
+                print("（没有待核实的事项）" if status == "pending" else "（没有符合条件的事项）")
+            for it in items:
+                ev = it["evidence"]
+                brief = "；".join(str(x) for x in (ev.get("numbers") or ev.get("context") or [ev.get("target", "")])
+                                 if x)[:160]
+                decided = f"  〔{it['status_text']}：{it['decided_by']} {it['decided_at']}〕" if it["decided_by"] else ""
+                print(f"{it['key']}  {it['site_id']}  {it['check_id']}  {it['status_text']}{decided}\n"
+                      f"    {it['message']}\n    页面：{it['url']}" + (f"\n    证据：{brief}" if brief else ""))
+            return 0
+        decide = {"confirm": reviews.confirm, "dismiss": reviews.dismiss, "reopen": reviews.reopen}[args.action]
+        for key in args.keys:
+            try:
+                item = decide(s, key, by=args.by, note=args.note)
+            except reviews.ReviewError as exc:
+                raise UsageError(str(exc)) from None
+            print(f"{item['key']}  {item['status_text']}：{item['message']}")
+    print("决定已保存；下次检查或 `govaudit inspect --run latest` 重新评分时生效。", file=sys.stderr)
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     import os
     import socket
@@ -418,14 +526,135 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from govaudit import pipeline
 
+    from govaudit.notice_config import load_notice_config
+
     scoring = _load_scoring(args.scoring)  # before the database is opened
+    load_notice_config(args.notice_config)  # a bad file is refused before the database is opened
+    _check_lexicons(scoring)
     store = _open_store(args.db)
     pipeline.mark_interrupted(store)
     run_id = _resolve_run(store, args.run)
-    results = pipeline.inspect_run(store, run_id, as_of=args.as_of, scoring=scoring)
+    results = pipeline.judged_results(store, run_id) if args.stored and args.as_of is None else None
+    if results is None:
+        results = pipeline.inspect_run(store, run_id, as_of=args.as_of, scoring=scoring)
     out = Path(args.out)
     pipeline.write_results(results, out)
-    _write_reports(results, out, args.previous, store)
+    _write_reports(results, out, args.previous, store, args.notice_config)
+    return 0
+
+
+def _judged(store: Any, run_id: int, site_ids: list[str] | None = None) -> dict[str, Any]:
+    """A run's stored judgement; judged now (offline, from the stored crawl) when it never was."""
+    from govaudit import pipeline
+
+    results = pipeline.judged_results(store, run_id, site_ids)
+    if results is None:
+        results = pipeline.inspect_run(store, run_id, site_ids=site_ids or None)
+    return results
+
+
+def cmd_recheck(args: argparse.Namespace) -> int:
+    from govaudit import pipeline
+    from govaudit.notice_config import load_notice_config
+
+    config = load_config(args.config)
+    sites = config.select(args.site_ids)
+    scoring = _load_scoring(args.scoring)
+    load_notice_config(args.notice_config)
+    store = _open_store(args.db)
+    pipeline.mark_interrupted(store)
+    ids = [s.id for s in sites]
+    # the unit's last notice is the latest earlier judgement of its sites: without one there is nothing to re-check
+    with store.session() as s:
+        from store.models import Run
+
+        next_id = (s.scalar(select(func.max(Run.id))) or 0) + 1
+    prev = pipeline.previous_results(store, next_id, ids)
+    if prev is None:
+        raise UsageError(f"这些网站此前没有检查结果，无法复查：{', '.join(ids)}（先运行 govaudit inspect）")
+    missing = sorted(set(ids) - {x["id"] for x in prev["sites"]})
+    if missing:
+        print(f"以下网站此前没有检查结果，只做检查不做复查对比：{', '.join(missing)}", file=sys.stderr)
+    run_id = pipeline.start_run(store, config, ids, as_of=args.as_of or dt.date.today(), trigger="recheck")
+    print(f"复查检查编号 {run_id}：{len(ids)} 个网站，对照第 {prev['run']['id']} 次检查", file=sys.stderr)
+    code = pipeline.crawl_and_probe(store, run_id, progress=Progress(), probes=not args.no_probes)
+    if code != 0:
+        print(f"抓取进程异常退出（{code}）；检查 {run_id} 标记为中断", file=sys.stderr)
+        return 1
+    results = pipeline.inspect_run(store, run_id, scoring=scoring)
+    out = Path(args.out or f"out/recheck-{run_id}")
+    pipeline.write_results(results, out)
+    _write_reports(results, out, None, store, args.notice_config, prev=prev)
+    # the items of the units' last notices, as the 整改复查报告 count them
+    manifest = json.loads((out / "documents.json").read_text(encoding="utf-8"))
+    totals: dict[str, int] = {}
+    for entry in manifest["documents"]:
+        for k, v in (entry.get("totals") or {}).items() if entry["kind"] == "recheck" else ():
+            totals[k] = totals.get(k, 0) + v
+    print("复查结果：" + ("，".join(f"{k}{v}个" for k, v in totals.items()) or "前次没有需整改的问题"), file=sys.stderr)
+    print(f"整改复查报告：{out}/rechecks/", file=sys.stderr)
+    _summary(results)
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from reports.recheck import diff
+    from reports.tables import write_csv
+
+    store = _open_store(args.db)
+    run_a, run_b = _resolve_run(store, args.run_a), _resolve_run(store, args.run_b)
+    a = _judged(store, run_a, args.site or None)
+    b = _judged(store, run_b, args.site or None)
+    if args.site:
+        known = {s["id"] for s in a["sites"]} | {s["id"] for s in b["sites"]}
+        unknown = [i for i in args.site if i not in known]
+        if unknown:
+            raise UsageError(f"这两次检查都没有这些网站：{', '.join(unknown)}")
+    result = diff(a, b)
+    rows = []
+    print(f"第 {run_a} 次（基准日 {a['run']['as_of']}）→ 第 {run_b} 次（基准日 {b['run']['as_of']}）")
+    for sid, d in result["sites"].items():
+        changed = [c for c in d["checks"] if c["outcome"] != "无问题"]
+        head = (f"{sid:<14} {d['previous_verdict'] or '—'} → {d['verdict'] or '—'}  "
+                f"{_score(d['previous_score'])} → {_score(d['score'])}")
+        if not d["in_previous"]:
+            head += "（仅在后一次）"
+        if not d["in_current"]:
+            head += "（仅在前一次）"
+        print(head)
+        for c in changed:
+            print(f"    {c['outcome']}  {c['title']}（{c['id']}）"
+                  + "".join(f" {k}{len(c[v])}" for k, v in (("已整改", "fixed"), ("未整改", "unfixed"), ("新发现", "new"))
+                            if c[v]))
+            for kind, key in (("已整改", "fixed"), ("未整改", "unfixed"), ("新发现", "new"), ("无法复查", "unverified")):
+                for f in c[key]:
+                    rows.append([sid, d["name"], c["id"], c["title"], kind, f.get("message", ""), f.get("url", "")])
+    print("合计：" + "，".join(f"{k}{v}个" for k, v in result["totals"].items()))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"diff-{run_a}-{run_b}.json"
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    csv_path = write_csv(out / f"diff-{run_a}-{run_b}.csv", ["网站", "网站名称", "检查项", "检查项名称", "结果", "问题描述",
+                                                              "页面地址"], rows)
+    print(f"已写出 {path} 和 {csv_path}", file=sys.stderr)
+    return 0
+
+
+def _score(value: Any) -> str:
+    return "—" if value is None else f"{float(value):.1f}"
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from govaudit import pipeline
+    from reports.render import export_tables
+
+    store = _open_store(args.db)
+    run_id = _resolve_run(store, args.run)
+    results = _judged(store, run_id)
+    prev = pipeline.previous_results(store, run_id, [s["id"] for s in results["sites"]])
+    paths = export_tables(results, Path(args.out), args.format, previous=prev)
+    for p in paths:
+        print(p)
     return 0
 
 
@@ -510,8 +739,9 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "users": cmd_users, "sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect, "runs": cmd_runs, "report": cmd_report,
-            "worker": cmd_worker}
+COMMANDS = {"serve": cmd_serve, "users": cmd_users, "sites": cmd_sites, "crawl": cmd_crawl, "inspect": cmd_inspect,
+            "runs": cmd_runs, "report": cmd_report, "review": cmd_review, "worker": cmd_worker, "recheck": cmd_recheck,
+            "diff": cmd_diff, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

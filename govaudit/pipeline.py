@@ -23,6 +23,7 @@ from crawler.settings import TOOL_VERSION
 from govaudit.config import SITES_PER_CORE, Config, config_from_snapshot, format_nameserver
 from store.db import Store
 from store.loader import load_site_artifacts
+from store.reviews import record_pending
 from store.models import CheckResult, Explanation, ProbeRow, ReportDir, Run, RunSite, SiteResult, utcnow
 
 ProgressFn = Callable[[dict[str, Any]], None]
@@ -433,6 +434,8 @@ def inspect_site_of_run(store: Store, run_id: int, site_id: str, *, judge_date: 
                 s.add(CheckResult(run_id=run_id, site_id=site["id"], as_of=judge_date, check_id=c["id"],
                                   status=c["status"], points_lost=c["points_lost"], veto=c["veto"],
                                   findings=c["findings"]))
+            # Findings that wait for a person (待核实) go to the review store, for `govaudit review` and the console.
+            record_pending(s, run_id, [site])
     return site
 
 
@@ -542,3 +545,67 @@ def write_results(results: dict[str, Any], out_dir: Path) -> Path:
     tmp.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def judged_results(store: Store, run_id: int, site_ids: list[str] | None = None) -> dict[str, Any] | None:
+    """The run's latest stored judgement of each of its sites, shaped like results.json (no re-inspection);
+    None when the run was never judged."""
+    with store.session() as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            raise KeyError(run_id)
+        sites = []
+        as_of = None
+        for sid in run.site_ids:
+            if site_ids and sid not in site_ids:
+                continue
+            row = s.scalars(select(SiteResult).where(SiteResult.run_id == run_id, SiteResult.site_id == sid)
+                            .order_by(SiteResult.judged_at.desc(), SiteResult.id.desc())).first()
+            if row is not None:
+                sites.append(row.data)
+                as_of = as_of or row.as_of
+        if not sites:
+            return None
+        return {"run": run_info(run, as_of or run.as_of), "sites": sites}
+
+
+def pass_rate_history(store: Store, *, before_run: int | None = None) -> list[dict[str, Any]]:
+    """合格率 of every judged run (its latest judgement per site), oldest first, for the 通报's chart:
+    [{run_id, as_of, rate, sites}]; runs whose sites were all 未检测 are left out."""
+    out = []
+    with store.session() as s:
+        query = select(Run).order_by(Run.id)
+        if before_run is not None:
+            query = query.where(Run.id < before_run)
+        for run in s.scalars(query):
+            latest: dict[str, SiteResult] = {}
+            for row in s.scalars(select(SiteResult).where(SiteResult.run_id == run.id)
+                                 .order_by(SiteResult.judged_at, SiteResult.id)):
+                latest[row.site_id] = row
+            tested = [r for r in latest.values() if r.verdict in ("合格", "不合格")]
+            if not tested:
+                continue
+            rate = sum(1 for r in tested if r.verdict == "合格") / len(tested) * 100
+            as_of = max(r.as_of for r in latest.values())
+            out.append({"run_id": run.id, "as_of": as_of.isoformat(), "rate": rate, "sites": len(latest)})
+    return out
+
+
+def page_html_reader(store: Store, run_id: int) -> Callable[[str, str], str | None]:
+    """page_html(site_id, url): the stored HTML of a page of this run (by URL or final URL), for screenshots."""
+    import zlib
+
+    from store.models import Page
+
+    def read(site_id: str, url: str) -> str | None:
+        with store.session() as s:
+            row = s.scalars(select(Page).where(Page.run_id == run_id, Page.site_id == site_id,
+                                               (Page.url == url) | (Page.final_url == url))).first()
+            if row is None or row.body is None:
+                return None
+            try:
+                return zlib.decompress(row.body).decode("utf-8", "replace")
+            except zlib.error:
+                return None
+
+    return read

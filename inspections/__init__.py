@@ -13,8 +13,8 @@ import importlib
 import pkgutil
 
 # Shared modules that are not checks: the artifacts, the contract, the shared readings, the runner and helpers.
-LIBRARY = frozenset({"artifacts", "base", "columns", "readings", "rules", "runner", "scoring", "sitemap", "tasklib",
-                     "workdays"})
+LIBRARY = frozenset({"artifacts", "base", "columns", "lexicon", "readings", "review", "rules", "runner", "scoring",
+                     "sitemap", "tasklib", "workdays"})
 
 
 class UnregisteredCheck(RuntimeError):

@@ -94,6 +94,18 @@ class ProbeArtifact:
 
 
 @dataclass(frozen=True, slots=True)
+class AttachmentArtifact:
+    """A linked document of the site (PDF, DOC/DOCX, XLS/XLSX) whose text the crawler extracted, size-bounded."""
+
+    url: str
+    kind: str  # pdf | doc | docx | xls | xlsx
+    size: int = 0  # bytes downloaded
+    text: str = ""  # extracted text (cut at the crawler's bound)
+    truncated: bool = False  # the file or its text was larger than the bound: only the start was read
+    error: str = ""  # why no text could be extracted ("" when it could)
+
+
+@dataclass(frozen=True, slots=True)
 class SiteArtifacts:
     site_id: str
     name: str
@@ -111,6 +123,10 @@ class SiteArtifacts:
     crawl_complete: bool = True  # False when the run was interrupted before this site finished
     # Our own side: the inspecting machine's network state recorded by the run (e.g. {"ipv6": False}).
     environment: Mapping[str, Any] = field(default_factory=dict)
+    attachments: tuple[AttachmentArtifact, ...] = ()
+    # The office's decisions on findings that wait for a person (review key -> "confirmed" | "dismissed"):
+    # an input like the pages, so checks stay pure functions of what is stored.
+    reviews: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def home(self) -> PageArtifact | None:

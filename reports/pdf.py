@@ -54,6 +54,21 @@ def pdf_unavailable_reason() -> str | None:
     return None
 
 
+_FONTS: dict[int, object] = {}  # one FontConfiguration per process (pid): fonts are loaded once, not per PDF
+
+
+def _font_config() -> object:
+    import os
+
+    from weasyprint.text.fonts import FontConfiguration
+
+    pid = os.getpid()
+    if pid not in _FONTS:
+        _FONTS.clear()  # a forked worker starts its own
+        _FONTS[pid] = FontConfiguration()
+    return _FONTS[pid]
+
+
 def _render(html: str, out: Path, base_url: str | Path | None) -> str | None:
     """Render `html` into `out`; the error text when WeasyPrint fails (and no partial file is left), else None.
     Logs nothing, so it can run in a worker process and leave the logging to the parent."""
@@ -61,12 +76,16 @@ def _render(html: str, out: Path, base_url: str | Path | None) -> str | None:
         from weasyprint import HTML
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        HTML(string=html, base_url=str(base_url) if base_url else None).write_pdf(str(out))
+        tmp = out.with_suffix(out.suffix + ".tmp")
+        HTML(string=html, base_url=str(base_url) if base_url else None).write_pdf(
+            str(tmp), font_config=_font_config())
+        tmp.replace(out)
     except Exception as exc:  # noqa: BLE001 - a PDF failure must never lose the HTML output
-        try:
-            out.unlink(missing_ok=True)
-        except OSError:
-            pass
+        for leftover in (out, out.with_suffix(out.suffix + ".tmp")):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass
         return f"{type(exc).__name__}: {exc}"
     return None
 
@@ -106,74 +125,96 @@ def _worker(conn, html: str, out: Path, base_url: str | Path | None) -> None:  #
         conn.close()
 
 
-def _render_with_deadline(jobs: list[tuple[str, Path, str | Path | None]], workers: int,
-                          timeout: float) -> dict[Path, str | None]:
-    """Each job in a process of its own, `workers` at a time; a job past `timeout` seconds is killed and its
-    result is the note saying so. Raises OSError when no process can be started (the caller renders here)."""
-    from multiprocessing.connection import wait
+class PdfBatch:
+    """PDFs rendered in up to `workers` processes while the caller goes on (the DOCX files are built meanwhile).
 
-    ctx = _fork_context()
-    if ctx is None:
-        raise OSError("no fork")
-    results: dict[Path, str | None] = {}
-    todo = list(jobs)
-    running: dict[object, tuple[Path, object, float]] = {}  # connection -> (out, process, deadline)
-    while todo or running:
-        while todo and len(running) < max(1, workers):
-            html, out, base = todo.pop(0)
-            recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_worker, args=(send, html, out, base), daemon=True)
-            proc.start()
-            send.close()
-            running[recv] = (out, proc, time.monotonic() + timeout)
-        now = time.monotonic()
-        ready = wait(list(running), timeout=max(0.05, min(d for _, _, d in running.values()) - now))
-        for conn in ready:
-            out, proc, _ = running.pop(conn)
+    add() starts a job as soon as a worker is free (add the longest first); finish() waits and returns the PDFs
+    written. Each document renders in a process of its own: one that takes longer than `timeout` seconds is
+    killed and abandoned with a logged note, the others go on. When no process can be started the jobs are
+    rendered in this process one after another (then without a deadline). Failures never raise.
+    """
+
+    def __init__(self, workers: int = 2, timeout: float = PDF_TIMEOUT_S) -> None:
+        self.jobs: list[tuple[str, Path, str | Path | None]] = []
+        self.todo: list[tuple[str, Path, str | Path | None]] = []
+        self.running: dict[object, tuple[Path, object, float]] = {}  # connection -> (out, process, deadline)
+        self.results: dict[Path, str | None] = {}
+        self.workers = max(1, workers)
+        self.timeout = timeout
+        self.reason = pdf_unavailable_reason()
+        self.ctx = None if self.reason else _fork_context()
+
+    def add(self, html: str, out: Path, base_url: str | Path | None = None) -> None:
+        self.jobs.append((html, out, base_url))
+        if self.ctx is not None:
+            self.todo.append((html, out, base_url))
+            self._start()
+
+    def _start(self) -> None:
+        while self.todo and len(self.running) < self.workers and self.ctx is not None:
+            html, out, base = self.todo.pop(0)
             try:
-                results[out] = conn.recv()
-            except (EOFError, OSError):
-                results[out] = "PDF 工作进程意外退出"
-            conn.close()
-            proc.join(5)
+                recv, send = self.ctx.Pipe(duplex=False)
+                proc = self.ctx.Process(target=_worker, args=(send, html, out, base), daemon=True)
+                proc.start()
+            except Exception as exc:  # noqa: BLE001 - no processes here (sandbox, EAGAIN ...): render serially
+                log.warning("无法启动 PDF 工作进程（%s: %s），改为逐个生成。", type(exc).__name__, exc)
+                self.ctx = None
+                return
+            send.close()
+            self.running[recv] = (out, proc, time.monotonic() + self.timeout)
+
+    def _wait(self) -> None:
+        from multiprocessing.connection import wait
+
         now = time.monotonic()
-        for conn, (out, proc, deadline) in list(running.items()):
+        ready = wait(list(self.running), timeout=max(0.05, min(d for _, _, d in self.running.values()) - now))
+        for conn in ready:
+            out, proc, _ = self.running.pop(conn)
+            try:
+                self.results[out] = conn.recv()  # type: ignore[attr-defined]
+            except (EOFError, OSError):
+                pass  # the worker died: rendered here in finish()
+            conn.close()  # type: ignore[attr-defined]
+            proc.join(5)  # type: ignore[attr-defined]
+        now = time.monotonic()
+        for conn, (out, proc, deadline) in list(self.running.items()):
             if now >= deadline:
-                proc.kill()
-                proc.join(5)
-                conn.close()
-                running.pop(conn)
+                proc.kill()  # type: ignore[attr-defined]
+                proc.join(5)  # type: ignore[attr-defined]
+                conn.close()  # type: ignore[attr-defined]
+                self.running.pop(conn)
                 with contextlib.suppress(OSError):
                     out.unlink(missing_ok=True)
-                results[out] = f"排版超过 {timeout:g} 秒仍未完成，已放弃该文件（内容过长或含异常长的字符串）"
-    return results
+                self.results[out] = (f"排版超过 {self.timeout:g} 秒仍未完成，已放弃该文件"
+                                     "（内容过长或含异常长的字符串）")
+
+    def finish(self) -> list[Path]:
+        if self.reason:
+            for _, out, _ in self.jobs:
+                log.error("未生成 PDF %s：%s；HTML 报告不受影响。", out, self.reason)
+            return []
+        while self.running or (self.todo and self.ctx is not None):
+            self._start()
+            if self.running:
+                self._wait()
+        written: list[Path] = []
+        for html, out, base in self.jobs:
+            error = self.results[out] if out in self.results else _render(html, out, base)
+            if error:
+                _log_failure(out, error)
+            else:
+                written.append(out)
+        return written
 
 
 def write_pdfs(jobs: list[tuple[str, Path, str | Path | None]], *, workers: int = 2,
                timeout: float = PDF_TIMEOUT_S) -> list[Path]:
-    """Render every (html, out, base_url) job, in up to `workers` processes; return the PDFs written.
-
-    Jobs are started in the order given (put the longest first). A job that takes longer than `timeout` seconds
-    is abandoned with a logged note; the others go on. When no process can be started the jobs are rendered
-    here one after another (then without a deadline). Failures are logged as in write_pdf and never raise.
-    """
+    """Render every (html, out, base_url) job, in up to `workers` processes; return the PDFs written. A job that
+    takes longer than `timeout` seconds is abandoned with a logged note."""
     if not jobs:
         return []
-    reason = pdf_unavailable_reason()
-    if reason:
-        for _, out, _ in jobs:
-            log.error("未生成 PDF %s：%s；HTML 报告不受影响。", out, reason)
-        return []
-    results: dict[Path, str | None] = {}
-    try:
-        results = _render_with_deadline(jobs, workers, timeout)
-    except Exception as exc:  # noqa: BLE001 - no processes here (sandbox, EAGAIN ...): render serially
-        log.warning("无法启动 PDF 工作进程（%s: %s），改为逐个生成。", type(exc).__name__, exc)
-    written: list[Path] = []
+    batch = PdfBatch(workers, timeout)
     for html, out, base in jobs:
-        error = results[out] if out in results else _render(html, out, base)
-        if error:
-            _log_failure(out, error)
-        else:
-            written.append(out)
-    return written
+        batch.add(html, out, base)
+    return batch.finish()

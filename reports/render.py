@@ -14,7 +14,9 @@ taken from the results as they are.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -25,7 +27,8 @@ import jinja2
 from markupsafe import Markup
 
 from reports import pdf as pdf_writer
-from reports.safety import cell, safe_href, shorten_runs
+from reports.safety import safe_href, shorten_runs
+from reports.settings import NoticeSettings
 from reports.recheck import (
     KIND_FAIL,
     KIND_INFO,
@@ -58,6 +61,12 @@ VERDICT_CLASS = {"合格": "ok", "不合格": "bad", "未检测": "na"}
 STATUS_CLASS = {"pass": "ok", "fail": "bad", "warn": "warn", "not_tested": "na", "error": "err",
                 "missing": "na"}
 KIND_CLASS = {KIND_VETO: "veto", KIND_FAIL: "bad", KIND_WARN: "warn", KIND_INFO: "info"}
+KIND_PENDING = "待核实"  # a machine finding waiting for a person (store.reviews): shown apart, never costs points
+
+
+def is_pending(finding: Mapping[str, Any]) -> bool:
+    ev = finding.get("evidence")
+    return isinstance(ev, Mapping) and ev.get("review") == KIND_PENDING
 OUTCOME_CLASS = {"已整改": "ok", "未整改": "bad", "新发现": "warn", "无法复查": "na", "无问题": "plain"}
 
 # Documents the rules cite, by 文号; the notice's 依据 lists them in this order after the two fixed ones.
@@ -283,6 +292,9 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
             continue
         kind = finding_kind(check, f)
         evidence = f.get("evidence", "")
+        pending = is_pending(f)
+        if pending:
+            evidence = {k: v for k, v in evidence.items() if k != "review"}
         findings.append({
             "message": str(f.get("message") or ""),
             "url": str(f.get("url") or ""),
@@ -290,13 +302,16 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
             # report.pdf: an INFO finding's long tables are summarised; the site page keeps every row
             "evidence_pdf": (pdf_info_evidence(evidence, f"sites/{site_file}.html") if kind == KIND_INFO
                              else evidence),
-            "kind": kind,
-            "kind_class": KIND_CLASS[kind],
-            "points": f.get("points", 0) or 0,
+            "kind": KIND_PENDING if pending else kind,
+            "kind_class": "pending" if pending else KIND_CLASS[kind],
+            "points": 0 if pending else (f.get("points", 0) or 0),
             "key": None,
+            "pending": pending,
             # comply or explain: an approved explanation excuses the finding (shown struck through, no points)
             "waived": f.get("waived") or None,
         })
+    pending_items = [f for f in findings if f["pending"]]
+    findings = [f for f in findings if not f["pending"]]
     reason = str(check.get("reason") or "")
     if not reason and status in ("not_tested", "error"):
         first = (check.get("findings") or [{}])[0]
@@ -306,6 +321,10 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
     basis = rule
     if task and task not in rule:
         basis = f"{rule}；九府办函〔2021〕106号第{task}项" if rule else f"九府办函〔2021〕106号第{task}项"
+    status_name = STATUS_NAMES.get(status, status)
+    status_class = STATUS_CLASS.get(status, "na")
+    if pending_items and status == "warn" and not any(f["kind"] == KIND_WARN for f in findings):
+        status_name, status_class = KIND_PENDING, "pending"
     return {
         "id": str(check["id"]),
         "name": name,
@@ -315,8 +334,8 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
         "basis": basis or "—",
         "category": str(check.get("category") or ""),
         "status": status,
-        "status_name": STATUS_NAMES.get(status, status),
-        "status_class": STATUS_CLASS.get(status, "na"),
+        "status_name": status_name,
+        "status_class": status_class,
         "counted": status not in ("not_tested", "error"),
         "points_lost": check.get("points_lost", 0) or 0,
         "veto": bool(check.get("veto")),
@@ -324,6 +343,7 @@ def _check_view(check: Mapping[str, Any], site_file: str = "site") -> dict[str, 
         "findings": findings,
         "problems": [f for f in findings if f["kind"] in (KIND_VETO, KIND_FAIL) and not f["waived"]],
         "warnings": [f for f in findings if f["kind"] == KIND_WARN and not f["waived"]],
+        "pending": pending_items,
     }
 
 
@@ -363,12 +383,14 @@ def _site_view(site: Mapping[str, Any], site_diff: Mapping[str, Any] | None) -> 
         "deduction_count": sum(1 for c in checks if float(c["points_lost"] or 0) > 0),
         "problem_count": problem_count,
         "warning_count": sum(len(c["warnings"]) for c in checks),
+        "pending_count": sum(len(c["pending"]) for c in checks),
         "untested_count": len(untested),
         "points_total": round(sum(float(c["points_lost"] or 0) for c in checks), 2),
         "has_notice": verdict != "未检测" and has_fail,
         "notice_note": notice_note,
         "untested_reason": untested_reason,
         "recheck": _recheck_view(site_diff) if site_diff else None,
+        "notice_file": "",  # the unit's notice (notices/<file>.html), set once the notices are grouped
     }
 
 
@@ -438,54 +460,6 @@ def _basis(checks: Iterable[Mapping[str, Any]]) -> list[str]:
     return laws + items
 
 
-def _notice_view(site: dict[str, Any], *, issued: dt.date, deadline: dt.date, deadline_days: int,
-                 run: Mapping[str, Any]) -> dict[str, Any]:
-    unfixed_keys: set[tuple[str, str, str]] = set()
-    if site["recheck"]:
-        for c in site["recheck"]["checks"]:
-            unfixed_keys.update(finding_key(c["id"], f) for f in c["unfixed"])
-
-    def rows_for(check: dict[str, Any], findings: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
-        shown = findings[:NOTICE_MAX_ROWS_PER_CHECK]
-        rows = [{**f, "repeat": finding_key(check["id"], f) in unfixed_keys} for f in shown]
-        return rows, len(findings) - len(shown)
-
-    groups, warning_groups = [], []
-    number = 0
-    for check in site["checks"]:
-        if check["problems"]:
-            rows, more = rows_for(check, check["problems"])
-            for row in rows:
-                number += 1
-                row["no"] = number
-            groups.append({"check": check, "rows": rows, "more": more})
-    warn_no = 0
-    for check in site["checks"]:
-        if check["warnings"] and check["counted"]:
-            rows, more = rows_for(check, check["warnings"])
-            for row in rows:
-                warn_no += 1
-                row["no"] = warn_no
-            warning_groups.append({"check": check, "rows": rows, "more": more})
-    problem_checks = [g["check"] for g in groups]
-    return {
-        "site": site,
-        "title": f"关于{site['name']}网站检查问题的整改通知书",
-        "issuer": ISSUER,
-        "issued": issued,
-        "deadline": deadline,
-        "deadline_days": deadline_days,
-        "as_of": run.get("as_of", ""),
-        "run_id": run.get("id", ""),
-        "basis": _basis(problem_checks),
-        "groups": groups,
-        "warning_groups": warning_groups,
-        "problem_total": number,
-        "veto_count": sum(1 for c in problem_checks if c["veto"]),
-        "deduction_total": round(sum(float(c["points_lost"] or 0) for c in problem_checks), 2),
-    }
-
-
 # ---------------------------------------------------------------- writing
 
 
@@ -500,46 +474,60 @@ def _write(path: Path, text: str, written: list[Path]) -> None:
     written.append(path)
 
 
-def _write_csv(path: Path, sites: list[dict[str, Any]], written: list[Path]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["排名", "网站标识码", "网站名称", "网址", "级别", "责任单位", "得分", "结论", "单项否决", "问题数"])
-        for s in sites:
-            writer.writerow([cell(v) for v in (
-                s["rank"] if s["rank"] is not None else "—",
-                s["site_code"], s["name"], s["url"], s["level_name"], s["unit"],
-                fmt_score(s["score"]), s["verdict"],
-                "；".join(s["vetoes"]) or "无",
-                s["problem_count"] if s["verdict"] != "未检测" else "—",
-            )])
-    written.append(path)
+ALL_FORMATS = ("html", "pdf", "docx", "xlsx", "csv")
 
 
-def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None, deadline_days: int = 10,
+def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None, deadline_days: int | None = None,
                   issued: dt.date | None = None,
-                  add_workdays: Callable[[dt.date, int], dt.date] | None = None) -> list[Path]:
-    """Render every report for one scored run into out_dir; return the paths written.
+                  add_workdays: Callable[[dt.date, int], dt.date] | None = None,
+                  settings: NoticeSettings | None = None, history: list[dict[str, Any]] | None = None,
+                  screenshots: Mapping[tuple[str, str, str, str], Path] | None = None,
+                  site_order: list[str] | None = None,
+                  formats: Iterable[str] = ALL_FORMATS,
+                  documents: Iterable[str] = ("pages", "summary", "notices", "rechecks")) -> list[Path]:
+    """Render every document of one scored run into out_dir; return the paths written.
 
-    previous: an earlier results.json of the same sites; adds 复查情况 and recheck.html.
-    deadline_days: working days the notice gives for rectification, counted from `issued` (default today)
-    with `add_workdays(start, n)` (default: skip Saturdays and Sundays).
-    PDF failures are logged and leave the HTML output complete.
+    The library entry point (the CLI and the web console call it): results → files in a directory.
+    previous: an earlier judgement of the same sites (results.json shape); adds 复查情况, recheck.html and the
+    整改复查报告 per unit. settings: issuer, 文号, contact, deadline (config/notice.yaml; defaults without).
+    deadline_days overrides settings.deadline_workdays; the deadline is counted from `issued` (default today)
+    with `add_workdays(start, n)` (default: skip Saturdays and Sundays; the CLI passes the official calendar).
+    history: 合格率 of earlier runs ([{run_id, as_of, rate, sites}]) for the 通报's chart.
+    screenshots: (site id, check id, url key, message key) → PNG with the problem outlined, for the notices.
+    site_order: site ids in configuration order (names the notice files); default the order of results.
+    formats: any of html, pdf, docx, xlsx, csv. documents: which of them (pages = index and site reports).
+    PDF failures are logged and leave the other files complete.
     """
+    documents = set(documents)
+    from reports import charts as chart_writer
+    from reports import documents as docs
+    from reports import tables as table_writer
+
+    formats = set(formats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    settings = settings or NoticeSettings()
+    if deadline_days is not None:
+        settings = dataclasses.replace(settings, deadline_workdays=deadline_days)
+    deadline_days = settings.deadline_workdays
     issued = issued or dt.date.today()
     add_workdays = add_workdays or add_weekdays
     deadline = add_workdays(issued, deadline_days)
     run = dict(results.get("run") or {})
     recheck = diff(previous, results) if previous is not None else None
     recheck_sites = recheck["sites"] if recheck else {}
+    order = list(site_order or [s["id"] for s in results.get("sites") or []])
 
     sites = _rank([_site_view(s, recheck_sites.get(s["id"])) for s in results.get("sites") or []])
+    notices = docs.unit_notices(sites, run, settings=settings, issued=issued, deadline=deadline, order=order,
+                                screenshots=screenshots)
+    for notice in notices:
+        for member in notice["sites"]:
+            member["notice_file"] = notice["key"]
     summary = _summary(sites)
-    notices = {s["id"]: _notice_view(s, issued=issued, deadline=deadline, deadline_days=deadline_days,
-                                     run=run)
-               for s in sites if s["has_notice"]}
+    summary["notice_units"] = len(notices)
+    rechecks = (docs.recheck_reports(previous, sites, results, settings=settings, issued=issued, order=order)
+                if previous is not None else [])
     recheck_view = None
     if recheck:
         recheck_view = {**recheck, "site_views": [s for s in sites if s["recheck"]],
@@ -548,37 +536,122 @@ def write_reports(results: dict, out_dir: Path, *, previous: dict | None = None,
     env = make_env()
     report_css = _css("report.css")
     common = {"run": run, "summary": summary, "sites": sites, "recheck": recheck_view, "issued": issued,
-              "deadline": deadline, "deadline_days": deadline_days, "issuer": ISSUER,
-              "generated": dt.date.today()}
+              "deadline": deadline, "deadline_days": deadline_days, "issuer": settings.issuer,
+              "generated": dt.date.today(), "rechecks": rechecks}
     written: list[Path] = []
+    manifest: list[dict[str, Any]] = []
 
-    html = env.get_template("index.html.j2").render(**common, css=report_css, mode="html", root="")
-    _write(out_dir / "index.html", html, written)
-    site_tpl = env.get_template("site.html.j2")
-    for site in sites:
-        _write(out_dir / "sites" / f"{site['file']}.html",
-               site_tpl.render(**common, site=site, css=report_css, mode="html", root="../"), written)
-    if recheck_view:
-        _write(out_dir / "recheck.html",
-               env.get_template("recheck.html.j2").render(**common, css=report_css, mode="html", root=""),
-               written)
-    _write_csv(out_dir / "ranking.csv", sites, written)
+    def doc_entry(kind: str, title: str, stem: str, **extra: Any) -> dict[str, Any]:
+        entry = {"kind": kind, "title": title, "files": {}, **extra}
+        manifest.append(entry)
+        entry["_stem"] = stem
+        return entry
 
-    notice_tpl = env.get_template("notice.html.j2")
+    if "html" in formats and "pages" in documents:
+        html = env.get_template("index.html.j2").render(**common, css=report_css, mode="html", root="")
+        _write(out_dir / "index.html", html, written)
+        site_tpl = env.get_template("site.html.j2")
+        for site in sites:
+            _write(out_dir / "sites" / f"{site['file']}.html",
+                   site_tpl.render(**common, site=site, css=report_css, mode="html", root="../"), written)
+        if recheck_view:
+            _write(out_dir / "recheck.html",
+                   env.get_template("recheck.html.j2").render(**common, css=report_css, mode="html", root=""),
+                   written)
+
+    tables = {"ranking": docs.ranking_table(sites), "findings": docs.findings_table(sites),
+              "recheck": docs.recheck_table(rechecks)}
+    tables_entry = doc_entry("tables", f"检查结果表（检查编号{run.get('id', '')}）", "results")
+    if "csv" in formats:
+        for path in table_writer.write_csvs(out_dir, tables):
+            written.append(path)
+            tables_entry["files"][path.stem + ".csv"] = path.name
+    if "xlsx" in formats:
+        path = table_writer.write_xlsx(out_dir / "results.xlsx", tables,
+                                       title=f"政府网站检查结果（检查编号{run.get('id', '')}）")
+        written.append(path)
+        tables_entry["files"]["xlsx"] = path.name
+
+    # the documents: 通报, notices per unit, 复查 reports per unit; HTML/DOCX here, PDFs last and in parallel
+    history_points = docs.history_points(history, run, results.get("sites") or [])
+    by_check = docs.problems_by_check(sites)
+    needs_charts = formats & {"html", "pdf", "docx"} and "summary" in documents
+    charts = chart_writer.summary_charts(results.get("sites") or [], by_check, history_points) if needs_charts else {}
+    summary_doc = docs.summary_view(sites, summary, run, previous=previous, history=history_points,
+                                    settings=settings, issued=issued, charts=charts)
     notice_css = _css("notice.css")
-    notice_html: dict[str, str] = {}
-    for site in sites:
-        if site["id"] in notices:
-            text = notice_tpl.render(notice=notices[site["id"]], css=notice_css, root="../")
-            notice_html[site["id"]] = text
-            _write(out_dir / "notices" / f"{site['file']}.html", text, written)
+    pdf_jobs: list[tuple[str, Path, str | Path | None]] = []
+    # PDFs render in worker processes from the moment each HTML exists, while the DOCX files are built here
+    batch = pdf_writer.PdfBatch(PDF_WORKERS) if "pdf" in formats else None
 
-    # PDFs last, so a failure there never costs the HTML; report.pdf (the longest) first, next to the notices.
-    report_html = env.get_template("report.html.j2").render(**common, css=report_css, mode="pdf", root="")
-    jobs: list[tuple[str, Path, str | Path | None]] = [(report_html, out_dir / "report.pdf", out_dir)]
-    for site in sites:
-        if site["id"] in notice_html:
-            target = out_dir / "notices" / f"{site['file']}.pdf"
-            jobs.append((notice_html[site["id"]], target, target.parent))
-    written.extend(pdf_writer.write_pdfs(jobs, workers=PDF_WORKERS))
+    def document(kind: str, template: str, view: dict[str, Any], stem: Path, docx_fn: Callable[..., Path],
+                 title: str, **extra: Any) -> None:
+        entry = doc_entry(kind, title, str(stem.relative_to(out_dir)), **extra)
+        html_text = env.get_template(template).render(**{"doc" if kind != "notice" else "notice": view},
+                                                      css=notice_css, root="")
+        if batch is not None:
+            batch.add(html_text, stem.with_suffix(".pdf"), stem.parent)
+            pdf_jobs.append((html_text, stem.with_suffix(".pdf"), stem.parent))
+            entry["files"]["pdf"] = str(stem.with_suffix(".pdf").relative_to(out_dir))
+        if "html" in formats:
+            _write(stem.with_suffix(".html"), html_text, written)
+            entry["files"]["html"] = str(stem.with_suffix(".html").relative_to(out_dir))
+        if "docx" in formats:
+            try:
+                written.append(docx_fn(view, stem.with_suffix(".docx")))
+                entry["files"]["docx"] = str(stem.with_suffix(".docx").relative_to(out_dir))
+            except Exception as exc:  # noqa: BLE001 - a Word failure must not cost the other formats
+                log.error("未生成 Word 文档 %s：%s: %s", stem.with_suffix(".docx"), type(exc).__name__, exc)
+
+    from reports import docx_writer
+
+    if "summary" in documents:
+        document("summary", "summary.html.j2", summary_doc, out_dir / "summary", docx_writer.summary_docx,
+                 summary_doc["title"])
+    for notice in notices if "notices" in documents else []:
+        document("notice", "notice.html.j2", notice, out_dir / "notices" / notice["key"], docx_writer.notice_docx,
+                 notice["title"], unit=notice["unit"], sites=[s["id"] for s in notice["sites"]],
+                 doc_number=notice["doc_number"], deadline=notice["deadline"].isoformat(),
+                 items=notice["problem_total"])
+    for report in rechecks if "rechecks" in documents else []:
+        document("recheck", "recheck_report.html.j2", report, out_dir / "rechecks" / report["key"],
+                 docx_writer.recheck_docx, report["title"], unit=report["unit"],
+                 sites=[s["id"] for s in report["sites"]], totals=report["totals"])
+
+    done = set(batch.finish()) if batch is not None else set()
+    written.extend(p for _, p, _ in pdf_jobs if p in done)
+    for entry in manifest:
+        stem = entry.pop("_stem")
+        if entry["files"].get("pdf") and out_dir / entry["files"]["pdf"] not in done:
+            entry["files"].pop("pdf")
+            entry["pdf_missing"] = f"PDF 未生成（{pdf_writer.pdf_unavailable_reason() or 'WeasyPrint 出错，见日志'}）"
+        entry["key"] = stem
+    index = {"run": run, "issued": issued.isoformat(), "deadline": deadline.isoformat(),
+             "settings": settings.path or "（内置默认值）", "documents": manifest}
+    _write(out_dir / "documents.json", json.dumps(index, ensure_ascii=False, indent=1, default=str), written)
     return written
+
+
+def export_tables(results: dict, out_dir: Path, fmt: str, *, previous: dict | None = None,
+                  settings: NoticeSettings | None = None) -> list[Path]:
+    """The run's tables only (排名, 问题清单, 复查) as one XLSX workbook, three CSV files or one JSON file."""
+    from reports import documents as docs
+    from reports import tables as table_writer
+
+    out_dir = Path(out_dir)
+    run = dict(results.get("run") or {})
+    recheck = diff(previous, results)["sites"] if previous is not None else {}
+    sites = _rank([_site_view(s, recheck.get(s["id"])) for s in results.get("sites") or []])
+    rechecks = (docs.recheck_reports(previous, sites, results, settings=settings or NoticeSettings(),
+                                     issued=dt.date.today(), order=[s["id"] for s in results["sites"]])
+                if previous is not None else [])
+    tables = {"ranking": docs.ranking_table(sites), "findings": docs.findings_table(sites),
+              "recheck": docs.recheck_table(rechecks)}
+    if fmt == "xlsx":
+        return [table_writer.write_xlsx(out_dir / f"run-{run.get('id', '')}.xlsx", tables,
+                                        title=f"政府网站检查结果（检查编号{run.get('id', '')}）")]
+    if fmt == "csv":
+        return table_writer.write_csvs(out_dir, tables)
+    if fmt == "json":
+        return [table_writer.write_json(out_dir / f"run-{run.get('id', '')}.json", tables)]
+    raise ValueError(fmt)

@@ -7,13 +7,17 @@ string may be on a page, and what a spreadsheet cell may start with.
     cell("=HYPERLINK(...)")             -> "'=HYPERLINK(...)"
 
 HTML and PDF documents use `safe_href` for every href built from a result and `shorten`/`shorten_runs` for what
-they print (JSON and spreadsheets keep values whole); CSV and XLSX writers pass every text value through `cell`.
+they print (JSON and spreadsheets keep values whole); CSV and XLSX writers pass every text value through `cell` (reports.cells.neutralise).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from reports.cells import neutralise as cell  # the one spreadsheet-cell neutraliser (CSV and XLSX)
+
+__all__ = ["cell", "safe_href", "shorten", "shorten_runs"]
 
 # Whitespace and control characters a browser ignores or strips inside a URL (WHATWG: tab and newline anywhere,
 # C0 controls and space at either end), plus the Unicode spaces and format characters that hide a scheme.
@@ -26,9 +30,6 @@ _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 DISPLAY_MAX = 160
 _RUN_RE = re.compile(r"\S{%d,}" % (DISPLAY_MAX + 1))
 
-# A spreadsheet program reads a cell that starts with one of these as a formula (=, +, -, @; tab and carriage
-# return; the full-width forms some office suites also accept).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 def safe_href(url: Any) -> str | None:
@@ -64,13 +65,3 @@ def shorten_runs(text: Any, limit: int = DISPLAY_MAX) -> str:
     if len(s) <= limit:
         return s
     return _RUN_RE.sub(lambda m: shorten(m.group(0), limit), s)
-
-
-def cell(value: Any) -> Any:
-    """A spreadsheet/CSV cell value neutralised against formula injection: text starting with a formula
-    character gets a leading apostrophe (shown as written, never evaluated). Numbers, dates and None pass."""
-    if not isinstance(value, str):
-        return value
-    if value.lstrip(" ").startswith(_FORMULA_START):
-        return "'" + value
-    return value

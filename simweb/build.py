@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from . import tasks_web, texts
 from .layouts import BADGE_PATH, CSS_PATH, LAYOUTS, Layout, e, footer_html, footer_script
+from . import vetoes
 from .model import (AS_OF, DIRECTORY_HEADERS, FIELDS, GONE_HOST, SEED, SITES, ZONE, ColumnSpec, SectionSpec,
                     Site, columns_for, sections_for)
 
@@ -277,6 +278,7 @@ class Generator:
         if g.guide_path:
             self._render_guide()
         self._render_home()
+        vetoes.plant(self)  # issue 12: letters, a misspelt name, ID numbers, a dark link (additive pages)
         g.assets[CSS_PATH] = CSS
         g.assets[BADGE_PATH] = PNG_1PX
         g.assets["/robots.txt"] = "User-agent: *\nAllow: /\n"
@@ -567,7 +569,7 @@ def _crawl(g: GenSite, render: bool) -> dict[str, int]:
 
 CHECK_IDS = ["site-unreachable", "homepage-stale", "stale-columns", "disclosure-column", "annual-report",
              "standardization-topic", "normative-documents", "ipv6-support", "enforcement-disclosure",
-             "execution-disclosure", "broken-links", "site-markings"] + tasks_web.CHECK_IDS
+             "execution-disclosure", "broken-links", "site-markings"] + tasks_web.CHECK_IDS + vetoes.CHECKS
 
 RULES = {
     "urls": "URLs are written without a port: compare scheme-less host + path (+ query), or call "
@@ -595,6 +597,7 @@ RULES = {
               "home page and JS-drawn rows excluded (home_entries, js_entries).",
     **tasks_web.RULES,
     "unreachable": "a site that cannot be reached: site-unreachable fail, every other check not_tested.",
+    **vetoes.RULES,
 }
 
 
@@ -803,6 +806,7 @@ def truth_for(g: GenSite) -> dict:
     else:
         put("site-markings", "pass")
     tasks_web.truth(g, put)
+    checks.update(vetoes.truth(g))  # issue 12's four checks, after the others (CHECK_IDS order)
     return checks
 
 
@@ -811,7 +815,7 @@ def site_truth(g: GenSite) -> dict:
     out: dict = {"host": s.host, "name": s.name, "level": s.level, "unit": s.unit, "site_code": s.site_code,
                  "parent": s.parent, "layout": s.layout, "charset": s.charset,
                  "ipv6": {"dual": "dual-stack", "v4only": "ipv4-only", "v6diff": "dual-stack, IPv6 serves another page"}[s.ipv6],
-                 "planted": list(s.defects) + [tasks_web.DEFECTS[d] for d in s.task_defects]}
+                 "planted": list(s.defects) + [tasks_web.DEFECTS[d] for d in s.task_defects] + vetoes.planted(g)}
     if s.down:
         out.update(pages=0, list_entries=0)
     else:
@@ -823,7 +827,7 @@ def site_truth(g: GenSite) -> dict:
         out["max_depth"] = max(rendered.values())
         js_cols = [c for c in g.columns.values() if c.spec.js]
         out["list_entries"] = sum(len(c.entries) for c in g.columns.values() if not c.spec.js) + \
-            sum(len(rows) for rows in g.section_rows.values())
+            sum(len(rows) for rows in g.section_rows.values()) + vetoes.list_entries(g)
         if js_cols:
             out["js_entries"] = sum(len(c.entries) for c in js_cols)
             out["js_list_urls"] = [g.url(c.path) for c in js_cols]
@@ -868,7 +872,7 @@ def ground_truth(gens: list[GenSite] | None = None) -> dict:
         "version": BUILD_VERSION,
         "check_ids": CHECK_IDS,
         "rules": RULES,
-        "broken_hosts": [GONE_HOST],
+        "broken_hosts": [GONE_HOST, vetoes.GAMBLING_HOST],
         "sites": {g.site.id: site_truth(g) for g in gens},
     }
 

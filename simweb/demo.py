@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             if rc != 0:
                 print(f"simweb.demo: govaudit inspect failed (exit code {rc})", file=sys.stderr)
                 return rc
-            print(f"simweb.demo: reports in {args.out}/ (index.html, sites/, notices/, report.pdf, results.json)")
+            print(f"simweb.demo: reports in {args.out}/ (index.html, summary.html/.pdf/.docx, sites/, notices/, results.xlsx, results.json)")
         accounts = demo_accounts(cli, db, config, var, web.sites, Path(args.out) / "results.json")
         if not args.console:
             print_console_help(accounts, args.console_port, args.var)

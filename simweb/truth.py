@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 PATH = Path(__file__).with_name("ground_truth.yaml")
-BROKEN_HOSTS = {"gone.jj.test"}  # linked as http://gone.jj.test/ (no port): the name does not resolve
+BROKEN_HOSTS = {"gone.jj.test", "www.hg8868.jj.test"}  # linked without a port; neither has a DNS record  # linked as http://gone.jj.test/ (no port): the name does not resolve
 _URL_KEYS = {"urls", "targets", "list_url", "url", "js_list_urls"}
 
 

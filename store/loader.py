@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inspections.artifacts import (
+    AttachmentArtifact,
     ColumnArtifact,
     FetchFailure,
     LinkArtifact,
@@ -18,6 +19,7 @@ from inspections.artifacts import (
     SiteArtifacts,
 )
 from store.models import (
+    Attachment,
     FetchFailureRow,
     Link,
     LinkCheck,
@@ -27,6 +29,7 @@ from store.models import (
     Run,
     RunSite,
 )
+from store.reviews import decisions_for
 
 
 def _body(raw: bytes | None) -> str:
@@ -132,10 +135,15 @@ def load_site_artifacts(session: Session, run_id: int, site_id: str, *,
                    for r in session.scalars(select(ProbeRow).where(ProbeRow.run_id.in_(run_ids),
                                                                    ProbeRow.site_id == site_id)
                                             .order_by(ProbeRow.at, ProbeRow.id)))
+    attachments = tuple(AttachmentArtifact(url=a.url, kind=a.kind, size=a.size, text=_body(a.text),
+                                           truncated=a.truncated, error=a.error)
+                        for a in session.scalars(select(Attachment).where(
+                            Attachment.run_id == run_id, Attachment.site_id == site_id).order_by(Attachment.url)))
     return SiteArtifacts(
         site_id=site_id, name=site_cfg["name"], home_url=site_cfg["url"], level=site_cfg["level"],
         unit=site_cfg.get("unit", ""), site_code=site_cfg.get("site_code"), parent=site_cfg.get("parent"),
         pages=pages, links=tuple(links), entries=entries, columns=tuple(columns), failures=failures,
         probes=probes, crawl_complete=state is not None and state.status == "done",
-        environment=dict(run.environment or {}),
+        environment=dict(run.environment or {}), attachments=attachments,
+        reviews=decisions_for(session, site_id),
     )

@@ -224,6 +224,53 @@ class SiteResult(Base):
     judged_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class Attachment(Base):
+    """A linked document (PDF, DOC/DOCX, XLS/XLSX) of the site: its extracted text, size-bounded.
+
+    The raw bytes are not kept: only the text the checks read (personal data), cut at the crawler's bound.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("run_id", "site_id", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(8))  # pdf | doc | docx | xls | xlsx
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # zlib-compressed UTF-8
+
+
+class ReviewItem(Base):
+    """One machine finding that waits for a person (待核实), and the office's decision on it.
+
+    Keyed by the finding's review key (check, page without port, hit), so a decision holds across runs: a
+    dismissed hit is not raised again on the same page; only confirmed ones cost points. Evidence is stored
+    as the check wrote it, i.e. already masked (personal data never whole).
+    """
+
+    __tablename__ = "review_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    site_id: Mapped[str] = mapped_column(String(64), index=True)
+    check_id: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed | dismissed
+    first_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by: Mapped[str] = mapped_column(String(128), default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
 # ---------------------------------------------------------------------------------------------- the console
 # What `govaudit serve` keeps: accounts, sessions, jobs, schedules, explanations, alerts, the audit log. Jobs
 # and schedule claims are the record the job runners and schedulers of several processes agree through.

@@ -18,6 +18,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -447,14 +448,35 @@ PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy")
 
 def run_cli(args: list[str], *, env_extra: dict[str, str] | None = None, timeout: float = 240,
             cwd: Path | None = None) -> tuple[subprocess.CompletedProcess, float, float]:
-    """Run govaudit; returns (result, seconds, peak RSS in MB of any child so far)."""
+    """Run govaudit; returns (result, seconds, peak RSS in MB of this command or any process it waited for).
+
+    Measured by a small launcher's RUSAGE_CHILDREN: a process spawned straight from pytest inherits pytest's
+    resident size into its peak (vfork + exec record the old address space's high-water mark), so the figure
+    would grow with whatever earlier tests loaded into the test process."""
     env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARS}
     env.update(env_extra or {})
     t0 = time.monotonic()
-    proc = subprocess.run([GOVAUDIT, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
+    cmd = [GOVAUDIT, *args]
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
+        child = subprocess.Popen([sys.executable, "-I", "-S", "-c", _LAUNCHER, rss_file.name, *cmd],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
+                                 start_new_session=True)
+        try:
+            out, err = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, 9)
+            child.communicate()
+            raise
+        text = Path(rss_file.name).read_text().strip()
     elapsed = time.monotonic() - t0
-    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return proc, elapsed, rss_mb
+    proc = subprocess.CompletedProcess(cmd, child.returncode, out, err)
+    return proc, elapsed, (int(text) / 1024 if text else 0.0)
+
+
+_LAUNCHER = ("import resource, subprocess, sys\n"
+             "rc = subprocess.call(sys.argv[2:])\n"
+             "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+             "sys.exit(rc)\n")
 
 
 def db_rows(db: Path, sql: str, *params) -> list[tuple]:

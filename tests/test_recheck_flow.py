@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import http.server
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -102,3 +103,62 @@ def test_scheduled_runs_pool_their_availability_probes(tmp_path):
         old.started = last.started - dt.timedelta(days=8)  # outside the week
     with store.session() as s:
         assert pipeline.probe_window(s, s.get(Run, ids[-1]), "a", 7) == [ids[1]]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run([GOVAUDIT, *args], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+def test_recheck_command_marks_fixed_unfixed_and_new_items(site, tmp_path):
+    """A simulated site changed between two runs: one broken link mended, one left, one newly broken."""
+    root, config = site
+    home = (root / "index.html").read_text(encoding="utf-8")
+    (root / "index.html").write_text(home.replace('<a href="/gone.html">办事指南</a>',
+                                                  '<a href="/gone.html">办事指南</a><a href="/old.html">旧通知</a>'),
+                                     encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    _inspect(config, db, tmp_path / "out1")
+    assert (tmp_path / "out1" / "notices" / "tsj.docx").is_file()
+
+    (root / "gone.html").write_text("<html><body>办事指南</body></html>", encoding="utf-8")  # fixed
+    (root / "news" / "index.html").write_text(  # a new broken link, found on the re-check
+        (root / "news" / "index.html").read_text(encoding="utf-8").replace(
+            "</ul>", '</ul><a href="/news/missing.html">相关链接</a>'), encoding="utf-8")
+    proc = _run("recheck", "tsj", "--config", str(config), "--db", db, "--as-of", "2021-12-20", "--no-probes",
+                "--out", str(tmp_path / "re"))
+    # one item mended, the old link and the other checks' items still open, one new problem
+    assert re.search(r"复查结果：已整改1个，未整改\d+个，新发现1个", proc.stderr), proc.stderr[-1500:]
+
+    import docx
+
+    report = (tmp_path / "re" / "rechecks" / "tsj.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr><td class=\"c\">\d+</td>(.*?)</tr>", report, flags=re.S)
+    by_url = {}
+    for row in rows:
+        for path in ("gone.html", "old.html", "missing.html"):
+            if path in row:
+                by_url[path] = row
+    assert "已整改" in by_url["gone.html"] and "未整改" in by_url["old.html"]
+    new_section = report[report.index("（二）新发现问题"):]
+    assert "missing.html" in new_section and "gone.html" not in new_section
+    body = "\n".join(c.text for t in docx.Document(str(tmp_path / "re" / "rechecks" / "tsj.docx")).tables
+                     for r in t.rows for c in r.cells)
+    assert "已整改" in body and "未整改" in body and "missing.html" in body
+
+    # the same two runs through diff and export
+    proc = _run("diff", "1", "2", "--db", db, "--site", "tsj", "--out", str(tmp_path / "d"))
+    assert "已整改" in proc.stdout and "新发现" in proc.stdout
+    changes = json.loads((tmp_path / "d" / "diff-1-2.json").read_text(encoding="utf-8"))
+    assert changes["totals"]["已整改"] >= 1 and changes["totals"]["新发现"] >= 1
+    for fmt in ("xlsx", "csv", "json"):
+        _run("export", "--run", "2", "--format", fmt, "--db", db, "--out", str(tmp_path / "x"))
+    from openpyxl import load_workbook
+
+    wb = load_workbook(tmp_path / "x" / "run-2.xlsx")
+    outcomes = {r[5] for r in wb["复查"].iter_rows(min_row=2, values_only=True)}
+    assert {"已整改", "未整改", "新发现"} <= outcomes
+    assert (tmp_path / "x" / "findings.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    tables = json.loads((tmp_path / "x" / "run-2.json").read_text(encoding="utf-8"))
+    assert any("missing.html" in row["页面地址"] or "missing.html" in row["证据摘要"] for row in tables["findings"])

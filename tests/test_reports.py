@@ -83,9 +83,13 @@ def test_writes_every_output_file(rendered, sample):
     assert (rendered / "ranking.csv").is_file()
     for site in sample["sites"]:
         assert (rendered / "sites" / f"{site['id']}.html").is_file()
-    notices = sorted(p.name for p in (rendered / "notices").iterdir())
+    notices = sorted(p.name for p in (rendered / "notices").iterdir() if p.suffix == ".html")
     assert notices == ["fgw.html", "wuning.html", "xunyang.html"]
-    assert not (rendered / "recheck.html").exists()
+    for name in ["summary.html", "summary.docx", "results.xlsx", "findings.csv", "recheck.csv",
+                 "documents.json", "notices/xunyang.docx"]:
+        assert (rendered / name).is_file(), name
+    assert not (rendered / "recheck.html").exists() and not (rendered / "rechecks").exists()
+    assert not (rendered / "report.pdf").exists()  # the whole run as one PDF is gone: 通报 + per-site pages
 
 
 def test_pages_are_chinese_documents(rendered):
@@ -113,7 +117,8 @@ def test_index_lists_every_site_with_verdict_and_score(rendered, sample):
 
 def test_ranking_sorted_by_verdict_then_score(rendered):
     rows = ranking_rows(rendered)
-    assert list(rows[0]) == ["排名", "网站标识码", "网站名称", "网址", "级别", "责任单位", "得分", "结论", "单项否决", "问题数"]
+    assert list(rows[0]) == ["排名", "网站标识码", "网站名称", "网址", "级别", "责任单位", "得分", "结论", "单项否决", "问题数",
+                             "主要问题"]
     assert [(r["排名"], r["网站名称"], r["得分"], r["结论"]) for r in rows] == [
         ("1", "九江市发展和改革委员会", "96.5", "合格"),
         ("2", "浔阳区人民政府", "82.0", "不合格"),
@@ -184,7 +189,7 @@ def test_notice_is_a_formal_document_with_the_deadline(rendered):
     for heading in ["检查依据", "存在的问题", "整改要求", "复查说明"]:
         assert heading in page
     assert page.index("单项否决") < page.index("首页最新信息发布于2021年11月25日")
-    assert "扣分" in page and "序号" in page and "依据条款" in page
+    assert "扣分" in page and "序号" in page and "依据：国办秘函〔2019〕19号" in page
 
 
 def test_notice_lists_warnings_separately_without_deadline(rendered):
@@ -345,29 +350,31 @@ def test_pdf_failure_keeps_the_html(tmp_path, sample, monkeypatch, caplog):
     with caplog.at_level(logging.ERROR, logger="reports.pdf"):
         written = write_reports(sample, tmp_path, issued=ISSUED)
     assert (tmp_path / "index.html").is_file() and (tmp_path / "notices" / "xunyang.html").is_file()
-    assert not (tmp_path / "report.pdf").exists()
+    assert (tmp_path / "notices" / "xunyang.docx").is_file() and (tmp_path / "results.xlsx").is_file()
+    assert not (tmp_path / "summary.pdf").exists()
     assert all(p.suffix != ".pdf" for p in written)
     assert "未生成 PDF" in caplog.text and "no font" in caplog.text
 
 
-def test_report_pdf_embeds_a_cjk_font(tmp_path, sample):
+def test_every_pdf_embeds_a_cjk_font(tmp_path, sample, recheck_results):
     reason = pdf_writer.pdf_unavailable_reason()
     if reason:
         pytest.skip(f"no PDF on this machine: {reason}")
-    # two sites (one notice) keep it fast
-    small = {**sample, "sites": [s for s in sample["sites"] if s["id"] in ("xunyang", "lushan")]}
-    written = write_reports(small, tmp_path, issued=ISSUED)
-    report = tmp_path / "report.pdf"
-    assert report in written
-    assert report.read_bytes().startswith(b"%PDF-")
-    assert (tmp_path / "notices" / "xunyang.pdf").read_bytes().startswith(b"%PDF-")
-    assert not (tmp_path / "notices" / "lushan.pdf").exists()
+    # two sites keep it fast: the 通报, one notice, one 复查 report
+    def small(results):
+        return {**results, "sites": [s for s in results["sites"] if s["id"] in ("xunyang", "fgw")]}
+
+    written = write_reports(small(recheck_results), tmp_path, previous=small(sample), issued=ISSUED)
+    pdfs = [tmp_path / "summary.pdf", tmp_path / "notices" / "xunyang.pdf", tmp_path / "rechecks" / "xunyang.pdf"]
+    for pdf in pdfs:
+        assert pdf in written
+        assert pdf.read_bytes().startswith(b"%PDF-")
     pdffonts = shutil.which("pdffonts")
     if not pdffonts:
         pytest.skip("pdffonts (poppler-utils) is not installed; font check skipped")
-    for pdf in (report, tmp_path / "notices" / "xunyang.pdf"):
+    for pdf in pdfs:
         fonts = subprocess.run([pdffonts, str(pdf)], capture_output=True, text=True, check=True).stdout
-        assert re.search(r"Noto[- ]?Sans[- ]?CJK|WenQuanYi", fonts, re.IGNORECASE), fonts
+        assert re.search(r"Noto[- ]?(Sans|Serif)[- ]?CJK|WenQuanYi", fonts, re.IGNORECASE), fonts
 
 
 def _with_long_info_table(sample: dict, rows: int = 500) -> dict:
@@ -384,19 +391,3 @@ def test_long_info_evidence_is_kept_whole_on_the_site_page(tmp_path, sample, no_
     write_reports(_with_long_info_table(sample), tmp_path, issued=ISSUED)
     page = text(tmp_path / "sites" / "xunyang.html")
     assert "栏目499" in page and "另有" not in page
-
-
-def test_report_pdf_summarises_a_long_info_evidence_table(tmp_path, sample):
-    reason = pdf_writer.pdf_unavailable_reason()
-    if reason:
-        pytest.skip(f"no PDF on this machine: {reason}")
-    written = write_reports(_with_long_info_table(sample), tmp_path, issued=ISSUED)
-    report = tmp_path / "report.pdf"
-    assert report in written and (tmp_path / "notices" / "xunyang.pdf") in written
-    pdftotext = shutil.which("pdftotext")
-    if not pdftotext:
-        pytest.skip("pdftotext (poppler-utils) is not installed; text check skipped")
-    body = re.sub(r"\s+", "", subprocess.run([pdftotext, str(report), "-"], capture_output=True, text=True,
-                                             check=True).stdout)
-    assert "另有485行，见网页版报告sites/xunyang.html" in body
-    assert "栏目14" in body and "栏目15" not in body

@@ -21,8 +21,9 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
 from crawler.failures import failure_kind
-from crawler.items import EntryItem, FailureItem, LinkCheckItem, LinkItem, PageItem
+from crawler.items import AttachmentItem, EntryItem, FailureItem, LinkCheckItem, LinkItem, PageItem
 from crawler.resolver import GovResolver
+from extract.attachments import attachment_kind, extract_text
 from extract.html import parse_page
 
 # Targets that are documents or media, not pages: checked as links, never parsed.
@@ -31,6 +32,8 @@ NON_HTML = re.compile(
     r"swf|exe|apk|txt|xml|css|js|ofd|csv)$", re.I)
 SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "about:", "sms:")
 NOT_REDIRECT_STATUSES = [code for code in range(100, 600) if code not in (301, 302, 303, 307, 308)]
+ATTACHMENT_MAX_BYTES = 2 * 1024 * 1024  # the link check's download bound; larger files are not read
+ATTACHMENT_MAX_CHARS = 200_000  # text kept per attachment
 MAX_LIST_PAGES = 60  # pages of one paginated list; beyond that a list is a trap or an archive
 CRUMB_NOT_NAMES = ("正文", "列表", "详情", "内容", "列表页", "正文内容")
 # Redirect reasons (Scrapy's meta["redirect_reasons"]) of forwarding pages, as crawler.middlewares sets them.
@@ -394,7 +397,7 @@ class SiteSpider(scrapy.Spider):
         return scrapy.Request(url, method="GET", callback=self.on_checked, errback=self.on_error,
                               dont_filter=True, priority=-1000,
                               meta={"linkcheck": True, "attempt": attempt, "dont_obey_robotstxt": True,
-                                    "dont_retry": True, "download_maxsize": 2 * 1024 * 1024,
+                                    "dont_retry": True, "download_maxsize": ATTACHMENT_MAX_BYTES,
                                     # Every status reaches on_checked except redirects, which are followed
                                     # (within REDIRECT_MAX_TIMES) so the final answer is judged.
                                     "handle_httpstatus_list": NOT_REDIRECT_STATUSES})
@@ -404,6 +407,13 @@ class SiteSpider(scrapy.Spider):
         url = canonical(redirects[0] if redirects else (response.request.url if response.request else response.url))
         status = response.status
         failed = status >= 400
+        kind = attachment_kind(url, response.headers.get("Content-Type", b"").decode("latin-1"))
+        if not failed and kind and self._in_site(url):
+            # A document of the site (PDF, DOC/DOCX, XLS/XLSX): its text is stored for the checks that read
+            # attachments (personal data); the bytes are not kept.
+            got = extract_text(response.body, kind, max_bytes=ATTACHMENT_MAX_BYTES,
+                               max_chars=ATTACHMENT_MAX_CHARS)
+            yield AttachmentItem(self.site_id, url, kind, len(response.body), got.text, got.truncated, got.error)
         yield from self._link_checked(url, response.meta["attempt"], status, "http" if failed else None,
                                       f"HTTP {status}" if failed else "")
 
