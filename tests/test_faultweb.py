@@ -1082,7 +1082,7 @@ def _assert_only_web_links(out: Path) -> int:
             n += 1
             if ":" in href.split("/")[0] or href.strip().lower().startswith(("java", "data", "file", "vb")):
                 assert safe_href(href) == href, (path.name, href[:80])
-    for pdf in [out / "report.pdf", *out.glob("notices/*.pdf")]:
+    for pdf in [*out.glob("*.pdf"), *out.glob("notices/*.pdf")]:
         listing = subprocess.run(["pdfinfo", "-url", str(pdf)], capture_output=True, text=True, check=True).stdout
         for line in listing.splitlines()[1:]:
             uri = line.split(None, 2)[-1]
@@ -1093,7 +1093,7 @@ def _assert_only_web_links(out: Path) -> int:
 def test_hostile_run_completes_with_every_document(hostile):
     proc, out = hostile["proc"], hostile["out"]
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for name in ("index.html", "report.pdf", "ranking.csv", "results.json", "sites/rcontrol.html",
+    for name in ("index.html", "summary.pdf", "ranking.csv", "results.json", "sites/rcontrol.html",
                  "sites/jslinks.html"):
         assert (out / name).exists(), name
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
@@ -1123,10 +1123,10 @@ def test_only_http_links_in_html_and_pdf(hostile):
 
 
 def test_long_strings_are_shortened_in_documents_and_whole_in_json(hostile):
-    """5. A 20,000-character URL: report.pdf is written within the run; documents print it shortened, JSON
+    """5. A 20,000-character URL: summary.pdf is written within the run; documents print it shortened, JSON
     keeps it whole."""
     out = hostile["out"]
-    assert (out / "report.pdf").stat().st_size > 0
+    assert (out / "summary.pdf").stat().st_size > 0
     assert hostile["secs"] < 300, hostile["secs"]
     raw = (out / "results.json").read_text(encoding="utf-8")
     assert hostile["web"].url("rcontrol", LONG_URL) in raw
@@ -1136,7 +1136,7 @@ def test_long_strings_are_shortened_in_documents_and_whole_in_json(hostile):
         text = lxml_html.fromstring(path.read_bytes()).text_content()
         longest = max((len(w) for w in text.split()), default=0)
         assert longest < 400, (path.name, longest)
-    pdf_text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True,
+    pdf_text = subprocess.run(["pdftotext", str(out / "summary.pdf"), "-"], capture_output=True, text=True,
                               check=True).stdout
     assert "x" * 1000 not in pdf_text.replace("\n", "")
 
