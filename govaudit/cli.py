@@ -678,7 +678,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     engine = None if args.no_jobs else jobs.make_engine(store, sites_config=args.config, settings=settings,
                                                          data_dir=data, settings_path=settings.path)
     app = build(store, args.config, settings, data, engine=engine)
-    scheduler = None if args.no_scheduler else Scheduler(store, config, settings, engine)
+    scheduler = None if args.no_scheduler else Scheduler(store, lambda: app.state.console.config, settings, engine)
     if engine is not None:
         engine.start()
     if scheduler is not None:

@@ -114,14 +114,16 @@ def tick(store: Store, config: Config, settings: Settings, *, now: dt.datetime |
 class Scheduler:
     """APScheduler's BackgroundScheduler calling `tick` every `tick_seconds`."""
 
-    def __init__(self, store: Store, config: Config, settings: Settings, engine: jobs.Engine | None = None):
+    def __init__(self, store: Store, config: Config | Any, settings: Settings, engine: jobs.Engine | None = None):
         self.store, self.config, self.settings, self.engine = store, config, settings, engine
         self.aps = BackgroundScheduler(timezone=ZoneInfo(settings.timezone))
         self.queued: list[int] = []
 
     def _tick(self) -> None:
         try:
-            self.queued += tick(self.store, self.config, self.settings, engine=self.engine)
+            # a callable gives the configuration as it is now (sites.yaml edited while serve runs)
+            config = self.config() if callable(self.config) else self.config
+            self.queued += tick(self.store, config, self.settings, engine=self.engine)
         except Exception:  # noqa: BLE001 - next tick tries again
             log.exception("scheduler tick failed")
 

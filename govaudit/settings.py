@@ -10,7 +10,7 @@
     explanations: {valid_days: 180}
     scheduler: {tick_seconds: 30, timezone: Asia/Shanghai}
     login: {max_failures_account: 5, max_failures_address: 20, window_minutes: 15}
-    sessions: {hours: 12}
+    sessions: {hours: 12, secure: false}   # secure: mark cookies Secure always (behind a TLS proxy)
     alerts: {retries: 5, backoff_s: 60}
     jobs: {engine: embedded, recheck_workers: 1, reports: true, as_of: null}   # as_of: a fixed 检查基准日
                                                                               # (the simulated web's 2021-12-20)
@@ -77,6 +77,7 @@ class Settings:
     max_failures_address: int = 20
     window_minutes: int = 15
     session_hours: float = 12.0
+    secure_cookies: bool = False
     alert_retries: int = 5
     alert_backoff_s: float = 60.0
     engine: str = "embedded"
@@ -92,7 +93,7 @@ SECTIONS: dict[str, dict[str, tuple[str, Any]]] = {
     "scheduler": {"tick_seconds": ("tick_seconds", float), "timezone": ("timezone", str)},
     "login": {"max_failures_account": ("max_failures_account", int),
               "max_failures_address": ("max_failures_address", int), "window_minutes": ("window_minutes", int)},
-    "sessions": {"hours": ("session_hours", float)},
+    "sessions": {"hours": ("session_hours", float), "secure": ("secure_cookies", bool)},
     "alerts": {"retries": ("alert_retries", int), "backoff_s": ("alert_backoff_s", float)},
     "jobs": {"engine": ("engine", str), "recheck_workers": ("recheck_workers", int), "reports": ("reports", bool),
              "as_of": ("as_of", "date")},

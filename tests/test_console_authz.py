@@ -227,8 +227,17 @@ def test_security_headers_and_cookie_flags(world):
 def test_failed_logins_are_throttled_per_account_and_per_address(tmp_path):
     from govaudit.settings import Settings
 
-    w = make_world(tmp_path, Settings(max_failures_account=3, max_failures_address=5))
-    client = TestClient(w.app)
+    w = make_world(tmp_path, Settings(max_failures_account=3, max_failures_address=5, secure_cookies=True))
+    client = TestClient(w.app)  # plain http, as the app sees it behind a proxy that terminates TLS
+    # cookies forced Secure (behind a TLS proxy): the login CSRF cookie and the session cookie
+    page = client.get("/login")
+    assert "Secure" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    signed = re.search(r"ga_login_csrf=([^;]+)", page.headers["set-cookie"]).group(1)
+    resp = client.post("/login", data={"name": "dept-b-wuning", "password": PASSWORD, "csrf_token": token},
+                       headers={"Cookie": f"ga_login_csrf={signed}"}, follow_redirects=False)
+    assert resp.status_code == 303 and "Secure" in resp.headers["set-cookie"]
+    client = TestClient(w.app, base_url="https://testserver")  # the rest as the browser behind that proxy
 
     def attempt(name, password):
         page = client.get("/login")
@@ -310,4 +319,38 @@ def test_the_console_on_postgresql(postgres_url, tmp_path):
     resp = dept.post("/api/sites/xunyang/rechecks", headers={"X-CSRF-Token": csrf})
     assert resp.status_code == 202
     assert dept.get(f"/api/jobs/{resp.json()['job_id']}").json()["status"] == "queued"
+    # sites.yaml broken while the console runs: the last good configuration stays in force
+    good = w.config.read_text(encoding="utf-8")
+    w.config.write_text(good + "  - {id: BAD ID}\n", encoding="utf-8")
+    import os
+
+    os.utime(w.config, (1, 1))
+    assert office.get("/").status_code == 200 and dept.get("/api/sites").json()[0]["id"] == "xunyang"
     w.store.close()
+
+
+
+def test_office_confirms_and_dismisses_what_waits_for_a_person(tmp_path):
+    from store import reviews
+
+    w = make_world(tmp_path)
+    with w.store.session() as s:
+        reviews.record_pending(s, w.ids["run_full"], [{"id": "wuning", "checks": [{"id": "personal-data", "findings": [
+            {"message": "（待核实）页面疑似公开身份证号", "url": "http://www.wuning.gov.cn/a.html",
+             "evidence": {"review_key": "rk-test-0001", "text": "3604**********1234"}}]}]}])
+    office = TestClient(w.app)
+    csrf = login(office, "office1")
+    page = office.get("/reviews")
+    assert page.status_code == 200 and "页面疑似公开身份证号" in page.text and "待核实" in office.get("/").text
+    resp = office.post("/reviews/rk-test-0001/decide", data={"csrf_token": csrf, "decision": "dismiss"},
+                       follow_redirects=False)
+    assert resp.status_code == 303 and "msg=" in resp.headers["location"]
+    with w.store.session() as s:
+        assert reviews.decisions_for(s, "wuning") == {"rk-test-0001": "dismissed"}
+    assert office.post("/reviews/rk-test-0001/decide", data={"decision": "confirm"}).status_code == 403  # no CSRF
+    dept = TestClient(w.app)
+    dcsrf = login(dept, "dept-a")
+    assert dept.get("/reviews").status_code == 403
+    assert dept.post("/reviews/rk-test-0001/decide", data={"csrf_token": dcsrf, "decision": "confirm"}).status_code == 403
+    with w.store.session() as s:
+        assert reviews.decisions_for(s, "wuning") == {"rk-test-0001": "dismissed"}

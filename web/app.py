@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import mimetypes
 import re
 import urllib.parse
@@ -24,7 +25,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from govaudit import jobs as jobs_mod
 from govaudit import pipeline
-from govaudit.config import Config, load_config
+from govaudit.config import Config, ConfigError, load_config
 from govaudit.scheduler import CronError, describe, parse_cron
 from govaudit.settings import Settings
 from store.db import Store
@@ -33,6 +34,7 @@ from web import charts
 from web import data as D
 from web.auth import LOGIN_CSRF_COOKIE, ROLE_NAMES, SESSION_COOKIE, Auth, AuthError, Principal, audit, load_secret
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 REPORT_CSS = Path(__file__).resolve().parent.parent / "reports" / "templates" / "report.css"
@@ -58,9 +60,19 @@ class Console:
     @property
     def config(self) -> Config:
         """sites.yaml, re-read when the file changes (a site added or moved to another unit counts at once)."""
-        mtime = Path(self.config_path).stat().st_mtime
+        try:
+            mtime = Path(self.config_path).stat().st_mtime
+        except OSError:
+            mtime = -1.0
         if self._cached is None or self._cached[0] != mtime:
-            self._cached = (mtime, load_config(self.config_path))
+            try:
+                self._cached = (mtime, load_config(self.config_path))
+            except ConfigError as exc:
+                if self._cached is None:
+                    raise
+                # a sites.yaml broken while serving: keep the last good one (and say so in the log)
+                log.error("网站名录有误，继续使用上次有效的配置：%s", exc)
+                self._cached = (mtime, self._cached[1])
         return self._cached[1]
 
 
@@ -339,7 +351,7 @@ def create_app(c: Console) -> FastAPI:
         raw, signed = c.auth.new_login_csrf()
         resp = pages.render(request, "login.html.j2", login_csrf=raw, next=_safe_next(next))
         resp.set_cookie(LOGIN_CSRF_COOKIE, signed, httponly=True, samesite="strict", max_age=3600,
-                        secure=request.url.scheme == "https")
+                        secure=c.settings.secure_cookies or request.url.scheme == "https")
         return resp
 
     @app.post("/login", include_in_schema=False)
@@ -354,11 +366,12 @@ def create_app(c: Console) -> FastAPI:
             resp = pages.render(request, "login.html.j2", status_code=status, login_csrf=raw, next=_safe_next(next),
                                 error=reason, name=name[:64])
             resp.set_cookie(LOGIN_CSRF_COOKIE, signed, httponly=True, samesite="strict", max_age=3600,
-                            secure=request.url.scheme == "https")
+                            secure=c.settings.secure_cookies or request.url.scheme == "https")
             return resp
         resp = RedirectResponse(_safe_next(next), status_code=303)
         resp.set_cookie(SESSION_COOKIE, c.auth.cookie_value(token), httponly=True, samesite="lax",
-                        max_age=int(c.settings.session_hours * 3600), secure=request.url.scheme == "https",
+                        max_age=int(c.settings.session_hours * 3600),
+                        secure=c.settings.secure_cookies or request.url.scheme == "https",
                         path="/")
         resp.delete_cookie(LOGIN_CSRF_COOKIE)
         return resp
@@ -553,7 +566,8 @@ def create_app(c: Console) -> FastAPI:
         recheck = None
         if job.status == "done" and job.run_id and job.kind == "recheck":
             recheck = _recheck_view(c, job)
-        return pages.render(request, "job.html.j2", job=job, recheck=recheck)
+        names = {x.id: x.name for x in c.config.sites}
+        return pages.render(request, "job.html.j2", job=job, recheck=recheck, names=names)
 
     @app.get("/schedules", include_in_schema=False)
     def schedules_page(request: Request, p: Principal = Depends(require_office)) -> Response:
