@@ -1,6 +1,6 @@
 """What went wrong with one download, in the store's words: `failure_kind(failure) -> (kind, Chinese message)`.
 
-Kinds: offsite | robots | redirect | too_large | ignored | dns | tls | timeout | refused | reset | other.
+Kinds: offsite | scheme | robots | redirect | too_large | ignored | dns | tls | timeout | refused | reset | other.
 
 Scrapy 2.19's download handlers wrap Twisted's errors in their own exceptions (DownloadTimeoutError,
 DownloadConnectionRefusedError, DownloadFailedError around ResponseFailed ...), keeping the original as
@@ -18,7 +18,7 @@ from twisted.internet.error import ConnectionRefusedError as TxConnectionRefused
 from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler.middlewares import OffsiteHostError
+from crawler.middlewares import OffsiteHostError, SchemeRefusedError
 from netkit.errors import fetch_error
 
 try:  # Scrapy >= 2.14
@@ -77,6 +77,8 @@ def failure_kind(failure: Any) -> tuple[str, str]:
 
     if isinstance(exc, OffsiteHostError):
         return "offsite", text
+    if isinstance(exc, SchemeRefusedError):
+        return "scheme", text
     if isinstance(exc, IgnoreRequest):
         if "robots" in lower:
             return "robots", fetch_error("robots")

@@ -1,4 +1,4 @@
-"""Crawl the sites of one stored run: `python -m crawler.run --db URL --run ID`.
+"""Crawl the sites of one stored run: `python -m crawler.run --db URL --run ID` (or `--db-stdin`: the URL on stdin).
 
 Runs in its own process (started by govaudit.pipeline): Twisted's reactor starts once per process, a crawler
 crash cannot take the orchestrator down with it, and a crawl killed with SIGKILL leaves a run that
@@ -49,6 +49,7 @@ def site_settings(site: dict[str, Any], render: bool) -> Settings:
         s.set(
             "DOWNLOAD_HANDLERS",
             {
+                **base_settings.DOWNLOAD_HANDLERS,
                 # Playwright starts only if a page of this site needs the browser (crawler/render.py).
                 "http": "crawler.render.LazyPlaywrightHandler",
                 "https": "crawler.render.LazyPlaywrightHandler",
@@ -58,7 +59,7 @@ def site_settings(site: dict[str, Any], render: bool) -> Settings:
         s.set(
             "PLAYWRIGHT_LAUNCH_OPTIONS",
             {
-                "executable_path": base_settings.CHROMIUM_PATH,
+                "executable_path": chromium_launcher(),
                 "headless": True,
                 "args": [*base_settings.CHROMIUM_ARGS, host_rules(site)],
             },
@@ -71,8 +72,22 @@ def site_settings(site: dict[str, Any], render: bool) -> Settings:
     return s
 
 
+def chromium_launcher() -> str:
+    """The browser executable for Playwright: the unprivileged launcher where it can drop root (setpriv), else
+    Chromium itself."""
+    import shutil
+
+    launcher = base_settings.CHROMIUM_LAUNCHER
+    if os.access(launcher, os.X_OK) and (os.geteuid() != 0 or shutil.which("setpriv")):
+        return launcher
+    return base_settings.CHROMIUM_PATH
+
+
 def _abort_request(request: Any) -> bool:
-    return request.resource_type in ("image", "media", "font")
+    # Only http(s) leaves the browser: no file:, ftp: or ws: request from a crawled page.
+    if not request.url.lower().startswith(("http://", "https://", "data:", "blob:")):
+        return True
+    return request.resource_type in ("image", "media", "font", "websocket")
 
 
 def host_rules(site: dict[str, Any]) -> str:
@@ -136,7 +151,11 @@ def die_with_parent() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="crawler.run")
-    ap.add_argument("--db", required=True)
+    db = ap.add_mutually_exclusive_group(required=True)
+    db.add_argument("--db")
+    db.add_argument(
+        "--db-stdin", action="store_true", help="read the database URL from the first line of stdin"
+    )
     ap.add_argument("--run", type=int, required=True)
     ap.add_argument(
         "--site",
@@ -154,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     die_with_parent()
 
-    store = Store(args.db)
+    # govaudit.pipeline passes the URL on stdin: a password in it never shows in `ps`.
+    store = Store(sys.stdin.readline().strip() if args.db_stdin else args.db)
     with store.session() as s:
         run = s.get(Run, args.run)
         if run is None:

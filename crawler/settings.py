@@ -1,6 +1,7 @@
 """Scrapy settings shared by every site crawl; per-site limits are applied by crawler.run from sites.yaml."""
 
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 try:
     TOOL_VERSION = version("govaudit")
@@ -39,6 +40,15 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
+# Crawled content leads to http and https requests only: a "下一页" link to file:///etc/passwd or ftp:// is
+# never fetched (crawler.middlewares.HostGuardMiddleware refuses it first; with these handlers off nothing could
+# fetch it anyway).
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+
+# http_proxy/https_proxy in the environment would hand every request, private targets included, to a proxy that
+# resolves and connects past our address guard. No proxy is used.
+HTTPPROXY_ENABLED = False
+
 # Cookies are not kept: every request goes out without a session from another site.
 COOKIES_ENABLED = False
 
@@ -46,8 +56,11 @@ TWISTED_DNS_RESOLVER = "crawler.resolver.GovResolver"
 DNS_TIMEOUT = 10
 
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
+# Forwarding pages (meta refresh, one-line script redirects) are followed like redirects by ForwardMiddleware,
+# next to Scrapy's redirect middleware (600); Scrapy's own meta-refresh middleware stays off.
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.HostGuardMiddleware": 50,
+    "crawler.middlewares.ForwardMiddleware": 580,
     "crawler.middlewares.TimingMiddleware": 950,
 }
 # The spider keeps its own set of seen pages. Scrapy's duplicate filter would silently drop a redirect to a URL
@@ -61,6 +74,8 @@ HTTPERROR_ALLOW_ALL = True  # the spider stores 4xx/5xx pages as what they are
 
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 CHROMIUM_PATH = "/usr/bin/chromium"
+# What Playwright starts: Chromium, dropped to nobody when govaudit runs as root (crawler/chromium-unprivileged).
+CHROMIUM_LAUNCHER = str(Path(__file__).with_name("chromium-unprivileged"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",
@@ -70,4 +85,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # No proxy from the environment (it would resolve past --host-resolver-rules and the address guard).
+    "--no-proxy-server",
+    # No WebRTC traffic: a rendered page could otherwise send STUN/UDP to any address, past the host rules.
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--enforce-webrtc-ip-permission-check",
 ]

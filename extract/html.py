@@ -9,13 +9,24 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
 from .dates import find_dates, normalize
 
-__all__ = ["EntryInfo", "LinkInfo", "ParsedPage", "parse_page", "parse_tree", "text_chunks", "visible_text"]
+__all__ = [
+    "EntryInfo",
+    "LinkInfo",
+    "ParsedPage",
+    "forward_target",
+    "parse_page",
+    "parse_tree",
+    "text_chunks",
+    "tree_truncated",
+    "visible_text",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +59,9 @@ class ParsedPage:
     is_list: bool = False
     js_shell: bool = False
     text: str = ""
+    heading: str = ""  # the page's own column heading (栏目名称 box, h1/h2), "" when none
+    links_dropped: int = 0  # <a> beyond max_links, not in `links`
+    truncated: bool = False  # the parser hit its nesting limit: part of the page is missing
 
 
 # ----------------------------------------------------------------------------------------------- parsing
@@ -66,12 +80,41 @@ def parse_tree(html: str):
     data = _CTRL_RE.sub(" ", html).encode("utf-8", "replace")
     if not data.strip():
         return None
+    root, too_deep = _parse_bytes(data)
+    if too_deep:
+        # Tag soup deeper than libxml2 allows (256 levels): the rest of the page would be dropped silently.
+        # Unclosed presentational tags (300 <font> ...) are what makes real pages that deep; without them the page
+        # keeps its text, links and structure. (huge_tree's 2048 levels are not used: the extractors' ancestor
+        # and subtree walks grow with the depth, and a page nested 2000 deep took minutes.)
+        flat, again = _parse_bytes(_INLINE_TAG_RE.sub(b"", data))
+        if flat is not None:
+            root, too_deep = flat, again
+        if root is not None and too_deep:
+            root.set(TRUNCATED_ATTR, "depth")  # the checks that need the lost part say not_tested
+    return root
+
+
+TRUNCATED_ATTR = "data-govaudit-truncated"
+_INLINE_TAG_RE = re.compile(
+    rb"</?(?:font|b|i|u|s|em|strong|small|big|center|sup|sub|strike|tt|ins|del|mark|nobr)\b[^>]*>",
+    re.IGNORECASE,
+)
+
+
+def _parse_bytes(data: bytes):
+    """(root or None, whether libxml2 stopped at its nesting limit)."""
     try:
         parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
         root = etree.fromstring(data, parser=parser)
     except Exception:  # noqa: BLE001 - lxml raises several kinds on garbage; we never fail
-        return None
-    return root
+        return None, False
+    too_deep = any("Excessive depth" in e.message for e in parser.error_log)
+    return root, too_deep
+
+
+def tree_truncated(root) -> bool:
+    """True when the parser stopped at its nesting limit and part of the page is missing from `root`."""
+    return root is not None and root.get(TRUNCATED_ATTR) is not None
 
 
 def _collapse(text: str | None) -> str:
@@ -191,6 +234,7 @@ class _Regions:
 # ----------------------------------------------------------------------------------------------- links
 
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "vbscript:", "#")
+_URL_STRIP_RE = re.compile(r"[\t\n\r]")
 
 
 def _abs(base: str, href: str | None, cache: dict | None = None) -> str | None:
@@ -202,6 +246,12 @@ def _abs(base: str, href: str | None, cache: dict | None = None) -> str | None:
         return value
     if not href:
         return None
+    # As a browser reads an href (WHATWG URL): tabs and newlines anywhere are dropped, leading and trailing C0
+    # controls and spaces stripped, so "java\tscript:" is javascript: and skipped like it.
+    href = _URL_STRIP_RE.sub("", href).strip(
+        "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11"
+        "\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f \x7f"
+    )
     href = href.strip().replace("\\", "/")
     if not href or href.lower().startswith(_SKIP_SCHEMES):
         return None
@@ -294,8 +344,12 @@ def _row_date(row, anchor, as_of):
         for child in reversed(el):
             stack.append((child, False))
     # a date element inside the anchor: <a><span>title</span><span>2021-06-29</span></a>
-    for el in anchor.iter():
-        if el is anchor or not isinstance(el.tag, str):
+    # Only small elements are looked at (a date is a leaf or nearly): on tag soup an anchor can hold thousands
+    # of nested elements, and joining every subtree's text is cubic in the nesting depth.
+    for n, el in enumerate(anchor.iter()):
+        if n > 64:
+            break
+        if el is anchor or not isinstance(el.tag, str) or sum(1 for _ in islice(el.iter(), 9)) > 8:
             continue
         got = _pure_date("".join(el.itertext()), as_of)
         if got:
@@ -482,17 +536,23 @@ _LIST_URL_RE = re.compile(
 _REFRESH_URL_RE = re.compile(r"url\s*=\s*(\S+)", re.IGNORECASE)
 
 
-def parse_page(html: str, url: str, *, as_of: dt.date | None = None) -> ParsedPage:
-    """Parse one page. Never raises; an unparseable input gives an empty ``ParsedPage``."""
+MAX_LINKS = 5000  # links read of one page (a page of 300,000 links took minutes and a gigabyte)
+
+
+def parse_page(
+    html: str, url: str, *, as_of: dt.date | None = None, max_links: int = MAX_LINKS
+) -> ParsedPage:
+    """Parse one page. Never raises; an unparseable input gives an empty ``ParsedPage``. Only the first
+    `max_links` links are read; ``links_dropped`` says how many more there were."""
     try:
-        return _parse_page(html, url or "", as_of)
+        return _parse_page(html, url or "", as_of, max_links)
     except RecursionError:
         return ParsedPage(url=url or "")
     except Exception:  # noqa: BLE001 - a parser of untrusted input must not fail the crawl
         return ParsedPage(url=url or "")
 
 
-def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
+def _parse_page(html: str, url: str, as_of: dt.date | None, max_links: int = MAX_LINKS) -> ParsedPage:
     root = parse_tree(html)
     if root is None:
         return ParsedPage(url=url)
@@ -513,7 +573,11 @@ def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
     joins: dict = {}
     links: list[LinkInfo] = []
     anchors: list[tuple[object, str]] = []  # (element, url) of usable <a>
+    dropped = 0
     for el in root.iter("a", "area", "iframe", "frame"):
+        if len(links) >= max_links:
+            dropped += 1
+            continue
         tag = _tag(el)
         if tag in ("iframe", "frame"):
             target = _abs(base, el.get("src"), joins)
@@ -671,4 +735,105 @@ def _parse_page(html: str, url: str, as_of: dt.date | None) -> ParsedPage:
         is_list=is_list,
         js_shell=js_shell,
         text=visible_text(root),
+        heading=_heading(root, title),
+        links_dropped=dropped,
+        truncated=tree_truncated(root),
     )
+
+
+# ----------------------------------------------------------------------------------------------- column heading
+
+# The box that names a list page's column on CMS templates: 栏目名称 (lmmc), 栏目标题 (lmbt), column-title ...
+_HEADING_CLASS_RE = re.compile(
+    r"(?:^|[\s_-])(?:lm|lanmu|column|col|channel|cate)[-_]?(?:name|title|tit|mc|bt|hd|head)(?:$|[\s_-])"
+    r"|(?:^|[\s_-])(?:lmmc|lmbt|lmtit|lmname|lanmumc|dqlm|curlm)(?:$|[\s_-])"
+)
+_HEADING_MAX = 20
+
+
+def _heading(root, title: str) -> str:
+    """A list page's own name for its column: a column-title box, else the first short h1/h2 of the body
+    outside the header and footer ("" when neither, or when it only repeats the site-wide title)."""
+    regions = _Regions()
+    candidates = []
+    for el in _IDCLASS_XPATH(root):
+        if _tag(el) in ("body", "html", "script", "style") or not _HEADING_CLASS_RE.search(_idclass(el)):
+            continue
+        candidates.append(el)
+        break
+    for tag in ("h1", "h2"):
+        for el in root.iter(tag):
+            if regions.of(el) == "body":
+                candidates.append(el)
+                break
+    for el in candidates:
+        text = _collapse(" ".join(_iter_text(el)))
+        if 2 <= len(text) <= _HEADING_MAX and text != title:
+            return text
+    return ""
+
+
+# ----------------------------------------------------------------------------------------------- forwarding pages
+
+_REFRESH_TAG_RE = re.compile(r"<meta\b[^>]*http-equiv\s*=\s*[\"']?\s*refresh\b[^>]*>", re.IGNORECASE)
+_CONTENT_ATTR_RE = re.compile(r"\bcontent\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
+_REFRESH_VALUE_RE = re.compile(
+    r"^\s*(\d+(?:\.\d*)?)?\s*[;,]?\s*(?:url\s*=\s*)?[\"']?\s*([^\"'\s][^\"']*?)\s*[\"']?\s*$", re.IGNORECASE
+)
+_SCRIPT_RE = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+_JS_COMMENT_RE = re.compile(r"/\*.*?\*/|(?<![:\"'])//[^\n]*|<!--|-->", re.DOTALL)
+# location = "…", location.href = "…", window/self/top/document/parent.location(.href) = "…",
+# location.replace("…") / location.assign("…"): alone in its script, with nothing else to run.
+_SCRIPT_FORWARD_RE = re.compile(
+    r"^\s*(?:(?:window|self|top|document|parent)\s*\.\s*)?location\s*"
+    r"(?:(?:\.\s*href\s*)?=\s*(?P<q1>[\"'])(?P<u1>[^\"'\s<>]{1,500})(?P=q1)"
+    r"|\.\s*(?:replace|assign)\s*\(\s*(?P<q2>[\"'])(?P<u2>[^\"'\s<>]{1,500})(?P=q2)\s*\))\s*;?\s*$"
+)
+MAX_REFRESH_DELAY = 10  # seconds: "3秒后自动跳转" forwards; an hourly self-refresh of a news page does not
+_FORWARD_PAGE_BYTES = 16_384  # a script-forwarding page is a shell: little more than the script
+_FORWARD_PAGE_TEXT = 200
+
+
+def forward_target(html: str, url: str) -> tuple[str, str] | None:
+    """Where a forwarding page sends the browser: ("meta-refresh" | "script", absolute URL), or None.
+
+    Real CMS column indexes forward with ``<meta http-equiv="refresh" content="0;url=./list/">`` or a one-line
+    ``<script>window.location.href="list.html"</script>``; a browser opens the target at once, so the crawler
+    must too, or the column looks empty. Only a refresh within MAX_REFRESH_DELAY seconds to another URL, or a
+    script that does nothing but set the location on a page with no content of its own, counts.
+    """
+    if not html:
+        return None
+    head = html[:65_536]
+    for tag in _REFRESH_TAG_RE.findall(head):
+        m = _CONTENT_ATTR_RE.search(tag)
+        if not m:
+            continue
+        value = next(g for g in m.groups() if g is not None)
+        v = _REFRESH_VALUE_RE.match(value.replace("&amp;", "&"))
+        if not v or not v.group(2):
+            continue
+        try:
+            delay = float(v.group(1) or 0)
+        except ValueError:
+            continue
+        if delay > MAX_REFRESH_DELAY:
+            continue
+        target = _abs(url, v.group(2).strip())
+        if target and target != url:
+            return "meta-refresh", target
+    if len(html) > _FORWARD_PAGE_BYTES or "location" not in html:
+        return None
+    for script in _SCRIPT_RE.findall(html):
+        code = _JS_COMMENT_RE.sub(" ", script).strip()
+        m = _SCRIPT_FORWARD_RE.match(code)
+        if not m:
+            continue
+        rest = _SCRIPT_RE.sub(" ", html)
+        root = parse_tree(rest)
+        if root is not None and len(visible_text(root)) > _FORWARD_PAGE_TEXT:
+            return None  # a page with content of its own that also carries a script: not a forwarding page
+        target = _abs(url, m.group("u1") or m.group("u2"))
+        if target and target != url:
+            return "script", target
+    return None

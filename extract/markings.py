@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .html import _classify, _collapse, _iter_text, parse_tree, visible_text
+from .html import _classify, _collapse, _iter_text, parse_tree, tree_truncated, visible_text
 
 __all__ = ["ICP_RE", "POLICE_RE", "SITE_CODE_RE", "Markings", "footer_markings"]
 
@@ -19,6 +19,8 @@ class Markings:
     # No footer markings in the static HTML, but the footer is loaded by script: a static reader cannot decide.
     scripted_footer: bool = False
     evidence: dict = field(default_factory=dict)
+    # The parser hit its nesting limit: the footer may be in the part that was lost.
+    truncated: bool = False
 
 
 SITE_CODE_RE = re.compile(
@@ -156,5 +158,11 @@ def _footer_markings(html: str) -> Markings:
             scripted = True
             evidence["scripted_footer"] = reasons
     return Markings(
-        site_code=site_code, icp=icp, police=police, conac=conac, scripted_footer=scripted, evidence=evidence
+        site_code=site_code,
+        icp=icp,
+        police=police,
+        conac=conac,
+        scripted_footer=scripted,
+        evidence=evidence,
+        truncated=tree_truncated(root),
     )

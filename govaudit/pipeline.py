@@ -111,6 +111,11 @@ def finish_run(store: Store, run_id: int, status: str) -> None:
             run.status, run.finished = status, utcnow()
 
 
+# Proxy settings of the environment are not handed to the crawl: a proxy would resolve and connect past the
+# address guard (Scrapy's proxy middleware is off as well, crawler.settings.HTTPPROXY_ENABLED).
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "ftp_proxy", "no_proxy")
+
+
 def crawl_shards(store: Store, run_id: int, processes: int | None = None) -> list[list[str]]:
     """The run's unfinished sites split into one group per crawl process (up to one per CPU core): a crawl parses
     and stores every page, so one process keeps one core busy and a second core would wait. Sites sharing a host go to the same process, so politeness per host holds across processes."""
@@ -173,13 +178,24 @@ def crawl_run(
 def _crawl_child(
     store: Store, run_id: int, site_ids: list[str], sites_at_once: int | None, progress: ProgressFn | None
 ) -> int:
-    cmd = [sys.executable, "-m", "crawler.run", "--db", store.url, "--run", str(run_id)]
+    # The database URL (it may carry a password) goes to the child on stdin, never on its command line, where
+    # every user of the machine can read it (ps, /proc/PID/cmdline).
+    cmd = [sys.executable, "-m", "crawler.run", "--db-stdin", "--run", str(run_id)]
     for sid in site_ids:
         cmd += ["--site", sid]
     if sites_at_once:
         cmd += ["--sites-at-once", str(sites_at_once)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
+    env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(store.url + "\n")
+        proc.stdin.close()
+    except OSError:  # the child died at once: its exit code and stderr say why
+        pass
     errors: list[str] = []
 
     def drain_stderr() -> None:

@@ -45,6 +45,8 @@ class CrawlLimits:
     probe_timeout_s: float = 15.0  # 国办秘函〔2019〕19号: 超过（含）15秒仍打不开 counts as a failure
     link_check: bool = True  # re-check link targets the crawl did not fetch (off-site, over budget)
     max_link_checks: int = 300
+    max_links_per_page: int = 5000  # links read of one page; the number beyond is recorded (links_capped)
+    max_links_per_site: int = 200_000  # links stored of one site
 
 
 LIMIT_TYPES: dict[str, type] = {
@@ -62,6 +64,8 @@ LIMIT_TYPES: dict[str, type] = {
     "probe_timeout_s": float,
     "link_check": bool,
     "max_link_checks": int,
+    "max_links_per_page": int,
+    "max_links_per_site": int,
 }
 
 
@@ -105,13 +109,16 @@ def default_sites_at_once() -> int:
 @dataclass(frozen=True)
 class Network:
     nameservers: tuple[tuple[str, int], ...] = ()  # (ip, port)
-    allow_private: bool = False
+    # true | false | networks allowed besides the public ones (("10.1.0.0/16",): an intranet deployment)
+    allow_private: bool | tuple[str, ...] = False
     sites_at_once: int = 0  # 0: SITES_PER_CORE x CPU cores of the machine that crawls
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "nameservers": [format_nameserver(ip, port) for ip, port in self.nameservers],
-            "allow_private": self.allow_private,
+            "allow_private": (
+                self.allow_private if isinstance(self.allow_private, bool) else list(self.allow_private)
+            ),
             "sites_at_once": self.sites_at_once,
         }
 
@@ -323,7 +330,7 @@ class _Loader:
                     except ValueError as exc:
                         raise self.err(item, where, str(exc)) from None
             elif key == "allow_private":
-                allow_private = self.typed(vnode, "network.allow_private", bool)
+                allow_private = self.allow_private(vnode)
             elif key == "sites_at_once":
                 sites_at_once = self.typed(vnode, "network.sites_at_once", int)
                 if not 0 <= sites_at_once <= MAX_SITES_AT_ONCE:
@@ -337,6 +344,20 @@ class _Loader:
                     knode, f"network.{key}", "未知字段（可用字段：nameservers, allow_private, sites_at_once）"
                 )
         return Network(tuple(servers), allow_private, sites_at_once)
+
+    def allow_private(self, node: Node) -> bool | tuple[str, ...]:
+        """true, false, or a list of networks (CIDR) that may be reached although they are not public."""
+        where = "network.allow_private"
+        if not isinstance(node, SequenceNode):
+            return self.typed(node, where, bool)
+        nets = []
+        for i, item in enumerate(node.value):
+            value = self.scalar(item, f"{where}[{i}]")
+            try:
+                nets.append(str(ipaddress.ip_network(str(value), strict=False)))
+            except ValueError:
+                raise self.err(item, f"{where}[{i}]", f"不是网络地址（如 10.1.0.0/16）：{value!r}") from None
+        return tuple(nets)
 
     def sites(self, node: Node, defaults: CrawlLimits) -> list[Site]:
         if not isinstance(node, SequenceNode):
@@ -442,13 +463,17 @@ def load_config(path: str | Path) -> Config:
     return _Loader(Path(path)).load()
 
 
+def _snapshot_private(value: Any) -> bool | tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else bool(value)
+
+
 def config_from_snapshot(snap: dict[str, Any]) -> Config:
     """Rebuild a Config from the snapshot stored with a run (no file needed)."""
     defaults = CrawlLimits(**snap.get("defaults", {}))
     net = snap.get("network", {})
     network = Network(
         tuple(parse_nameserver(s) for s in net.get("nameservers", [])),
-        bool(net.get("allow_private", False)),
+        _snapshot_private(net.get("allow_private", False)),
         int(net.get("sites_at_once", 0) or 0),
     )
     sites = []

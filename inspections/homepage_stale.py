@@ -54,6 +54,10 @@ def check(
     url = home.final_url or home.url
     parsed = parse_page(home.html, url, as_of=as_of)
     shell = (parsed.js_shell or home.js_shell) and not home.rendered
+    # Nested deeper than the parser reads: newer items may sit in the part that was lost. Whenever the page
+    # would be judged stale or undated it is not tested instead (as for a list drawn by script).
+    if parsed.truncated:
+        shell = True
 
     # Dates later than the as-of date are typing errors or pre-dated items: they prove nothing about updating.
     dated = [(e.date, e.title) for e in parsed.entries if e.date is not None and e.date <= as_of]
@@ -64,7 +68,11 @@ def check(
 
     # A list drawn by script and not rendered may hold newer items than the static parts: whenever the home page
     # would be judged stale (or undated), it is not tested instead, never blamed on the department.
-    shell_reason = "首页信息列表由脚本动态生成，未能渲染，无法判断首页更新情况。"
+    shell_reason = (
+        "首页标签嵌套过深，解析器只读到页面的前一部分，无法判断首页更新情况。"
+        if parsed.truncated
+        else "首页信息列表由脚本动态生成，未能渲染，无法判断首页更新情况。"
+    )
     source = "首页"
     home_entries = len(dated)
     if home_entries < portal_entries:

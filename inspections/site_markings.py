@@ -51,6 +51,10 @@ def check(
     marks = footer_markings(home.html)
     if marks.scripted_footer and not home.rendered:
         raise NotTested("首页底部信息由脚本动态生成，未能渲染，无法核对网站标识。")
+    if marks.truncated and not (marks.site_code and marks.icp and marks.police and marks.conac):
+        raise NotTested(
+            "首页标签嵌套过深，解析器只读到页面的前一部分，底部的网站标识可能在未读到的部分，无法核对。"
+        )
 
     missing = (
         ("网站标识码", marks.site_code, points_site_code),

@@ -34,7 +34,19 @@ META = Meta(
 )
 
 # The fetch error kinds that count against the site (netkit.errors names them); "slow": opened, but too late.
-KINDS = ("dns", "timeout", "refused", "reset", "tls", "http", "redirect", "private", "slow", "other")
+KINDS = (
+    "dns",
+    "timeout",
+    "refused",
+    "reset",
+    "tls",
+    "http",
+    "redirect",
+    "private",
+    "redirect_private",
+    "slow",
+    "other",
+)
 
 
 def _kind(probe: ProbeArtifact, timeout_s: float) -> str | None:

@@ -49,11 +49,47 @@ def is_v6(addr: str) -> bool:
     return ":" in addr
 
 
-def is_public(addr: str) -> bool:
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_V4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(addr: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries, where the form says it reaches them: IPv4-mapped
+    (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96, 64:ff9b:1::/48), 6to4 (2002::/16) and
+    Teredo (2001::/32: server and client). A packet to such an address ends at the IPv4 address inside, so the
+    guard judges that one (64:ff9b::7f00:1 is 127.0.0.1 behind a NAT64 gateway)."""
+    if addr.ipv4_mapped is not None:
+        return [addr.ipv4_mapped]
+    if addr.teredo is not None:
+        return list(addr.teredo)
+    if addr.sixtofour is not None:
+        return [addr.sixtofour]
+    if any(addr in net for net in _NAT64) or (addr in _V4_COMPATIBLE and int(addr) > 1):
+        return [ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)]
+    return []
+
+
+def is_public(addr: str, allowed: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = ()) -> bool:
+    """A globally reachable address (or one inside `allowed`); IPv4-embedding IPv6 forms are judged by every
+    IPv4 address they embed."""
     try:
-        return ipaddress.ip_address(addr).is_global
+        ip = ipaddress.ip_address(addr.split("%")[0].strip("[]"))
     except ValueError:
         return False
+    allowed = tuple(allowed)
+    inner = embedded_ipv4(ip) if ip.version == 6 else []
+    if inner:
+        return all(v4.is_global or any(v4 in net for net in allowed) for v4 in inner)
+    return ip.is_global or any(ip.version == net.version and ip in net for net in allowed)
+
+
+def private_policy(allow_private: bool | Iterable[str]) -> tuple[bool, tuple]:
+    """`network.allow_private` as (allow every address, networks allowed besides the public ones): true, false,
+    or a list of networks (an intranet deployment whose sites live on 10.1.0.0/16 may reach those, and no
+    other private address)."""
+    if isinstance(allow_private, bool):
+        return allow_private, ()
+    return False, tuple(ipaddress.ip_network(str(n), strict=False) for n in allow_private)
 
 
 def system_nameservers() -> list[tuple[str, int]]:
@@ -257,15 +293,19 @@ class Resolver:
         self,
         nameservers: Iterable[str] | None = None,
         *,
-        allow_private: bool = False,
+        allow_private: bool | Iterable[str] = False,
         timeout: float = 3.0,
         default_port: int = 53,
     ) -> None:
         specs = list(nameservers or [])
         self.configured = bool(specs)
         self.servers = [parse_nameserver(s, default_port) for s in specs] or system_nameservers()
-        self.allow_private = allow_private
+        self.allow_private, self.allowed_networks = private_policy(allow_private)
         self.timeout = timeout  # the lifetime of one lookup, over all servers and CNAME steps
+
+    def permits(self, addr: str) -> bool:
+        """May the crawl and the probes connect to `addr` (network.allow_private)?"""
+        return self.allow_private or is_public(addr, self.allowed_networks)
 
     @property
     def server_names(self) -> list[str]:
@@ -348,9 +388,9 @@ class Resolver:
         elapsed = (time.monotonic() - t0) * 1000
         private: list[str] = []
         if addrs and not self.allow_private:
-            private = [a for a in addrs if not is_public(a)]
+            private = [a for a in addrs if not self.permits(a)]
             if private:
-                addrs = [a for a in addrs if is_public(a)]
+                addrs = [a for a in addrs if self.permits(a)]
                 if not addrs:
                     result_kind = "private"
         return ResolveResult(
@@ -412,7 +452,7 @@ class Resolver:
             return None
         if (addr.version == 6) != (rdtype == "AAAA"):
             return ResolveResult(host, rdtype, (), "noanswer", 0.0)
-        if not self.allow_private and not addr.is_global:
+        if not self.permits(str(addr)):
             return ResolveResult(host, rdtype, (), "private", 0.0, private=(str(addr),))
         return ResolveResult(host, rdtype, (str(addr),), "ok", 0.0)
 

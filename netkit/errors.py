@@ -17,6 +17,7 @@ FETCH_ERRORS: dict[str, str] = {
     "http": "服务器返回错误",
     "redirect": "重定向循环或过长",
     "private": "域名解析到内网地址（按配置拒绝连接）",
+    "redirect_private": "跳转到公众无法访问的内网地址",
     "too_large": "超过下载大小上限，未读取",
     "robots": "robots.txt 禁止抓取",
     "offsite": "跳转到站外主机，未跟随",

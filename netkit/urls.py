@@ -73,3 +73,19 @@ def without_port(url: str) -> str:
     except ValueError:
         return url
     return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+
+
+HARMLESS_SCHEMES = ("mailto", "tel", "sms", "javascript", "about", "vbscript", "")
+
+_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def scheme_of(url: str) -> str:
+    """The URL's scheme, lower-cased ("" for a relative or unparseable one); never raises ("http://[::1")."""
+    m = _SCHEME_RE.match(url or "")
+    return m.group(1).lower() if m else ""
+
+
+def web_url(url: str) -> bool:
+    """An http or https URL: the only kind crawled content may lead to."""
+    return scheme_of(url) in ("http", "https")

@@ -4,12 +4,16 @@
 Host header and TLS SNI set to the URL's host name: the only way to ask one AAAA address for one site.
 Certificates are not verified here (another check judges certificates); a TLS handshake failure is "tls".
 
-`probe_availability()` fetches the home page `probe_count` times, `probe_interval_s` apart. Each probe gives one
+`probe_availability()` fetches the whole home page (up to the size cap) `probe_count` times, `probe_interval_s` apart. Each probe gives one
 ProbeRecord(kind="availability") with data:
 
     {"status": int|None, "error_kind": "dns"|"timeout"|"refused"|"reset"|"tls"|"http"|None,
      "elapsed_s": float, "timeout_s": float, "confirmed": bool, "ours": bool,
-     "address": str|None, "retry": {"status", "error_kind", "elapsed_s"}|None, "error": str, "dns_kind": str|None}
+     "address": str|None, "retry": {"status", "error_kind", "elapsed_s"}|None, "error": str, "dns_kind": str|None,
+     "size": bytes read (at most the size cap), "incomplete": the body ended before its declared length}
+
+A redirect of the home page to an address the guard refuses is "redirect_private": the site's failure (the
+public cannot open an intranet address either), unlike the home page's own private answer ("private", ours).
 
 A failed probe is retried once at once; `confirmed` only when the retry fails too. `ours` is True when the
 failure is on our side: none of our resolvers answers any query, or our own network has no route. NXDOMAIN
@@ -70,6 +74,7 @@ class FetchResult:
     headers: dict[str, str] = field(default_factory=dict)
     final_url: str = ""
     redirects: list[str] = field(default_factory=list)
+    incomplete: bool = False  # the body ended before its declared length (connection closed early)
 
     @property
     def ok(self) -> bool:
@@ -148,26 +153,42 @@ def url_port(url: str) -> int:
 
 
 async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str], limit: int) -> bytes:
+    """The body, never more than `limit` bytes whatever the peer declares (a chunk size or a Content-Length of
+    gigabytes is read only up to the limit; the rest is left unread and the connection closed)."""
+    out = bytearray()
     if headers.get("transfer-encoding", "").lower().startswith("chunked"):
-        out = bytearray()
         while len(out) < limit:
             line = await reader.readline()
-            size = int(line.split(b";")[0].strip() or b"0", 16)
+            size_text = line.split(b";")[0].strip()
+            if not line or not size_text:
+                break
+            size = int(size_text, 16)
             if size == 0:
                 break
-            out += await reader.readexactly(size)
+            while size and len(out) < limit:
+                piece = await reader.read(min(size, limit - len(out), 65536))
+                if not piece:
+                    raise asyncio.IncompleteReadError(bytes(out), None)
+                out += piece
+                size -= len(piece)
+            if size:
+                break  # the limit cut this chunk: stop reading
             await reader.readline()
-        return bytes(out[:limit])
+        return bytes(out)
     if "content-length" in headers:
         n = min(int(headers["content-length"]), limit)
-        return await reader.readexactly(n)
-    out = bytearray()
+        while len(out) < n:
+            piece = await reader.read(min(n - len(out), 65536))
+            if not piece:
+                raise asyncio.IncompleteReadError(bytes(out), n)
+            out += piece
+        return bytes(out)
     while len(out) < limit:
-        chunk = await reader.read(65536)
+        chunk = await reader.read(min(65536, limit - len(out)))
         if not chunk:
             break
         out += chunk
-    return bytes(out[:limit])
+    return bytes(out)
 
 
 async def _one_request(
@@ -211,7 +232,12 @@ async def _one_request(
                 k, v = line.split(":", 1)
                 res.headers[k.strip().lower()] = v.strip()
         if read_body and res.status not in (204, 304):
-            res.body = await _read_body(reader, res.headers, limit)
+            try:
+                res.body = await _read_body(reader, res.headers, limit)
+            except asyncio.IncompleteReadError as exc:
+                # The server closed before the length it announced: what it sent is all a browser gets and
+                # shows, and it came in time. On record, not a failure to open.
+                res.body, res.incomplete = bytes(exc.partial), True
         res.size = len(res.body) if read_body else int(res.headers.get("content-length", "0") or 0)
     finally:
         writer.close()
@@ -262,6 +288,14 @@ async def fetch(
                             break
                     if rr is None or not rr.addresses:
                         res.error_kind = "private" if private else "dns"
+                        if private and hop:
+                            # The site itself sent us there: the public cannot open an intranet address either,
+                            # so this is the site's failure, not our policy's.
+                            res.error_kind = "redirect_private"
+                            res.error = f"首页跳转到公众无法访问的内网地址：{current}"
+                            res.dns_kind = rr.kind if rr else None
+                            res.final_url = current
+                            return res
                         res.dns_kind = rr.kind if rr else None
                         res.error = f"{host}: {rr.kind if rr else 'no resolver'}"
                         return res
@@ -322,16 +356,19 @@ async def probe_availability(
     probe_interval_s: float = 60.0,
     timeout_s: float = 15.0,
     limiter: Limiter | None = None,
+    limit: int = MAX_BODY,
 ) -> list[ProbeRecord]:
+    # The whole document is read (up to the size cap) and timed: 19号 asks whether the page opens within 15 s,
+    # and a home page whose headers come at once and whose body drips in for a minute does not.
     records = []
     for i in range(probe_count):
         if i:
             await asyncio.sleep(probe_interval_s)
         at = _now()
-        first = await fetch(url, resolver=resolver, timeout=timeout_s, read_body=False, limiter=limiter)
+        first = await fetch(url, resolver=resolver, timeout=timeout_s, limit=limit, limiter=limiter)
         retry = None
         if not first.ok:
-            retry = await fetch(url, resolver=resolver, timeout=timeout_s, read_body=False, limiter=limiter)
+            retry = await fetch(url, resolver=resolver, timeout=timeout_s, limit=limit, limiter=limiter)
         confirmed = retry is not None and not retry.ok
         ours = False
         if not first.ok:
@@ -351,6 +388,8 @@ async def probe_availability(
             "dns_kind": first.dns_kind,
             "error": first.error[:300],
             "final_url": first.final_url,
+            "size": first.size,
+            "incomplete": first.incomplete,
             "retry": None
             if retry is None
             else {

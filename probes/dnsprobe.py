@@ -29,7 +29,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from netkit.dns import Resolver, is_public
+from netkit.dns import Resolver
 from probes import ProbeRecord
 
 
@@ -82,7 +82,7 @@ async def find_zone(host: str, resolver: Resolver) -> tuple[str | None, str]:
 
 
 async def _ask_v6(addr: str, port: int, zone: str, resolver: Resolver, timeout: float) -> dict:
-    if not resolver.allow_private and not is_public(addr):
+    if not resolver.permits(addr):
         return {
             "address": addr,
             "ok": False,

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from netkit.dns import Resolver, ResolveResult
 from probes import ProbeRecord
-from probes.availability import Limiter, probe_availability
+from probes.availability import MAX_BODY, Limiter, probe_availability
 from probes.dnsprobe import host_variants, probe_ns, probe_records
 from probes.ipv6 import DEFAULTS as IPV6_DEFAULTS
 from probes.ipv6 import probe_ipv6
@@ -97,6 +97,7 @@ async def probe_site(
                 probe_interval_s=float(av["probe_interval_s"]),
                 timeout_s=float(av["timeout_s"]),
                 limiter=limiter,
+                limit=int((site.get("limits") or {}).get("max_page_bytes") or MAX_BODY),
             )
         )
 

@@ -6,9 +6,11 @@ silently draws empty boxes, so a missing font is checked first and the PDF is no
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import subprocess
+import time
 from functools import cache
 from pathlib import Path
 
@@ -113,60 +115,101 @@ def write_pdf(html: str, out: Path, *, base_url: str | Path | None = None) -> bo
     return True
 
 
-def _pool(workers: int):
-    """A process pool; fork where there is one (workers start at once, with WeasyPrint already imported)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+# A document that takes longer than this to lay out is abandoned (the HTML stays): one hostile page must never
+# hold up the run (a 20,000-character unbroken string once kept report.pdf going for over 20 minutes).
+PDF_TIMEOUT_S = 600.0
 
-    context = (
-        multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    )
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+def _fork_context():  # type: ignore[no-untyped-def]
+    import multiprocessing
+
+    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+
+
+def _worker(conn, html: str, out: Path, base_url: str | Path | None) -> None:  # type: ignore[no-untyped-def]
+    try:
+        conn.send(_render(html, out, base_url))
+    finally:
+        conn.close()
 
 
 class PdfBatch:
     """PDFs rendered in up to `workers` processes while the caller goes on (the DOCX files are built meanwhile).
 
-    add() submits a job at once (add the longest first); finish() waits and returns the PDFs written. When the
-    pool cannot start, or a worker dies, the jobs not done are rendered in this process one after another.
-    Failures are logged as in write_pdf and never raise.
+    add() starts a job as soon as a worker is free (add the longest first); finish() waits and returns the PDFs
+    written. Each document renders in a process of its own: one that takes longer than `timeout` seconds is
+    killed and abandoned with a logged note, the others go on. When no process can be started the jobs are
+    rendered in this process one after another (then without a deadline). Failures never raise.
     """
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, timeout: float = PDF_TIMEOUT_S) -> None:
         self.jobs: list[tuple[str, Path, str | Path | None]] = []
-        self.futures: dict[Path, object] = {}
-        self.pool = None
+        self.todo: list[tuple[str, Path, str | Path | None]] = []
+        self.running: dict[object, tuple[Path, object, float]] = {}  # connection -> (out, process, deadline)
+        self.results: dict[Path, str | None] = {}
+        self.workers = max(1, workers)
+        self.timeout = timeout
         self.reason = pdf_unavailable_reason()
-        if not self.reason and workers > 1:
-            try:
-                self.pool = _pool(workers)
-            except Exception as exc:  # noqa: BLE001 - no processes here (sandbox, EAGAIN ...): render serially
-                log.warning("无法启动 PDF 工作进程（%s: %s），改为逐个生成。", type(exc).__name__, exc)
+        self.ctx = None if self.reason else _fork_context()
 
     def add(self, html: str, out: Path, base_url: str | Path | None = None) -> None:
         self.jobs.append((html, out, base_url))
-        if self.pool is not None:
+        if self.ctx is not None:
+            self.todo.append((html, out, base_url))
+            self._start()
+
+    def _start(self) -> None:
+        while self.todo and len(self.running) < self.workers and self.ctx is not None:
+            html, out, base = self.todo.pop(0)
             try:
-                self.futures[out] = self.pool.submit(_render, html, out, base_url)
-            except Exception as exc:  # noqa: BLE001 - a broken pool: this one is rendered in finish()
-                log.warning("PDF 工作进程出错（%s: %s），%s 改为在本进程生成。", type(exc).__name__, exc, out)
+                recv, send = self.ctx.Pipe(duplex=False)
+                proc = self.ctx.Process(target=_worker, args=(send, html, out, base), daemon=True)
+                proc.start()
+            except Exception as exc:  # noqa: BLE001 - no processes here (sandbox, EAGAIN ...): render serially
+                log.warning("无法启动 PDF 工作进程（%s: %s），改为逐个生成。", type(exc).__name__, exc)
+                self.ctx = None
+                return
+            send.close()
+            self.running[recv] = (out, proc, time.monotonic() + self.timeout)
+
+    def _wait(self) -> None:
+        from multiprocessing.connection import wait
+
+        now = time.monotonic()
+        ready = wait(list(self.running), timeout=max(0.05, min(d for _, _, d in self.running.values()) - now))
+        for conn in ready:
+            out, proc, _ = self.running.pop(conn)
+            try:
+                self.results[out] = conn.recv()  # type: ignore[attr-defined]
+            except (EOFError, OSError):
+                pass  # the worker died: rendered here in finish()
+            conn.close()  # type: ignore[attr-defined]
+            proc.join(5)  # type: ignore[attr-defined]
+        now = time.monotonic()
+        for conn, (out, proc, deadline) in list(self.running.items()):
+            if now >= deadline:
+                proc.kill()  # type: ignore[attr-defined]
+                proc.join(5)  # type: ignore[attr-defined]
+                conn.close()  # type: ignore[attr-defined]
+                self.running.pop(conn)
+                with contextlib.suppress(OSError):
+                    out.unlink(missing_ok=True)
+                self.results[out] = (
+                    f"排版超过 {self.timeout:g} 秒仍未完成，已放弃该文件（内容过长或含异常长的字符串）"
+                )
 
     def finish(self) -> list[Path]:
         if self.reason:
             for _, out, _ in self.jobs:
                 log.error("未生成 PDF %s：%s；HTML 报告不受影响。", out, self.reason)
             return []
-        results: dict[Path, str | None] = {}
-        for out, future in self.futures.items():
-            try:
-                results[out] = future.result()  # type: ignore[attr-defined]
-            except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, pickling ...: redone below
-                log.warning("PDF 工作进程出错（%s: %s），%s 改为在本进程生成。", type(exc).__name__, exc, out)
-        if self.pool is not None:
-            self.pool.shutdown()
+        while self.running or (self.todo and self.ctx is not None):
+            self._start()
+            if self.running:
+                self._wait()
         written: list[Path] = []
         for html, out, base in self.jobs:
-            error = results[out] if out in results else _render(html, out, base)
+            error = self.results[out] if out in self.results else _render(html, out, base)
             if error:
                 _log_failure(out, error)
             else:
@@ -174,11 +217,14 @@ class PdfBatch:
         return written
 
 
-def write_pdfs(jobs: list[tuple[str, Path, str | Path | None]], *, workers: int = 2) -> list[Path]:
-    """Render every (html, out, base_url) job, in up to `workers` processes; return the PDFs written."""
+def write_pdfs(
+    jobs: list[tuple[str, Path, str | Path | None]], *, workers: int = 2, timeout: float = PDF_TIMEOUT_S
+) -> list[Path]:
+    """Render every (html, out, base_url) job, in up to `workers` processes; return the PDFs written. A job that
+    takes longer than `timeout` seconds is abandoned with a logged note."""
     if not jobs:
         return []
-    batch = PdfBatch(workers if len(jobs) > 1 else 1)
+    batch = PdfBatch(workers, timeout)
     for html, out, base in jobs:
         batch.add(html, out, base)
     return batch.finish()

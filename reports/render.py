@@ -35,6 +35,7 @@ from reports.recheck import (
     finding_kind,
     is_reason_finding,
 )
+from reports.safety import safe_href, shorten_runs
 from reports.settings import NoticeSettings
 
 log = logging.getLogger(__name__)
@@ -311,10 +312,24 @@ def _present(value: Any) -> bool:
     return True
 
 
+def _display(value: Any) -> Any:
+    """Every printed value of a document: long URLs and unbroken strings shortened (results.json keeps them
+    whole). Markup (a rendered macro, an href from safe_href, the CSS) is printed as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return shorten_runs(value)
+    return value
+
+
+def _href(value: Any) -> Markup | None:
+    href = safe_href(value)
+    return None if href is None else Markup.escape(href)
+
+
 def make_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
+        finalize=_display,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -328,6 +343,7 @@ def make_env() -> jinja2.Environment:
         label=lambda key: EVIDENCE_LABELS.get(str(key), str(key)),
         table_columns=_table_columns,
         evidence_brief=evidence_brief,
+        safe_href=_href,
     )
     env.tests.update(url=is_url, list_of_mappings=_all_mappings, present=_present, flat_mapping=_flat_mapping)
     return env

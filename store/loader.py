@@ -139,7 +139,9 @@ def load_site_artifacts(
         FetchFailure(f_url, f_kind, f_msg, f_status) for f_url, f_kind, f_msg, f_status in failures_rows
     )
     for f_url, f_kind, _msg, f_status in failures_rows:
-        if f_kind not in ("offsite", "ignored", "render"):
+        # Records of what was seen, not outcomes of a fetch: a redirect out of the site, a forwarding page, a
+        # link of another scheme that is never fetched, a page cut by the link cap or the parser's depth limit.
+        if f_kind not in ("offsite", "ignored", "render", "forward", "scheme", "links_capped", "truncated"):
             outcome.setdefault(f_url, (f_status, f_kind, False))
     for target, c_status, c_kind, c_confirmed in session.execute(
         select(LinkCheck.target_url, LinkCheck.status, LinkCheck.kind, LinkCheck.confirmed).where(

@@ -216,6 +216,7 @@ class FaultWeb:
         self.cases: dict[str, Case] = {}
         self.dns_cases: dict[str, str] = {}  # name -> nxdomain | servfail | timeout
         self.extra_names: dict[str, str] = {}  # host -> address (names without a server of their own)
+        self.records: dict[str, dict[str, list[str]]] = {}  # host -> {"A": [...], "AAAA": [...]} as given
         self.ports: dict[str, int] = {}  # name -> port of a name without a server (a closed port)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="faultweb", daemon=True)
@@ -261,6 +262,11 @@ class FaultWeb:
         s.close()
         self.extra_names[self.host(name)] = "127.0.0.1"
 
+    def name(self, name: str, **rdata: list[str]) -> str:
+        """A name with the records given (A=[...], AAAA=[...]) and no server; returns its URL (port 80)."""
+        self.records[self.host(name)] = rdata
+        return f"http://{self.host(name)}/"
+
     def host(self, name: str) -> str:
         return f"{name}.{ZONE}"
 
@@ -282,6 +288,7 @@ class FaultWeb:
             records[case.host] = {"A": ["127.0.0.1"]}
         for host, addr in self.extra_names.items():
             records[host] = {"A": [addr]}
+        records.update(self.records)
         silent = {self.host(n) for n, k in self.dns_cases.items() if k == "timeout"}
         servfail = {self.host(n) for n, k in self.dns_cases.items() if k == "servfail"}
         zone = FaultZone(ZONE, records, ["ns1.fw.test"], servfail=servfail, silent=silent)
@@ -367,3 +374,62 @@ def abort(writer: asyncio.StreamWriter) -> None:
         except OSError:
             pass
     writer.transport.abort()
+
+
+class ProcWatch:
+    """Polls /proc while a command runs: every descendant of this process seen, with its uid and command line
+    (to show what `ps` would show other users of the machine)."""
+
+    def __init__(self, interval: float = 0.05):
+        self.interval = interval
+        self.seen: dict[int, tuple[int, str]] = {}  # pid -> (uid, cmdline)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="procwatch", daemon=True)
+
+    def _run(self) -> None:
+        import os
+
+        me = os.getpid()
+        while not self._stop.is_set():
+            parents: dict[int, int] = {}
+            for entry in Path("/proc").iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    stat = (entry / "stat").read_text()
+                    parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+            for pid in parents:
+                p, hops = pid, 0
+                while p not in (0, 1, me) and hops < 50:
+                    p, hops = parents.get(p, 0), hops + 1
+                if p != me or pid == me or pid in self.seen:
+                    continue
+                try:
+                    cmd = (
+                        (Path("/proc") / str(pid) / "cmdline")
+                        .read_bytes()
+                        .replace(b"\0", b" ")
+                        .decode("utf-8", "replace")
+                    )
+                    uid = int(
+                        next(
+                            line.split()[1]
+                            for line in (Path("/proc") / str(pid) / "status").read_text().splitlines()
+                            if line.startswith("Uid:")
+                        )
+                    )
+                except (OSError, StopIteration, ValueError):
+                    continue
+                if cmd:
+                    self.seen[pid] = (uid, cmd)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> ProcWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -64,6 +64,8 @@ APPLIED: dict[str, tuple[Any, Callable[[dict[str, Any]], Any]]] = {
     "probe_timeout_s": (3.0, _probe("timeout_s")),
     "link_check": (False, _spider("link_check")),
     "max_link_checks": (9, _spider("max_link_checks")),
+    "max_links_per_page": (77, _spider("max_links_per_page")),
+    "max_links_per_site": (88, _spider("max_links_per_site")),
 }
 
 

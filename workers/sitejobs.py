@@ -334,12 +334,14 @@ def wipe_site_crawl(store: Store, run_id: int, site_id: str) -> None:
 def crawl_site(store: Store, run_id: int, site_id: str) -> None:
     """The crawl of one site in a child process (Twisted's reactor starts once per process; the child dies
     with this thread, so a killed worker leaves no crawl behind)."""
+    # The database URL on stdin, not on the command line (ps shows that to every user); no proxy variables.
+    from govaudit.pipeline import PROXY_VARIABLES
+
     cmd = [
         sys.executable,
         "-m",
         "crawler.run",
-        "--db",
-        store.url,
+        "--db-stdin",
         "--run",
         str(run_id),
         "--site",
@@ -347,8 +349,14 @@ def crawl_site(store: Store, run_id: int, site_id: str) -> None:
         "--sites-at-once",
         "1",
     ]
+    env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}, check=False
+        cmd,
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        input=store.url + "\n",
+        check=False,
     )
     if proc.returncode != 0:
         raise TransientJobError(f"抓取进程异常退出（{proc.returncode}）：{proc.stderr[-1500:]}")

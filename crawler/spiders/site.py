@@ -25,7 +25,15 @@ from crawler.items import AttachmentItem, EntryItem, FailureItem, LinkCheckItem,
 from crawler.resolver import GovResolver
 from extract.attachments import attachment_kind, extract_text
 from extract.html import parse_page
-from netkit.urls import INDEX_FILE, canonical, page_key, safe_canonical  # noqa: F401 - the spider's names
+from netkit.urls import (  # noqa: F401 - the spider's names
+    HARMLESS_SCHEMES,
+    INDEX_FILE,
+    canonical,
+    page_key,
+    safe_canonical,
+    scheme_of,
+    web_url,
+)
 
 # Targets that are documents or media, not pages: checked as links, never parsed.
 NON_HTML = re.compile(
@@ -34,9 +42,13 @@ NON_HTML = re.compile(
     re.I,
 )
 SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "about:", "sms:")
+NOT_REDIRECT_STATUSES = [code for code in range(100, 600) if code not in (301, 302, 303, 307, 308)]
 ATTACHMENT_MAX_BYTES = 2 * 1024 * 1024  # the link check's download bound; larger files are not read
 ATTACHMENT_MAX_CHARS = 200_000  # text kept per attachment
 MAX_LIST_PAGES = 60  # pages of one paginated list; beyond that a list is a trap or an archive
+CRUMB_NOT_NAMES = ("正文", "列表", "详情", "内容", "列表页", "正文内容")
+# Redirect reasons (Scrapy's meta["redirect_reasons"]) of forwarding pages, as crawler.middlewares sets them.
+FORWARD_REASONS = {"meta-refresh": "页面以 meta refresh 跳转", "script": "页面以脚本跳转"}
 TITLE_SUFFIX = re.compile(r"\s*[-_|—–]+\s*[^-_|—–]*(人民政府|政府网|门户网站|网站|局|委员会|办公室|中心).*$")
 
 
@@ -64,6 +76,10 @@ class SiteSpider(scrapy.Spider):
         self.render_js = limits.get("render_js", "auto") if render else "never"
         self.link_check = bool(limits.get("link_check", True))
         self.max_link_checks = int(limits.get("max_link_checks", 300))
+        self.max_links_per_page = int(limits.get("max_links_per_page", 5000))
+        self.max_links_per_site = int(limits.get("max_links_per_site", 200_000))
+        self.links_stored = 0
+        self.links_dropped = 0
         self.as_of = as_of
         self.seen: set[str] = {page_key(canonical(u)) for u in seen}  # pages already stored (a resumed run)
         self.frontier = list(frontier)
@@ -94,6 +110,15 @@ class SiteSpider(scrapy.Spider):
         if req is not None:
             yield req
 
+    def knows(self, url: str, current: str = "") -> bool:
+        """Is the page at `url` already scheduled or stored as another page than `current` (asked by
+        crawler.middlewares.ForwardMiddleware; "/" forwarding to "/index.html" is one page)?"""
+        try:
+            key = page_key(canonical(url))
+            return key in self.seen and key != page_key(canonical(current or url + "#"))
+        except ValueError:
+            return False
+
     def _in_site(self, url: str) -> bool:
         return (urlsplit(url).hostname or "").lower() in self.hosts
 
@@ -101,6 +126,8 @@ class SiteSpider(scrapy.Spider):
         self, url: str, depth: int, meta: dict[str, Any], *, pagination: bool = False
     ) -> scrapy.Request | None:
         url = canonical(url)
+        if not web_url(url):
+            return None
         key = page_key(url)
         if key in self.seen or self.scheduled >= self.max_pages or depth > self.max_depth:
             return None
@@ -138,6 +165,17 @@ class SiteSpider(scrapy.Spider):
             fetch_ms=response.meta.get("govaudit_fetch_ms"),
             rendered=rendered,
         )
+        reasons = response.meta.get("redirect_reasons") or []
+        chain = [*redirects, item.final_url]
+        if any(r in FORWARD_REASONS for r in reasons):
+            # The page a forwarding page led to is read here, under the URL that was asked for: not again on its own.
+            self.seen.add(page_key(item.final_url))
+        for i, reason in enumerate(reasons):
+            if reason in FORWARD_REASONS and i + 1 < len(chain):
+                # A forwarding page followed like a redirect: on record as what it was.
+                yield FailureItem(
+                    self.site_id, url, "forward", f"{FORWARD_REASONS[reason]}：{chain[i]} → {chain[i + 1]}"
+                )
         if response.status >= 400:
             self.failed_pages[url] = ("http", f"HTTP {response.status}", response.status)
         if not isinstance(response, TextResponse) or not self._looks_html(response):
@@ -147,7 +185,7 @@ class SiteSpider(scrapy.Spider):
         item.charset_used = response.encoding
         item.charset_declared = self._declared_charset(response)
         item.body = text
-        parsed = parse_page(text, response.url, as_of=self.as_of)
+        parsed = parse_page(text, response.url, as_of=self.as_of, max_links=self.max_links_per_page)
         shell = parsed.js_shell or self._empty_app_shell(parsed, text)
         if shell and not rendered and self.render_js == "auto" and response.status < 400:
             # An empty list shell filled by script: fetch it again through the browser. If that fails the errback
@@ -177,6 +215,14 @@ class SiteSpider(scrapy.Spider):
         item.meta = dict(parsed.meta)
         item.breadcrumb = list(parsed.breadcrumb)
         item.js_shell = bool(parsed.js_shell and not item.rendered)
+        if parsed.truncated:
+            # Nested deeper than the parser reads (over 2048 levels after unclosed inline tags were dropped): the
+            # page is marked like an unrendered script list, so the checks that need the lost part say
+            # not_tested instead of judging what is missing.
+            item.js_shell = True
+            yield FailureItem(
+                self.site_id, item.url, "truncated", "页面标签嵌套超过解析器上限，只读到页面的前一部分"
+            )
         is_list = bool(parsed.is_list) and depth > 0
         item.is_list = is_list
         column_url = meta.get("column_url") or item.url
@@ -186,9 +232,13 @@ class SiteSpider(scrapy.Spider):
         for e in parsed.entries:
             item.entries.append(EntryItem(e.title, e.url, e.date_text, e.date))
         follow: list[scrapy.Request] = []
+        refused: list[str] = []  # hrefs of another scheme (file:, ftp: ...): recorded, never fetched
         # Pagination first, so a "下一页" link is scheduled as a page of its column and not as a new column.
         if item.status is not None and item.status < 400:
             for nxt in parsed.next_pages:
+                if not web_url(nxt):
+                    refused.append(nxt)
+                    continue
                 nxt = safe_canonical(nxt)
                 if nxt is None or not self._in_site(nxt):
                     continue
@@ -199,8 +249,24 @@ class SiteSpider(scrapy.Spider):
                 if req is not None:
                     self.list_pages[column_url] = count + 1
                     follow.append(req)
-        for link in parsed.links:
+        links = parsed.links
+        room = max(0, min(self.max_links_per_page, self.max_links_per_site - self.links_stored))
+        dropped = max(0, len(links) - room) + getattr(parsed, "links_dropped", 0)
+        if dropped:
+            links = links[:room]
+            self.links_dropped += dropped
+            yield FailureItem(
+                self.site_id,
+                item.url,
+                "links_capped",
+                f"本页链接超过上限（每页 {self.max_links_per_page} 个、每站 {self.max_links_per_site} 个），"
+                f"另有 {dropped} 个链接未记录、未检查",
+            )
+        for link in links:
             target = link.url
+            if target and scheme_of(target) not in (*HARMLESS_SCHEMES, "http", "https"):
+                refused.append(target)
+                continue
             if (
                 not target
                 or target.startswith(SKIP_SCHEMES)
@@ -218,6 +284,15 @@ class SiteSpider(scrapy.Spider):
             req = self._page_request(target, depth + 1, {})
             if req is not None:
                 follow.append(req)
+        for target in dict.fromkeys(refused):
+            scheme = scheme_of(target) or "?"
+            yield FailureItem(
+                self.site_id,
+                target[:2000],
+                "scheme",
+                f"页面 {item.url} 链接到 {scheme}: 协议的地址，只访问 http/https，未访问",
+            )
+        self.links_stored += len(item.links)
         self.stored += 1
         yield item
         yield from follow
@@ -246,9 +321,14 @@ class SiteSpider(scrapy.Spider):
         name = (parsed.meta.get("ColumnName") or "").strip()
         if name:
             return name
-        crumbs = [c for c in parsed.breadcrumb if c and c not in ("首页", "当前位置", "您的位置")]
+        crumbs = [
+            c for c in parsed.breadcrumb if c and c not in ("首页", "当前位置", "您的位置", *CRUMB_NOT_NAMES)
+        ]
         if crumbs:
             return crumbs[-1]
+        heading = (getattr(parsed, "heading", "") or "").strip()
+        if heading:
+            return heading
         return TITLE_SUFFIX.sub("", parsed.title or "").strip()
 
     # ------------------------------------------------------------------------------------------ failures
@@ -264,11 +344,14 @@ class SiteSpider(scrapy.Spider):
             return
         kind, message = failure_kind(failure)
         if kind == "dns":
-            resolution = (
-                GovResolver.lookup.lookup(urlsplit(url).hostname or "") if GovResolver.lookup else None
-            )
+            # The host that failed is the one last asked for (after redirects), not necessarily the site's.
+            host = urlsplit(request.url).hostname or ""
+            resolution = GovResolver.lookup.lookup(host) if GovResolver.lookup else None
             if resolution is not None and resolution.kind == "private":
                 kind, message = "private", resolution.message
+                if redirects:
+                    # The site sent us to an intranet address: the public cannot open it either.
+                    kind, message = "redirect_private", f"跳转到公众无法访问的内网地址：{request.url[:300]}"
         if kind == "offsite":
             # A redirect out of the site: recorded as a link to the other host, not as a failure of the site.
             yield FailureItem(self.site_id, url, kind, message)
@@ -326,12 +409,17 @@ class SiteSpider(scrapy.Spider):
                 "dont_obey_robotstxt": True,
                 "dont_retry": True,
                 "download_maxsize": ATTACHMENT_MAX_BYTES,
-                "handle_httpstatus_all": True,
+                # Every status reaches on_checked except redirects, which are followed
+                # (within REDIRECT_MAX_TIMES) so the final answer is judged.
+                "handle_httpstatus_list": NOT_REDIRECT_STATUSES,
             },
         )
 
     def on_checked(self, response: Response) -> Iterable[Any]:
-        url = canonical(response.request.url if response.request else response.url)
+        redirects = response.meta.get("redirect_urls") or []
+        url = canonical(
+            redirects[0] if redirects else (response.request.url if response.request else response.url)
+        )
         status = response.status
         failed = status >= 400
         kind = attachment_kind(url, response.headers.get("Content-Type", b"").decode("latin-1"))
