@@ -1409,8 +1409,8 @@ def test_spreadsheet_cells_cannot_be_formulas(hostile):
 def test_probe_client_stops_at_its_cap_whatever_the_chunk_size_says(small_web):
     """4. The probes' HTTP client, asked for at most 1 MB of a body whose one chunk claims 1 GiB: it reads 1 MB
     and stops (it used to wait for the whole declared chunk)."""
-    from probes.availability import fetch
     from netkit.dns import Resolver
+    from probes.availability import fetch
 
     web, _ = small_web
     resolver = Resolver([f"127.0.0.1:{web.dns_port}"], allow_private=True, timeout=2)
