@@ -438,14 +438,14 @@ def _write_reports(
     """Reports of a judged run; compared with the previous judgement of the same sites (a file given with
     --previous, else the latest earlier one in the store) so a re-check shows 已整改 / 未整改."""
     try:
-        from reports.render import write_reports
+        import reports.render  # noqa: F401 - the document libraries; without them results.json is still written
     except ImportError as exc:
         print(f"报告模块不可用，只写出 results.json：{exc}", file=sys.stderr)
         return
     from govaudit import pipeline
     from govaudit.notice_config import load_notice_config
 
-    settings = load_notice_config(notice_config)
+    load_notice_config(notice_config)  # a broken notice.yaml stops here (exit 2), before anything is rendered
     if prev is None:
         try:
             prev = pipeline.recheck_baseline(store, results, previous)
@@ -453,29 +453,14 @@ def _write_reports(
             raise UsageError(f"无法读取上次结果 {previous}：{exc}") from None
         if prev is not None and not previous:
             print(f"与第 {prev['run']['id']} 次检查的结果对比，生成复查情况（recheck.html）", file=sys.stderr)
-    history = pipeline.pass_rate_history(store, before_run=results["run"]["id"])
-    shots = {}
-    if settings.screenshots_per_site > 0:
-        from reports.screenshots import chromium_path, screenshot_jobs, take_screenshots
-
-        if chromium_path():
-            jobs = screenshot_jobs(results, pipeline.page_html_reader(store, results["run"]["id"]))
-            shots = take_screenshots(jobs, out / "screenshots", per_site=settings.screenshots_per_site)
-            if jobs:
-                print(
-                    f"已截取问题页面 {len(shots)} 张（每个网站最多 {settings.screenshots_per_site} 张）",
-                    file=sys.stderr,
-                )
-    paths = write_reports(
+    paths = pipeline.write_run_documents(
+        store,
         results,
         out,
         previous=prev,
-        add_workdays=pipeline.notice_workdays,
-        settings=settings,
-        history=history,
-        screenshots=shots,
+        notice_config=notice_config,
+        say=lambda m: print(m, file=sys.stderr),
     )
-    pipeline.record_report_dir(store, results["run"]["id"], results["run"]["as_of"], out)
     print(f"已写出报告 {len(paths)} 个文件到 {out}/", file=sys.stderr)
 
 

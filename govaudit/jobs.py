@@ -303,10 +303,9 @@ def execute_job(
         recheck = diff(previous, results)
     if settings.reports:
         progress.phase("生成报告中")
-        from reports.render import write_reports
-
-        write_reports(results, out, previous=previous, add_workdays=pipeline.notice_workdays)
-    pipeline.record_report_dir(store, run_id, results["run"]["as_of"], out)
+        pipeline.write_run_documents(store, results, out, previous=previous)
+    else:
+        pipeline.record_report_dir(store, run_id, results["run"]["as_of"], out)
     summary = {
         "run_id": run_id,
         "sites": [
@@ -419,8 +418,7 @@ class EmbeddedEngine:
             "-m",
             "govaudit.jobs",
             str(job_id),
-            "--db",
-            self.store.url,
+            "--db-stdin",
             "--config",
             self.sites_config,
             "--data",
@@ -429,14 +427,17 @@ class EmbeddedEngine:
         if self.settings_path:
             cmd += ["--console-config", self.settings_path]
         try:
-            child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            # The database URL (it may carry a password) goes on stdin, never on the command line (ps).
+            child = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            )
         except OSError as exc:
             finish(self.store, job_id, "failed", f"无法启动执行进程：{exc}")
             return
         self._children[job_id] = child
         with self.store.session() as s:
             s.get(Job, job_id).worker = f"{socket.gethostname()}:{child.pid}"
-        _, err = child.communicate()
+        _, err = child.communicate(self.store.url + "\n")
         self._children.pop(job_id, None)
         st = status(self.store, job_id)
         if st is not None and st.status == "running":  # the child died before it could say
@@ -472,16 +473,20 @@ def make_engine(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The child process of one job: python -m govaudit.jobs JOB_ID --db URL --config sites.yaml --data DIR."""
+    """The child process of one job: python -m govaudit.jobs JOB_ID --db-stdin --config sites.yaml --data DIR."""
     ap = argparse.ArgumentParser(prog="python -m govaudit.jobs")
     ap.add_argument("job_id", type=int)
-    ap.add_argument("--db", required=True)
+    db = ap.add_mutually_exclusive_group(required=True)
+    db.add_argument("--db")
+    db.add_argument(
+        "--db-stdin", action="store_true", help="read the database URL from the first line of stdin"
+    )
     ap.add_argument("--config", required=True)
     ap.add_argument("--data", required=True)
     ap.add_argument("--console-config", default=None)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    store = Store(args.db)
+    store = Store(sys.stdin.readline().strip() if args.db_stdin else args.db)
     settings = load_settings(args.console_config)
     try:
         result = execute_job(

@@ -779,3 +779,42 @@ def page_html_reader(store: Store, run_id: int) -> Callable[[str, str], str | No
                 return None
 
     return read
+
+
+def write_run_documents(
+    store: Store,
+    results: dict[str, Any],
+    out: Path,
+    *,
+    previous: dict[str, Any] | None,
+    notice_config: str | Path | None = None,
+    say: Callable[[str], None] = lambda _msg: None,
+) -> list[Path]:
+    """Every document of a judged run into ``out``, the same for the CLI and the console's jobs: the notice
+    settings of notice.yaml, the 合格率 history of the stored runs, screenshots of the offending pages where
+    Chromium is at hand, the 复查 documents against ``previous``; the report directory is recorded."""
+    from govaudit.notice_config import load_notice_config
+    from reports.render import write_reports
+
+    settings = load_notice_config(notice_config)
+    history = pass_rate_history(store, before_run=results["run"]["id"])
+    shots = {}
+    if settings.screenshots_per_site > 0:
+        from reports.screenshots import chromium_path, screenshot_jobs, take_screenshots
+
+        if chromium_path():
+            jobs = screenshot_jobs(results, page_html_reader(store, results["run"]["id"]))
+            shots = take_screenshots(jobs, out / "screenshots", per_site=settings.screenshots_per_site)
+            if jobs:
+                say(f"已截取问题页面 {len(shots)} 张（每个网站最多 {settings.screenshots_per_site} 张）")
+    paths = write_reports(
+        results,
+        out,
+        previous=previous,
+        add_workdays=notice_workdays,
+        settings=settings,
+        history=history,
+        screenshots=shots,
+    )
+    record_report_dir(store, results["run"]["id"], results["run"]["as_of"], out)
+    return paths

@@ -66,6 +66,31 @@ def test_rechecks_one_at_a_time_per_site_and_limited_per_hour(world):
         jobs.submit(store, config, settings, kind="recheck", site_ids=["wuning"], requested_by="t")
 
 
+def test_a_job_process_gets_the_database_url_on_stdin_not_its_command_line(world, tmp_path, monkeypatch):
+    """The URL may carry a password: `ps` must not show it. The child still reaches the database (it records
+    why it refused the job) because it read the URL from stdin."""
+    store, config = world
+    job_id = jobs.submit(store, config, Settings(), kind="recheck", site_ids=["wuning"], requested_by="t")
+    assert jobs.claim_next(store, ("recheck",), "w1") == job_id
+    with store.session() as s:
+        s.get(Job, job_id).site_ids = ["gone"]  # configured when queued, no longer: the child refuses it
+    seen: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(cmd, *args, **kwargs):
+        seen.append(list(cmd))
+        return real_popen(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(jobs.subprocess, "Popen", recording_popen)
+    engine = jobs.EmbeddedEngine(
+        store, sites_config=str(tmp_path / "sites.yaml"), settings=Settings(), data_dir=tmp_path / "data"
+    )
+    engine._run(job_id)
+    assert seen and all(store.url not in arg for arg in seen[0]) and "--db-stdin" in seen[0]
+    st = jobs.status(store, job_id)
+    assert st.status == "failed" and "不在当前配置中" in (st.message or ""), st.message
+
+
 def test_full_inspections_wait_for_each_other(world):
     store, config = world
     a = jobs.submit(store, config, Settings(), kind="inspection", site_ids=[], requested_by="t")
