@@ -80,6 +80,8 @@ def write_docs(root: Path, site_ids: list[str]) -> None:
     for sid in site_ids:
         (root / "sites" / f"{sid}.html").write_text(f"<html><body>报告 {sid}</body></html>", encoding="utf-8")
         (root / "notices" / f"{sid}.pdf").write_bytes(b"%PDF-1.4 " + sid.encode())
+        (root / "screenshots").mkdir(exist_ok=True)
+        (root / "screenshots" / f"{sid}-1.png").write_bytes(b"\x89PNG\r\n\x1a\n" + sid.encode())
 
 
 def make_world(tmp_path: Path, settings: Settings | None = None, db_url: str | None = None) -> World:

@@ -206,6 +206,18 @@ def test_department_documents_only_of_its_own_sites(world):
     assert "xunyang.html" in page.text and "wuning" not in page.text
 
 
+def test_site_page_shows_its_own_screenshots_only(world):
+    client = TestClient(world.app)
+    login(client, "dept-a")
+    full = world.ids["run_full"]
+    page = client.get(f"/sites/xunyang?run={full}")
+    assert page.status_code == 200
+    assert f"/runs/{full}/files/screenshots/xunyang-1.png" in page.text and "wuning-1.png" not in page.text
+    shot = client.get(f"/runs/{full}/files/screenshots/xunyang-1.png")
+    assert shot.status_code == 200 and shot.headers["content-type"] == "image/png"
+    assert client.get(f"/runs/{full}/files/screenshots/wuning-1.png").status_code == 404
+
+
 def test_department_api_token_is_scoped_like_its_session(world):
     client = TestClient(world.app)
     auth = {"Authorization": f"Bearer {world.ids['token_a']}"}

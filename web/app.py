@@ -603,7 +603,10 @@ def create_app(c: Console) -> FastAPI:
         if root.resolve() not in full.parents:
             raise HTTPException(404, "没有这个文件")
         media = mimetypes.guess_type(full.name)[0] or "application/octet-stream"
-        inline = media in ("text/html", "application/pdf") and request.query_params.get("download") != "1"
+        inline = (
+            media in ("text/html", "application/pdf", "image/png")
+            and request.query_params.get("download") != "1"
+        )
         headers = {"Content-Security-Policy": DOC_CSP}
         audit(c.store, p, client_address(request), "download", f"run:{run_id}/{path}")
         return FileResponse(
@@ -635,6 +638,7 @@ def create_app(c: Console) -> FastAPI:
                 select(Job).where(Job.lane == f"recheck:{site_id}").order_by(Job.id.desc()).limit(10)
             ).all()
             run_row = s.get(Run, got[1]) if got else None
+            root = D.report_dir(s, got[1]) if got else None
             previous = None
             if got:
                 prev = pipeline.previous_results(c.store, got[1], [site_id])
@@ -665,9 +669,18 @@ def create_app(c: Console) -> FastAPI:
                             }
                         )
         run_info = pipeline.run_info(run_row, run_row.as_of) if run_row else {}
+        # the pictures of the offending pages that the run's notices carry (screenshots/<site>-N.png)
+        shots = [
+            d["path"]
+            for d in (
+                D.documents(root, list(run_row.site_ids or []), scope_of(c, p)) if root and run_row else []
+            )
+            if d["path"].startswith("screenshots/") and D.file_sites(d["path"], {site_id}) == {site_id}
+        ]
         return pages.render(
             request,
             "site.html.j2",
+            screenshots=shots,
             site_id=site_id,
             site_cfg=site_cfg,
             view=view,

@@ -183,7 +183,7 @@ def report_dir(session: Any, run_id: int) -> Path | None:
     return path if path.is_dir() else None
 
 
-def _file_sites(rel: str, site_ids: set[str]) -> set[str]:
+def file_sites(rel: str, site_ids: set[str]) -> set[str]:
     """The sites a document is about, judged by its name: any path part or file stem (before the first dot, or
     a trailing _/- suffix) that is a site id. Anything else is about the whole run."""
     hits = set()
@@ -214,7 +214,7 @@ def documents(root: Path, run_site_ids: list[str], scope: Scope) -> list[dict[st
             if name.startswith(".") or full.is_symlink() or not full.is_file() or name.endswith(".tmp"):
                 continue
             rel = full.relative_to(root).as_posix()
-            about = _file_sites(rel, ids)
+            about = file_sites(rel, ids)
             if not scope.principal.is_office:
                 if about:
                     if not all(scope.site(i) for i in about):
