@@ -7,6 +7,7 @@ validated reading is ``inspections.rules.load_scoring``).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +46,21 @@ def warned(age: int, limit: int, band: int) -> bool:
     """Inside the early-warning band and not yet late (``reached``)."""
     start = warn_from(limit, band)
     return start is not None and age >= start and not reached(age, limit)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus calendar months, on the last day of a shorter month (31 Jan + 1 = 28/29 Feb)."""
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    return dt.date(year, month, 28)
+
+
+def months_exceeded(start: dt.date, end: dt.date, months: int) -> bool:
+    """More than ``months`` calendar months from start to end: 19号 “超过3个月未回应”."""
+    return add_months(start, months) < end

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from extract.dates import parse_date
 from extract.html import parse_tree
 from extract.text import page_text
+from govconfig.judge import months_exceeded
 from inspections.artifacts import PageArtifact, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 
@@ -266,18 +267,6 @@ def letters_of_page(page: PageArtifact, *, as_of: dt.date) -> tuple[list[Letter]
     return [], False
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, d)
-        except ValueError:
-            continue
-    return dt.date(year, month, 28)
-
-
 def _host(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower()
@@ -454,7 +443,7 @@ def check(
             if letter.overdue:
                 evidence["overdue"] = letter.overdue
             where = letter.link or letter.seen_on
-            if add_months(letter.submitted, limit_months) < min(end, as_of):
+            if months_exceeded(letter.submitted, min(end, as_of), limit_months):
                 what = f"{days} 天后才回复" if letter.replied else f"至检查基准日已 {days} 天未回复"
                 yield META.finding(
                     Severity.VETO,

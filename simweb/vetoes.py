@@ -23,6 +23,8 @@ import datetime as dt
 from dataclasses import dataclass
 from html import escape as e
 
+from govconfig.judge import months_exceeded, options_of, scoring_values
+
 from .docs import tiny_pdf
 from .model import AS_OF
 
@@ -32,10 +34,13 @@ LEADER, LEADER_WRONG = (
     "罗振东",
     "罗振冬",
 )  # config/protected_names.yaml (fictional person of the simulated web)
+# judged with the values of config/scoring.yaml and the check's own comparison (govconfig.judge)
+IR_RULE = options_of(scoring_values(), "interaction-response")
 RULES = {
     "interaction-response": "every site has a 政务咨询 channel (信箱) with letters; fail (veto) when a letter within the year "
-    "before as_of went more than 3 months without a reply (urls = the letter's page); warn from "
-    "60 days; not_tested when only answered letters are published; 网上信访 is excluded.",
+    f"before as_of went more than {IR_RULE['limit_months']} months without a reply (govconfig.judge.months_exceeded; "
+    f"urls = the letter's page); warn from {IR_RULE['warn_days']} days; not_tested when only answered letters are "
+    "published; 网上信访 is excluded.",
     "expression-errors": "hits of config/lexicon.yaml and near misses of config/protected_names.yaml are 待核实 (warn, no "
     "points) until confirmed; urls = the pages.",
     "personal-data": "ID numbers with a valid GB 11643 check digit (pages and PDF attachments) are 待核实 (warn); a wrong "
@@ -282,8 +287,16 @@ def truth(g) -> dict[str, dict]:
         out[check] = item
 
     letters = _letters(s.id)
-    late = [x for x in letters if x.replied is None and (AS_OF - x.submitted).days > 92]
-    waiting = [x for x in letters if x.replied is None and 60 <= (AS_OF - x.submitted).days <= 92]
+    late = [
+        x
+        for x in letters
+        if x.replied is None and months_exceeded(x.submitted, AS_OF, IR_RULE["limit_months"])
+    ]
+    waiting = [
+        x
+        for x in letters
+        if x.replied is None and x not in late and (AS_OF - x.submitted).days >= IR_RULE["warn_days"]
+    ]
     if s.id == "lianxi":
         put("interaction-response", "not_tested", "只公开已回复的信件（选登），看不到未回复的信件")
     elif late:

@@ -118,6 +118,27 @@ def test_ground_truth_is_judged_with_the_values_and_comparisons_of_the_checks(mo
     assert "通知公告/政策文件/规范性文件 400 d" in build_mod.ground_truth()["rules"]["stale-columns"]
 
 
+def test_interaction_oracle_follows_the_configured_limits(monkeypatch):
+    """The 互动回应 oracle reads limit_months / warn_days from config/scoring.yaml and compares with the check's
+    own months_exceeded: a later warning point clears the planted 65-day letter; a 2-month limit vetoes it."""
+    from govconfig import judge
+    from inspections import interaction_response
+    from simweb import build as build_mod
+    from simweb import vetoes
+
+    assert vetoes.months_exceeded is judge.months_exceeded is interaction_response.months_exceeded
+    assert vetoes.IR_RULE == judge.options_of(judge.scoring_values(), "interaction-response")
+
+    def status(site: str) -> str:
+        return build_mod.ground_truth()["sites"][site]["checks"]["interaction-response"]["status"]
+
+    assert status("sthjj") == "warn"
+    monkeypatch.setattr(vetoes, "IR_RULE", {**vetoes.IR_RULE, "warn_days": 70})
+    assert status("sthjj") == "pass"
+    monkeypatch.setattr(vetoes, "IR_RULE", {**vetoes.IR_RULE, "limit_months": 2})
+    assert status("sthjj") == "fail"
+
+
 def test_page_counts_are_exact(web_dir, truth):
     for sid, site in truth["sites"].items():
         if site["pages"] == 0:

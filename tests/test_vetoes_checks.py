@@ -9,6 +9,7 @@ import json
 import pytest
 
 from extract.attachments import attachment_kind, extract_text
+from govconfig.judge import add_months
 from inspections import expression_errors, interaction_response, personal_data
 from inspections.artifacts import AttachmentArtifact, LinkArtifact, PageArtifact, SiteArtifacts
 from inspections.base import Severity, Status
@@ -467,8 +468,8 @@ def test_home_page_only_crawl_is_not_tested():
 
 
 def test_add_months_is_calendar_months():
-    assert interaction_response.add_months(dt.date(2021, 11, 30), 3) == dt.date(2022, 2, 28)
-    assert interaction_response.add_months(dt.date(2021, 9, 11), 3) == dt.date(2021, 12, 11)
+    assert add_months(dt.date(2021, 11, 30), 3) == dt.date(2022, 2, 28)
+    assert add_months(dt.date(2021, 9, 11), 3) == dt.date(2021, 12, 11)
 
 
 def test_review_keys_ignore_the_port():
