@@ -132,7 +132,6 @@ def main() -> int:
     store = Store(db)
     run_id = clone_run(store, source, args.sites)
 
-    from govaudit.cli import _notice_workdays
     from govaudit.notice_config import load_notice_config
     from reports.render import write_reports
     from reports.screenshots import chromium_path, screenshot_jobs, take_screenshots
@@ -150,7 +149,7 @@ def main() -> int:
         out,
         settings=settings,
         history=history,
-        add_workdays=_notice_workdays,
+        add_workdays=pipeline.notice_workdays,
         issued=dt.date(2021, 12, 21),
     )
     docs_s = time.perf_counter() - t0
