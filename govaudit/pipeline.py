@@ -15,17 +15,18 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import delete, select
+from typing import TYPE_CHECKING, Any
 
 from crawler.settings import TOOL_VERSION
 from govconfig.sites import SITES_PER_CORE, Config, config_from_snapshot, format_nameserver
-from store import runs
+from store import history, runs
 from store.db import Store
-from store.loader import load_site_artifacts
-from store.models import Explanation, ProbeRow, ReportDir, Run, RunSite, SiteResult, utcnow
-from store.reviews import record_pending
+from store.loader import forget_loaded_rows, load_site_artifacts, page_html
+from store.models import utcnow
+from store.reviews import approved_explanations, record_pending
+
+if TYPE_CHECKING:
+    from store.models import Run
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -44,23 +45,16 @@ def _alive(pid: int | None) -> bool:
 
 def mark_interrupted(store: Store) -> list[int]:
     """Runs left 'running' by a process that no longer exists were interrupted (killed, power cut ...)."""
-    marked = []
     with store.session() as s:
-        for run in s.scalars(select(Run).where(Run.status == "running")):
-            held_by_workers = s.scalar(
-                select(RunSite.id).where(RunSite.run_id == run.id, RunSite.job.is_not(None)).limit(1)
-            )
-            if held_by_workers is not None:  # queued on a broker: the jobs, not a process, finish it
-                continue
-            if not _alive(run.pid):
-                run.status = "interrupted"
-                marked.append(run.id)
-    return marked
+        # A run queued on a broker is left alone: the jobs, not a process, finish it.
+        return runs.interrupt_abandoned(s, _alive)
 
 
 def start_run(store: Store, config: Config, site_ids: list[str], *, as_of: dt.date, trigger: str) -> int:
     with store.session() as s:
-        run = Run(
+        return runs.create_run(
+            s,
+            site_ids,
             trigger=trigger,
             as_of=as_of,
             tool_version=TOOL_VERSION,
@@ -68,13 +62,7 @@ def start_run(store: Store, config: Config, site_ids: list[str], *, as_of: dt.da
             pid=os.getpid(),
             config_path=config.path,
             config=config.snapshot(),
-            site_ids=list(site_ids),
         )
-        s.add(run)
-        s.flush()
-        for sid in site_ids:
-            s.add(RunSite(run_id=run.id, site_id=sid))
-        return run.id
 
 
 def resumable_run(
@@ -83,7 +71,7 @@ def resumable_run(
     """The newest interrupted run to continue: any (--resume), or one of the same sites, date and configuration
     (re-running the same command resumes it)."""
     with store.session() as s:
-        candidate = s.scalars(select(Run).where(Run.status == "interrupted").order_by(Run.id.desc())).first()
+        candidate = runs.newest_interrupted(s)
         if candidate is None:
             return None
         same = (
@@ -97,18 +85,12 @@ def resumable_run(
 def claim_run(store: Store, run_id: int) -> None:
     """Take over an interrupted run (resume): it is ours and running again."""
     with store.session() as s:
-        run = s.get(Run, run_id)
-        assert run is not None
-        run.status, run.pid, run.finished = "running", os.getpid(), None
-        for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id, RunSite.status != "done")):
-            rs.status = "pending"
+        runs.reopen_run(s, run_id, os.getpid())
 
 
 def finish_run(store: Store, run_id: int, status: str) -> None:
     with store.session() as s:
-        run = s.get(Run, run_id)
-        if run is not None:
-            run.status, run.finished = status, utcnow()
+        runs.set_run_status(s, run_id, status, utcnow())
 
 
 # Proxy settings of the environment are not handed to the crawl: a proxy would resolve and connect past the
@@ -120,11 +102,11 @@ def crawl_shards(store: Store, run_id: int, processes: int | None = None) -> lis
     """The run's unfinished sites split into one group per crawl process (up to one per CPU core): a crawl parses
     and stores every page, so one process keeps one core busy and a second core would wait. Sites sharing a host go to the same process, so politeness per host holds across processes."""
     with store.session() as s:
-        run = s.get(Run, run_id)
+        run = runs.get_run(s, run_id)
         if run is None:
             return []
         config = config_from_snapshot(run.config)
-        states = {rs.site_id: rs.status for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id))}
+        states = {rs.site_id: rs.status for rs in runs.run_sites(s, run_id)}
     pending = [
         site for site in config.sites if site.id in set(run.site_ids) and states.get(site.id) != "done"
     ]
@@ -150,7 +132,7 @@ def crawl_run(
     if len(shards) <= 1:
         return _crawl_child(store, run_id, [], None, progress)
     with store.session() as s:
-        run = s.get(Run, run_id)
+        run = runs.get_run(s, run_id)
         assert run is not None
         bound = config_from_snapshot(run.config).network.concurrent_sites()
     per_child = max(1, -(-bound // len(shards)))  # the configured bound holds for the machine, not per child
@@ -234,7 +216,7 @@ def probe_run(
             progress({"event": "probe_error", "message": f"探测模块不可用：{exc}"})
         return
     with store.session() as s:
-        run = s.get(Run, run_id)
+        run = runs.get_run(s, run_id)
         assert run is not None
         config = config_from_snapshot(run.config)
         wanted = set(run.site_ids) & set(site_ids) if site_ids else set(run.site_ids)
@@ -278,41 +260,7 @@ def probe_run(
         tls_rows = [(sid, f.result()) for sid, f in tls_checks]
     with store.session() as s:
         # Locked: workers probing other sites of the run merge their environment facts into the same row.
-        run = s.get(Run, run_id, with_for_update=True)
-        assert run is not None
-        run.environment = {**(run.environment or {}), **environment}
-        s.execute(
-            delete(ProbeRow).where(
-                ProbeRow.run_id == run_id, ProbeRow.site_id.in_([site["id"] for site in sites])
-            )
-        )
-        for r in records:
-            s.add(
-                ProbeRow(
-                    run_id=run_id,
-                    site_id=r.site_id,
-                    kind=r.kind,
-                    target=r.target,
-                    at=r.at,
-                    ok=r.ok,
-                    duration_ms=r.duration_ms,
-                    data=r.data,
-                )
-            )
-        for sid, data in tls_rows:
-            at = data.pop("at")
-            s.add(
-                ProbeRow(
-                    run_id=run_id,
-                    site_id=sid,
-                    kind="tls",
-                    target=data["url"],
-                    at=at,
-                    ok=data["ok"],
-                    duration_ms=data.get("elapsed_ms"),
-                    data=data,
-                )
-            )
+        runs.replace_site_probes(s, run_id, [site["id"] for site in sites], environment, records, tls_rows)
     if progress:
         progress({"event": "probes_done", "count": len(records) + len(tls_rows)})
 
@@ -416,7 +364,7 @@ def crawl_and_probe(
     if probe_error and progress:
         progress({"event": "probe_error", "message": f"探测失败：{probe_error[0]!r}"})
     with store.session() as s:
-        states = [rs.status for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id))]
+        states = runs.site_states(s, run_id)
     complete = code == 0 and all(st in ("done", "failed") for st in states)
     finish_run(store, run_id, "complete" if complete else "interrupted")
     return code
@@ -428,7 +376,7 @@ def _crawl_on_workers(
     from workers.sitejobs import CeleryRunner
 
     with store.session() as s:
-        run = s.get(Run, run_id)
+        run = runs.get_run(s, run_id)
         trigger = run.trigger if run is not None else "manual"
     runner = CeleryRunner(store, broker, probes=probes)
     runner.submit(run_id, trigger=trigger)
@@ -439,7 +387,7 @@ def _crawl_on_workers(
         if progress is None:
             return
         with store.session() as s:
-            for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id)):
+            for rs in runs.run_sites(s, run_id):
                 if rs.job in ("done", "failed") and rs.site_id not in done:
                     done.add(rs.site_id)
                     progress(
@@ -482,7 +430,7 @@ def inspect_run(
     if scoring is None:
         scoring = load_scoring(scoring_path)
     with store.session() as s:
-        run = s.get(Run, run_id)
+        run = runs.get_run(s, run_id)
         if run is None:
             raise KeyError(run_id)
         judge_date = as_of or run.as_of
@@ -513,13 +461,13 @@ def inspect_site_of_run(
         scoring = load_scoring(scoring_path)
     window = int(scoring["checks"]["site-unreachable"]["options"]["window_days"])
     with store.session() as s:
-        run = s.get(Run, run_id)
+        run = runs.get_run(s, run_id)
         if run is None:
             raise KeyError(run_id)
         judge_date = judge_date or run.as_of
         artifacts = load_site_artifacts(s, run_id, site_id, probe_runs=probe_window(s, run, site_id, window))
         waive = explanation_waiver(s, site_id)  # comply or explain: approved explanations of this site
-        s.expunge_all()  # the ORM rows (page bodies) go now; the artifacts are all the checks need
+        forget_loaded_rows(s)  # the ORM rows (page bodies) go now; the artifacts are all the checks need
     site = inspect_site(artifacts, as_of=judge_date, scoring=scoring, waive=waive)
     del artifacts
     if save:
@@ -541,16 +489,12 @@ def stored_results(
     """The results.json dict of a run whose sites were judged by workers (SiteResult rows), in run order. A site
     whose job failed before its judgement is judged here from what was stored (offline)."""
     with store.session() as s:
-        run = s.get(Run, run_id)
+        run = runs.get_run(s, run_id)
         if run is None:
             raise KeyError(run_id)
         judge_date = as_of or run.as_of
         ids = list(run.site_ids)
-        judged = set(
-            s.scalars(
-                select(SiteResult.site_id).where(SiteResult.run_id == run_id, SiteResult.as_of == judge_date)
-            )
-        )
+        judged = history.judged_site_ids(s, run_id, judge_date)
     for sid in ids:
         if sid not in judged:
             inspect_site_of_run(
@@ -558,14 +502,10 @@ def stored_results(
             )
     sites = []
     with store.session() as s:
-        run = s.get(Run, run_id)
+        run = runs.get_run(s, run_id)
         assert run is not None
         for sid in ids:
-            row = s.scalars(
-                select(SiteResult).where(
-                    SiteResult.run_id == run_id, SiteResult.site_id == sid, SiteResult.as_of == judge_date
-                )
-            ).first()
+            row = history.site_result(s, run_id, sid, judge_date)
             if row is not None:
                 sites.append(row.data)
         info = run_info(run, judge_date)
@@ -592,9 +532,7 @@ def finding_fingerprint(check_id: str, finding: dict[str, Any]) -> str:
 def explanation_waiver(session: Any, site_id: str, now: dt.datetime | None = None) -> Any:
     """Comply or explain: the approved, unexpired explanations of a site as a waiver for inspect_site, or None."""
     now = now or utcnow()
-    rows = session.scalars(
-        select(Explanation).where(Explanation.site_id == site_id, Explanation.status == "approved")
-    ).all()
+    rows = approved_explanations(session, site_id)
     valid = {e.finding_key: e for e in rows if e.expires is None or e.expires > now}
     if not valid:
         return None
@@ -618,11 +556,7 @@ def record_report_dir(store: Store, run_id: int, as_of: str | dt.date, out_dir: 
     path = str(Path(out_dir).resolve())
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     with store.session() as s:
-        row = s.scalars(select(ReportDir).where(ReportDir.run_id == run_id, ReportDir.path == path)).first()
-        if row is None:
-            s.add(ReportDir(run_id=run_id, as_of=day, path=path))
-        else:
-            row.as_of, row.written_at = day, utcnow()
+        runs.record_report_dir(s, run_id, day, path)
 
 
 def run_info(run: Run, judge_date: dt.date) -> dict[str, Any]:
@@ -710,7 +644,7 @@ def judged_results(store: Store, run_id: int, site_ids: list[str] | None = None)
     """The run's latest stored judgement of each of its sites, shaped like results.json (no re-inspection);
     None when the run was never judged."""
     with store.session() as s:
-        run = s.get(Run, run_id)
+        run = runs.get_run(s, run_id)
         if run is None:
             raise KeyError(run_id)
         sites = []
@@ -718,11 +652,7 @@ def judged_results(store: Store, run_id: int, site_ids: list[str] | None = None)
         for sid in run.site_ids:
             if site_ids and sid not in site_ids:
                 continue
-            row = s.scalars(
-                select(SiteResult)
-                .where(SiteResult.run_id == run_id, SiteResult.site_id == sid)
-                .order_by(SiteResult.judged_at.desc(), SiteResult.id.desc())
-            ).first()
+            row = history.latest_site_result(s, run_id, sid)
             if row is not None:
                 sites.append(row.data)
                 as_of = as_of or row.as_of
@@ -736,47 +666,22 @@ def pass_rate_history(store: Store, *, before_run: int | None = None) -> list[di
     [{run_id, as_of, rate, sites}]; runs whose sites were all 未检测 are left out."""
     out = []
     with store.session() as s:
-        query = select(Run).order_by(Run.id)
-        if before_run is not None:
-            query = query.where(Run.id < before_run)
-        for run in s.scalars(query):
-            latest: dict[str, SiteResult] = {}
-            for row in s.scalars(
-                select(SiteResult)
-                .where(SiteResult.run_id == run.id)
-                .order_by(SiteResult.judged_at, SiteResult.id)
-            ):
-                latest[row.site_id] = row
+        for run_id, latest in history.latest_results_by_run(s, before_run=before_run):
             tested = [r for r in latest.values() if r.verdict in ("合格", "不合格")]
             if not tested:
                 continue
             rate = sum(1 for r in tested if r.verdict == "合格") / len(tested) * 100
             as_of = max(r.as_of for r in latest.values())
-            out.append({"run_id": run.id, "as_of": as_of.isoformat(), "rate": rate, "sites": len(latest)})
+            out.append({"run_id": run_id, "as_of": as_of.isoformat(), "rate": rate, "sites": len(latest)})
     return out
 
 
 def page_html_reader(store: Store, run_id: int) -> Callable[[str, str], str | None]:
     """page_html(site_id, url): the stored HTML of a page of this run (by URL or final URL), for screenshots."""
-    import zlib
-
-    from store.models import Page
 
     def read(site_id: str, url: str) -> str | None:
         with store.session() as s:
-            row = s.scalars(
-                select(Page).where(
-                    Page.run_id == run_id,
-                    Page.site_id == site_id,
-                    (Page.url == url) | (Page.final_url == url),
-                )
-            ).first()
-            if row is None or row.body is None:
-                return None
-            try:
-                return zlib.decompress(row.body).decode("utf-8", "replace")
-            except zlib.error:
-                return None
+            return page_html(s, run_id, site_id, url)
 
     return read
 

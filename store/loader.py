@@ -249,3 +249,27 @@ def load_site_artifacts(
         attachments=attachments,
         reviews=decisions_for(session, site_id),
     )
+
+
+def page_html(session: Session, run_id: int, site_id: str, url: str) -> str | None:
+    """The stored HTML of a page of the run (found by its URL or its final URL); None when the page is not
+    stored, has no body or its body does not decompress."""
+    row = session.scalars(
+        select(Page).where(
+            Page.run_id == run_id,
+            Page.site_id == site_id,
+            (Page.url == url) | (Page.final_url == url),
+        )
+    ).first()
+    if row is None or row.body is None:
+        return None
+    try:
+        return zlib.decompress(row.body).decode("utf-8", "replace")
+    except zlib.error:
+        return None
+
+
+def forget_loaded_rows(session: Session) -> None:
+    """Drop every row the session holds (a site's page bodies) once its artifacts are built, so memory holds
+    one site's artifacts at a time, never the rows as well."""
+    session.expunge_all()

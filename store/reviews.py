@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.models import ReviewItem, utcnow
+from store.models import Explanation, ReviewItem, utcnow
 
 STATUSES = ("pending", "confirmed", "dismissed")
 STATUS_WORDS = {"pending": "待核实", "confirmed": "已确认", "dismissed": "已排除"}
@@ -172,3 +172,13 @@ def record_pending(session: Session, run_id: int | None, sites: Iterable[Mapping
             item.message, item.evidence = message, ev
     session.flush()
     return new
+
+
+def approved_explanations(session: Session, site_id: str) -> list[Explanation]:
+    """Comply or explain: the site's explanations the office approved (expired ones included; the caller
+    judges expiry at its own time)."""
+    return list(
+        session.scalars(
+            select(Explanation).where(Explanation.site_id == site_id, Explanation.status == "approved")
+        ).all()
+    )

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from store.models import CheckResult, Page, ProbeRow, Run, RunSite, SiteResult
+from store.models import CheckResult, Page, ProbeRow, ReportDir, Run, RunSite, SiteResult, utcnow
 
 
 def latest_run_id(session: Session) -> int | None:
@@ -47,11 +47,32 @@ def probe_window(session: Session, run: Run, site_id: str, days: int) -> list[in
     return ids
 
 
-def replace_probes(
+def get_run(session: Session, run_id: int, *, for_update: bool = False) -> Run | None:
+    """The run row (None when there is none); ``for_update`` locks it where the database can (PostgreSQL)."""
+    return session.get(Run, run_id, with_for_update=True) if for_update else session.get(Run, run_id)
+
+
+def replace_site_probes(
+    session: Session,
+    run_id: int,
+    site_ids: Sequence[str],
+    environment: dict[str, Any],
+    records: Iterable[Any],
+    tls_rows: Iterable[tuple[str, dict[str, Any]]],
+) -> None:
+    """What probing these sites of the run stored: the run's environment facts merged under a row lock (workers
+    probing other sites of the run merge theirs into the same row), these sites' earlier probe rows replaced by
+    the availability/DNS/IPv6 records and the TLS handshakes (a job delivered twice stores its probes once)."""
+    run = get_run(session, run_id, for_update=True)
+    assert run is not None
+    run.environment = {**(run.environment or {}), **environment}
+    session.execute(delete(ProbeRow).where(ProbeRow.run_id == run_id, ProbeRow.site_id.in_(list(site_ids))))
+    _add_probe_rows(session, run_id, records, tls_rows)
+
+
+def _add_probe_rows(
     session: Session, run_id: int, records: Iterable[Any], tls_rows: Iterable[tuple[str, dict[str, Any]]]
 ) -> None:
-    """The run's probe rows: the availability/DNS/IPv6 records and the TLS handshakes, replacing earlier ones."""
-    session.execute(delete(ProbeRow).where(ProbeRow.run_id == run_id))
     for r in records:
         session.add(
             ProbeRow(
@@ -152,6 +173,27 @@ def running_runs(session: Session) -> list[Run]:
     return list(session.scalars(select(Run).where(Run.status == "running")))
 
 
+def held_by_workers(session: Session, run_id: int) -> bool:
+    """Some site of the run was handed to a broker's job (RunSite.job set): the jobs, not a process, finish it."""
+    return (
+        session.scalar(select(RunSite.id).where(RunSite.run_id == run_id, RunSite.job.is_not(None)).limit(1))
+        is not None
+    )
+
+
+def interrupt_abandoned(session: Session, alive: Callable[[int | None], bool]) -> list[int]:
+    """Runs left 'running' whose process is gone (``alive(pid)`` is false) and whose sites no broker holds are
+    marked interrupted; their ids."""
+    marked = []
+    for run in running_runs(session):
+        if held_by_workers(session, run.id):
+            continue
+        if not alive(run.pid):
+            run.status = "interrupted"
+            marked.append(run.id)
+    return marked
+
+
 def create_run(session: Session, site_ids: Sequence[str], **fields: Any) -> int:
     """A new run row with one RunSite per site; its id."""
     run = Run(site_ids=list(site_ids), **fields)
@@ -183,6 +225,20 @@ def set_run_status(session: Session, run_id: int, status: str, finished: dt.date
 
 def site_states(session: Session, run_id: int) -> list[str]:
     return [rs.status for rs in session.scalars(select(RunSite).where(RunSite.run_id == run_id))]
+
+
+def run_sites(session: Session, run_id: int) -> list[RunSite]:
+    """The run's per-site rows (crawl state, broker job state, pages, message)."""
+    return list(session.scalars(select(RunSite).where(RunSite.run_id == run_id)))
+
+
+def record_report_dir(session: Session, run_id: int, as_of: dt.date, path: str) -> None:
+    """Where a run's documents were written (as of that date); writing there again only refreshes the row."""
+    row = session.scalars(select(ReportDir).where(ReportDir.run_id == run_id, ReportDir.path == path)).first()
+    if row is None:
+        session.add(ReportDir(run_id=run_id, as_of=as_of, path=path))
+    else:
+        row.as_of, row.written_at = as_of, utcnow()
 
 
 def list_users(store: Any) -> list[Any]:

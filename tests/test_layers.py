@@ -121,3 +121,93 @@ def test_a_violation_is_caught(tmp_path):
     bad.write_text("from govaudit.config import load_config\nimport inspections.runner\n", encoding="utf-8")
     found = [m for _, m in project_imports(bad) if not _allowed("probes", m)]
     assert found == ["govaudit.config.load_config", "inspections.runner"]
+
+
+# ------------------------------------------------------------------------------------ the orchestrator's SQL
+
+SQL_BUILDERS = {"select", "delete", "update", "insert", "text", "func", "and_", "or_", "exists"}
+QUERY_METHODS = {"execute", "scalars", "scalar", "query", "add_all", "bulk_save_objects", "merge", "flush"}
+
+
+def storage_bookkeeping(source: str) -> list[str]:
+    """What in this source does the store's work: sqlalchemy imports, ORM tables imported (outside an
+    ``if TYPE_CHECKING:`` block, where they only name a type), SQL builder calls, query methods called on
+    anything, and any method called on a session (``with x.session() as s`` or a parameter named ``session``:
+    the orchestrator hands a session to store/ functions and does nothing else with it)."""
+    from store.models import Base
+
+    tree = ast.parse(source)
+    typing_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_only |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    sessions: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With):
+            for item in node.items:
+                call = item.context_expr
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "session"
+                    and isinstance(item.optional_vars, ast.Name)
+                ):
+                    sessions.add(item.optional_vars.id)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for arg in [*node.args.args, *node.args.kwonlyargs]:
+                if arg.arg == "session" or "Session" in ast.unparse(arg.annotation or ast.Constant(None)):
+                    sessions.add(arg.arg)
+    bad: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            bad += [
+                f"{node.lineno}: import {a.name}" for a in node.names if a.name.split(".")[0] == "sqlalchemy"
+            ]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == "sqlalchemy":
+                bad.append(f"{node.lineno}: from {node.module} import ...")
+            elif node.module == "store.models" and id(node) not in typing_only:
+                import store.models as models
+
+                for a in node.names:
+                    obj = getattr(models, a.name, None)
+                    if isinstance(obj, type) and issubclass(obj, Base):
+                        bad.append(f"{node.lineno}: imports the table {a.name}")
+        elif isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Name) and f.id in SQL_BUILDERS:
+                bad.append(f"{node.lineno}: {f.id}(...)")
+            elif isinstance(f, ast.Attribute):
+                if f.attr in QUERY_METHODS:
+                    bad.append(f"{node.lineno}: .{f.attr}(...)")
+                elif isinstance(f.value, ast.Name) and f.value.id in sessions:
+                    bad.append(f"{node.lineno}: {f.value.id}.{f.attr}(...) on a session")
+    return bad
+
+
+def test_the_orchestrator_holds_no_storage_bookkeeping():
+    """govaudit/pipeline.py orders the work (crawl, probe, judge, write); every query and row it needs is a
+    function of store/ (runs, history, loader, reviews)."""
+    bad = storage_bookkeeping((ROOT / "govaudit" / "pipeline.py").read_text(encoding="utf-8"))
+    assert not bad, "govaudit/pipeline.py does the store's work:\n" + "\n".join(bad)
+
+
+def test_the_bookkeeping_check_catches_what_the_orchestrator_used_to_do():
+    """Each pattern the orchestrator held before its queries moved to store/ is caught, one by one."""
+    planted = {
+        "from sqlalchemy import delete, select\n": "from sqlalchemy",
+        "import sqlalchemy.orm\n": "import sqlalchemy.orm",
+        "from store.models import Run, utcnow\n": "the table Run",
+        "def f(store):\n    with store.session() as s:\n        return s.get(Run, 1)\n": "s.get(...) on a session",
+        "def f(store, run):\n    with store.session() as s:\n        s.add(run)\n": "s.add(...) on a session",
+        "def f(session, q):\n    return session.scalars(q).first()\n": ".scalars(...)",
+        "def f(x):\n    return x.execute(1)\n": ".execute(...)",
+        "q = select(1).where(2)\n": "select(...)",
+        "def f(store):\n    with store.session() as s:\n        s.expunge_all()\n": "s.expunge_all(...)",
+    }
+    for source, expected in planted.items():
+        found = storage_bookkeeping(source)
+        assert any(expected in b for b in found), (source, found)
+    typed = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from store.models import Run\n"
+    clean = typed + "def f(store):\n    with store.session() as s:\n        return runs.get_run(s, 1)\n"
+    assert storage_bookkeeping(clean) == []
