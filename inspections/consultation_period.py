@@ -37,13 +37,15 @@ from inspections.columns import cn_date
 from inspections.readings import Readings
 from inspections.sitemap import canonical, label
 from inspections.tasklib import (
+    UNREAD_STATES,
     article,
-    column_state,
     columns_of,
-    entry_date,
+    columns_or_not_tested,
     items_of,
     links_on,
     page_text,
+    recent_entries,
+    row_finding,
     squash,
     words_in,
 )
@@ -161,28 +163,27 @@ def check(
     """Yield per consultation item its period and feedback findings, and the table of all items."""
     home = readings.home()
     home_url = home.final_url or home.url
-    columns = columns_of(site, column_names, exclude=column_exclude)
     gap = readings.gap
-    if not columns:
-        if gap:
-            raise NotTested(f"{gap}，且未找到征求意见栏目，无法检查公开征求意见的期限。")
-        raise NotTested("网站未设置征求意见（意见征集）栏目，未发现可检查的公开征求意见事项。")
+    columns = columns_or_not_tested(
+        site,
+        gap,
+        column_names,
+        exclude=column_exclude,
+        gap_reason="且未找到征求意见栏目，无法检查公开征求意见的期限。",
+        none_reason="网站未设置征求意见（意见征集）栏目，未发现可检查的公开征求意见事项。",
+    )
     feedback_cols = columns_of(site, feedback_names)
     fb_words = tuple(feedback_names) + ("反馈", "采纳")
 
+    # A feedback item listed in the same column is no consultation (skip_words); an undated item is kept.
+    recent, states = recent_entries(
+        site, columns, as_of=as_of, lookback_days=lookback_days, skip_words=fb_words, keep_undated=True
+    )
     items: dict[str, _Item] = {}
-    states = []
-    for col in columns:
-        states.append(column_state(site, col.url, as_of=as_of))
-        for entry in items_of(site, col.url):
-            if words_in(entry.title, fb_words):
-                continue  # a feedback item listed in the same column
-            day = entry_date(site, entry, as_of=as_of)
-            if day is not None and (day > as_of or (as_of - day).days > lookback_days):
-                continue
-            items.setdefault(canonical(entry.link), _Item(entry.title, entry.link, day, col.name))
+    for col, entry, day in recent:
+        items.setdefault(canonical(entry.link), _Item(entry.title, entry.link, day, col.name))
     if not items:
-        if all(s in ("unknown", "js_shell", "failed") for s in states):
+        if all(s in UNREAD_STATES for s in states):
             why = {"unknown": "未抓取", "js_shell": "由脚本生成未能渲染", "failed": "无法打开"}
             prefix = f"{gap}，" if gap else ""
             raise NotTested(
@@ -218,11 +219,12 @@ def check(
         if period is None:
             row["结论"] = "未注明起止时间"
             findings.append(
-                META.finding(
+                row_finding(
+                    META,
                     Severity.FAIL,
                     f"征求意见事项“{item.title}”未注明征求意见的起止时间。",
                     url=item.url,
-                    evidence=dict(row),
+                    row=row,
                     points=points_no_dates,
                 )
             )
@@ -243,21 +245,23 @@ def check(
             if reasons:
                 row["缩短理由"] = "、".join(reasons)
                 findings.append(
-                    META.finding(
+                    row_finding(
+                        META,
                         Severity.INFO,
                         f"征求意见事项“{item.title}”期限{days}天，少于{min_days}天，已说明理由。",
                         url=item.url,
-                        evidence=dict(row),
+                        row=row,
                     )
                 )
             else:
                 findings.append(
-                    META.finding(
+                    row_finding(
+                        META,
                         Severity.FAIL,
                         f"征求意见事项“{item.title}”征求意见期限仅{days}天（{cn_date(period.start)}至"
                         f"{cn_date(period.end)}），少于{min_days}天且未说明理由。",
                         url=item.url,
-                        evidence=dict(row),
+                        row=row,
                         points=points_short,
                     )
                 )
@@ -275,22 +279,24 @@ def check(
                 row["反馈"] = f"征求意见结束未满{feedback_grace_days}天"
                 continue
             findings.append(
-                META.finding(
+                row_finding(
+                    META,
                     Severity.FAIL,
                     f"征求意见事项“{item.title}”已于{cn_date(period.end)}结束，未发现公布的意见采纳情况（反馈）。",
                     url=item.url,
-                    evidence=dict(row),
+                    row=row,
                     points=points_no_feedback,
                 )
             )
             continue
         if not links:
             findings.append(
-                META.finding(
+                row_finding(
+                    META,
                     Severity.WARN,
                     f"征求意见事项“{item.title}”的意见采纳情况已公布，但征求意见稿页面未链接反馈信息。",
                     url=item.url,
-                    evidence=dict(row),
+                    row=row,
                 )
             )
         fb_page = article(site, fb_url)
@@ -306,11 +312,12 @@ def check(
         if unadopted and not explained and not _NONE_RECEIVED.search(fb_text):
             row["反馈"] = "有未采纳意见，未说明理由"
             findings.append(
-                META.finding(
+                row_finding(
+                    META,
                     Severity.FAIL,
                     f"“{item.title}”的意见采纳情况未说明未采纳意见的理由。",
                     url=fb_url,
-                    evidence=dict(row),
+                    row=row,
                     points=points_unexplained,
                 )
             )

@@ -110,6 +110,38 @@ def _text(
     return str(value).strip()
 
 
+def _tier_and_source(
+    path: Path,
+    node: Any,
+    item: dict[str, Any],
+    keys: tuple[str, int],
+    sources: dict[str, str],
+    *,
+    name_the_tier: bool,
+) -> tuple[str, str]:
+    """An entry's ``tier`` (one of TIERS) and ``source`` (listed under ``sources``), both required;
+    ``name_the_tier``: the error about a wrong tier quotes it."""
+    where = f"{keys[0]}[{keys[1]}]"
+    tier = _text(path, node, item, keys, "tier")
+    source = _text(path, node, item, keys, "source")
+    if tier not in TIERS:
+        reason = f"应为 {'/'.join(TIERS)} 之一" + (f"，而不是 {tier!r}" if name_the_tier else "")
+        raise LexiconError(path, _line(node, *keys, "tier"), f"{where}.tier", reason)
+    if source not in sources:
+        raise LexiconError(
+            path, _line(node, *keys, "source"), f"{where}.source", f"来源 {source!r} 未在 sources 中列出"
+        )
+    return tier, source
+
+
+def _mtime(path: Path) -> float:
+    """The file's modification time (the caches' key with its path); LexiconError when it cannot be read."""
+    try:
+        return os.stat(path).st_mtime
+    except OSError as exc:
+        raise LexiconError(path, None, "文件", f"无法读取：{exc.strerror or exc}") from None
+
+
 @lru_cache(maxsize=8)
 def _load_lexicon(path_text: str, _mtime: float) -> Lexicon:
     path = Path(path_text)
@@ -127,22 +159,7 @@ def _load_lexicon(path_text: str, _mtime: float) -> Lexicon:
             raise LexiconError(path, _line(node, *keys), f"expressions[{i}]", "应为映射")
         wrong = _text(path, node, item, keys, "wrong")
         right = _text(path, node, item, keys, "right")
-        tier = _text(path, node, item, keys, "tier")
-        source = _text(path, node, item, keys, "source")
-        if tier not in TIERS:
-            raise LexiconError(
-                path,
-                _line(node, *keys, "tier"),
-                f"expressions[{i}].tier",
-                f"应为 {'/'.join(TIERS)} 之一，而不是 {tier!r}",
-            )
-        if source not in sources:
-            raise LexiconError(
-                path,
-                _line(node, *keys, "source"),
-                f"expressions[{i}].source",
-                f"来源 {source!r} 未在 sources 中列出",
-            )
+        tier, source = _tier_and_source(path, node, item, keys, sources, name_the_tier=True)
         if wrong == right:
             raise LexiconError(path, _line(node, *keys), f"expressions[{i}]", "错误写法与正确写法相同")
         expressions.append(
@@ -156,19 +173,7 @@ def _load_lexicon(path_text: str, _mtime: float) -> Lexicon:
         if not isinstance(item, dict):
             raise LexiconError(path, _line(node, *keys), f"forbidden[{i}]", "应为映射")
         category = _text(path, node, item, keys, "category")
-        tier = _text(path, node, item, keys, "tier")
-        source = _text(path, node, item, keys, "source")
-        if tier not in TIERS:
-            raise LexiconError(
-                path, _line(node, *keys, "tier"), f"forbidden[{i}].tier", f"应为 {'/'.join(TIERS)} 之一"
-            )
-        if source not in sources:
-            raise LexiconError(
-                path,
-                _line(node, *keys, "source"),
-                f"forbidden[{i}].source",
-                f"来源 {source!r} 未在 sources 中列出",
-            )
+        tier, source = _tier_and_source(path, node, item, keys, sources, name_the_tier=False)
         words = tuple(str(w).strip() for w in item.get("words") or [] if str(w).strip())
         hosts = []
         for j, pattern in enumerate(item.get("hosts") or []):
@@ -189,11 +194,7 @@ def _load_lexicon(path_text: str, _mtime: float) -> Lexicon:
 
 def load_lexicon(path: str = "lexicon.yaml") -> Lexicon:
     p = resolve(path)
-    try:
-        mtime = os.stat(p).st_mtime
-    except OSError as exc:
-        raise LexiconError(p, None, "文件", f"无法读取：{exc.strerror or exc}") from None
-    return _load_lexicon(str(p), mtime)
+    return _load_lexicon(str(p), _mtime(p))
 
 
 @lru_cache(maxsize=8)
@@ -222,11 +223,7 @@ def _load_names(path_text: str, _mtime: float) -> tuple[ProtectedName, ...]:
 
 def load_protected_names(path: str = "protected_names.yaml") -> tuple[ProtectedName, ...]:
     p = resolve(path)
-    try:
-        mtime = os.stat(p).st_mtime
-    except OSError as exc:
-        raise LexiconError(p, None, "文件", f"无法读取：{exc.strerror or exc}") from None
-    return _load_names(str(p), mtime)
+    return _load_names(str(p), _mtime(p))
 
 
 def validate_files(scoring: dict[str, Any]) -> None:

@@ -25,18 +25,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 
-from inspections.artifacts import SiteArtifacts
+from inspections.artifacts import ListEntry, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 from inspections.columns import cn_date
 from inspections.readings import Readings
 from inspections.sitemap import canonical, label, page_date
 from inspections.tasklib import (
+    UNREAD_STATES,
     article,
-    column_state,
     columns_of,
-    entry_date,
+    columns_or_not_tested,
     items_of,
     links_on,
+    recent_entries,
+    row_finding,
     words_in,
 )
 
@@ -84,25 +86,23 @@ def check(
     """Yield per policy its link findings, and the share and forms of the interpretations."""
     home = readings.home()
     home_url = home.final_url or home.url
-    columns = columns_of(site, policy_names, exclude=policy_exclude)
-    gap = readings.gap
-    if not columns:
-        if gap:
-            raise NotTested(f"{gap}，且未找到规范性文件栏目，无法检查政策解读。")
-        raise NotTested("未找到规范性文件栏目，无可检查解读情况的政策文件。")
-    policies = {}
-    states = []
-    for col in columns:
-        states.append(column_state(site, col.url, as_of=as_of))
-        for entry in items_of(site, col.url):
-            if words_in(entry.title, link_words):
-                continue
-            day = entry_date(site, entry, as_of=as_of)
-            if day is None or day > as_of or (as_of - day).days > lookback_days:
-                continue
-            policies.setdefault(canonical(entry.link), (entry, day))
+    columns = columns_or_not_tested(
+        site,
+        readings.gap,
+        policy_names,
+        exclude=policy_exclude,
+        gap_reason="且未找到规范性文件栏目，无法检查政策解读。",
+        none_reason="未找到规范性文件栏目，无可检查解读情况的政策文件。",
+    )
+    recent, states = recent_entries(
+        site, columns, as_of=as_of, lookback_days=lookback_days, skip_words=link_words, keep_undated=False
+    )
+    policies: dict[str, tuple[ListEntry, dt.date]] = {}
+    for _col, entry, day in recent:
+        assert day is not None  # keep_undated=False
+        policies.setdefault(canonical(entry.link), (entry, day))
     if not policies:
-        if all(s in ("unknown", "js_shell", "failed") for s in states):
+        if all(s in UNREAD_STATES for s in states):
             raise NotTested(f"规范性文件栏目（{columns[0].url}）未能读取，无法检查政策解读。")
         raise NotTested(f"规范性文件栏目近{lookback_days}天内没有发布文件，无可检查解读情况的政策。")
 
@@ -147,11 +147,12 @@ def check(
             interp = backward[0]
             row.update({"解读": interp.title, "解读地址": interp.link, "双向关联": "文件未链接解读"})
             findings.append(
-                META.finding(
+                row_finding(
+                    META,
                     Severity.FAIL,
                     f"规范性文件“{entry.title}”的解读已发布，但文件页面未链接解读。",
                     url=entry.link,
-                    evidence=dict(row),
+                    row=row,
                     points=points_no_backlink,
                 )
             )
@@ -165,11 +166,12 @@ def check(
             elif not any(canonical(lk.target_url) == key for lk in links_on(site, interp_url)):
                 row["双向关联"] = "解读未链接文件原文"
                 findings.append(
-                    META.finding(
+                    row_finding(
+                        META,
                         Severity.FAIL,
                         f"“{interp_title}”未链接回政策原文“{entry.title}”（未双向关联）。",
                         url=interp_url,
-                        evidence=dict(row),
+                        row=row,
                         points=points_no_backlink,
                     )
                 )
@@ -193,11 +195,12 @@ def check(
             row["间隔（天）"] = delay
             if delay > limit_days:
                 findings.append(
-                    META.finding(
+                    row_finding(
+                        META,
                         Severity.WARN,
                         f"规范性文件“{entry.title}”（{cn_date(day)}）的解读于{cn_date(iday)}发布，晚于{limit_days}天。",
                         url=interp_url,
-                        evidence=dict(row),
+                        row=row,
                         points=points_late,
                     )
                 )
@@ -207,11 +210,12 @@ def check(
     if share < min_share:
         for entry, row in missing:
             findings.append(
-                META.finding(
+                row_finding(
+                    META,
                     Severity.FAIL,
                     f"规范性文件“{entry.title}”未发布解读（或未与解读关联）。",
                     url=entry.link,
-                    evidence=dict(row),
+                    row=row,
                     points=points_missing,
                 )
             )

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from extract.html import parse_tree, visible_text
 from inspections import readings as _readings
 from inspections.artifacts import LinkArtifact, ListEntry, PageArtifact, SiteArtifacts
+from inspections.base import Finding, Meta, NotTested, Severity
 from inspections.sitemap import (
     Titled,
     canonical,
@@ -35,16 +36,20 @@ from inspections.sitemap import (
 )
 
 __all__ = [
+    "UNREAD_STATES",
     "Column",
     "Titled",
     "article",
     "columns_of",
+    "columns_or_not_tested",
     "entry_date",
     "forward_target",
     "items_of",
     "judge_yearly",
     "links_on",
     "page_text",
+    "recent_entries",
+    "row_finding",
     "squash",
     "table_headers",
     "titled",
@@ -148,6 +153,74 @@ def entry_date(site: SiteArtifacts, entry: ListEntry, *, as_of: dt.date) -> dt.d
         return entry.date
     page = page_of(site, entry.link)
     return page_date(page, as_of=as_of) if page is not None else None
+
+
+# Column states (``column_state``) of a column the crawl could not read: nothing it lists can be called absent.
+UNREAD_STATES = ("unknown", "js_shell", "failed")
+
+
+def columns_or_not_tested(
+    site: SiteArtifacts,
+    gap: str,
+    names: Sequence[str],
+    *,
+    exclude: Iterable[str],
+    gap_reason: str,
+    none_reason: str,
+) -> list[Column]:
+    """``columns_of(site, names)``; none found: NotTested — ``"{gap}，{gap_reason}"`` where the crawl left the
+    site unexplored (``Readings.gap``), else ``none_reason``."""
+    columns = columns_of(site, names, exclude=exclude)
+    if not columns:
+        if gap:
+            raise NotTested(f"{gap}，{gap_reason}")
+        raise NotTested(none_reason)
+    return columns
+
+
+def recent_entries(
+    site: SiteArtifacts,
+    columns: Sequence[Column],
+    *,
+    as_of: dt.date,
+    lookback_days: int,
+    skip_words: Iterable[str],
+    keep_undated: bool,
+) -> tuple[list[tuple[Column, ListEntry, dt.date | None]], list[str]]:
+    """The entries the columns list, published within ``lookback_days`` before ``as_of`` (``entry_date``; an
+    entry without a date is kept only with ``keep_undated``), entries whose title names one of ``skip_words``
+    left out: [(column, entry, date)] in column and list order, with the state of each column
+    (``column_state``)."""
+    skip_words = tuple(skip_words)
+    found: list[tuple[Column, ListEntry, dt.date | None]] = []
+    states: list[str] = []
+    for col in columns:
+        states.append(column_state(site, col.url, as_of=as_of))
+        for entry in items_of(site, col.url):
+            if words_in(entry.title, skip_words):
+                continue
+            day = entry_date(site, entry, as_of=as_of)
+            if day is None:
+                if not keep_undated:
+                    continue
+            elif day > as_of or (as_of - day).days > lookback_days:
+                continue
+            found.append((col, entry, day))
+    return found, states
+
+
+def row_finding(
+    meta: Meta,
+    severity: Severity,
+    message: str,
+    *,
+    url: str,
+    row: Mapping[str, object],
+    points: float = 0.0,
+) -> Finding:
+    """A finding about one row of a check's table (an item, a document): the row as it stands now is its
+    evidence (a copy: the row goes on filling in for the table)."""
+    return meta.finding(severity, message, url=url, evidence=dict(row), points=points)
 
 
 def table_headers(page: PageArtifact) -> list[list[str]]:

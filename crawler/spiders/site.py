@@ -41,7 +41,6 @@ NON_HTML = re.compile(
     r"swf|exe|apk|txt|xml|css|js|ofd|csv)$",
     re.I,
 )
-SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "about:", "sms:")
 NOT_REDIRECT_STATUSES = [code for code in range(100, 600) if code not in (301, 302, 303, 307, 308)]
 ATTACHMENT_MAX_BYTES = 2 * 1024 * 1024  # the link check's download bound; larger files are not read
 ATTACHMENT_MAX_CHARS = 200_000  # text kept per attachment
@@ -265,14 +264,10 @@ class SiteSpider(scrapy.Spider):
         for link in links:
             target = link.url
             if target and scheme_of(target) not in (*HARMLESS_SCHEMES, "http", "https"):
-                refused.append(target)
+                refused.append(target)  # data:, file:, ftp: ...: reported, never fetched
                 continue
-            if (
-                not target
-                or target.startswith(SKIP_SCHEMES)
-                or not target.startswith(("http://", "https://"))
-            ):
-                continue
+            if not target or not target.startswith(("http://", "https://")):
+                continue  # mailto:, tel:, javascript: ... (netkit.urls.HARMLESS_SCHEMES): nothing to fetch
             target = safe_canonical(target)
             if target is None:  # "http://[::1", a port of 99999 ...: no URL, nothing to fetch or check
                 continue
