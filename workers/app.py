@@ -151,16 +151,11 @@ def site_job(
 
 
 def _attempts(store: Any, run_id: int, site_id: str) -> int:
-    from sqlalchemy import select
-
-    from store.models import RunSite
+    from store import sitejobs as rows
 
     try:
         with store.session() as s:
-            return int(
-                s.scalar(select(RunSite.attempts).where(RunSite.run_id == run_id, RunSite.site_id == site_id))
-                or 0
-            )
+            return rows.attempts(s, run_id, site_id)
     except Exception:  # noqa: BLE001 - the database is away: count this as one more attempt
         return 1
 

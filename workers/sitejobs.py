@@ -33,10 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, select
-
+from store import sitejobs as rows
 from store.db import Store
-from store.models import FetchFailureRow, Link, LinkCheck, ListEntryRow, Page, Run, RunSite, utcnow
+from store.models import RunSite, utcnow
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -113,18 +112,10 @@ def site_state(job: str | None, crawl_status: str) -> str:
 def run_progress(store: Store, run_id: int) -> RunProgress:
     """Sites queued / running / done / failed, from the database (the record whichever runner runs the run)."""
     with store.session() as s:
-        run = s.get(Run, run_id)
-        if run is None:
-            raise KeyError(run_id)
-        rows = s.execute(
-            select(RunSite.job, RunSite.status, func.count())
-            .where(RunSite.run_id == run_id)
-            .group_by(RunSite.job, RunSite.status)
-        ).all()
-        status = run.status
+        status, counted = rows.job_counts(s, run_id)
     counts = dict.fromkeys(JOB_STATES, 0)
     engine = "embedded"
-    for job, crawl_status, n in rows:
+    for job, crawl_status, n in counted:
         if job is not None:
             engine = "workers"
         counts[site_state(job, crawl_status)] += n
@@ -209,15 +200,8 @@ class CeleryRunner:
 
         priority = PRIORITY.get(trigger, PRIORITY["manual"])
         with self.store.session() as s:
-            run = s.get(Run, run_id)
-            if run is None:
-                raise KeyError(run_id)
             # Held by the jobs from now on, not by this process (govaudit runs must not call it interrupted).
-            run.pid = None
-            wanted = site_ids or list(run.site_ids)
-            for rs in s.scalars(select(RunSite).where(RunSite.run_id == run_id, RunSite.site_id.in_(wanted))):
-                if rs.job != "done":
-                    rs.job, rs.priority, rs.message = "queued", priority, ""
+            wanted = rows.queue_sites(s, run_id, site_ids, priority)
         for sid in wanted:
             self.app.send_task(
                 TASK_NAME,
@@ -282,53 +266,33 @@ def _stale(heartbeat: dt.datetime | None, now: dt.datetime) -> bool:
 def claim_job(store: Store, run_id: int, site_id: str, worker: str) -> RunSite | None:
     """Take the job: None when it is already done; JobBusy when a live worker holds it."""
     with store.session() as s:
-        rs = s.scalars(
-            select(RunSite).where(RunSite.run_id == run_id, RunSite.site_id == site_id).with_for_update()
-        ).first()
-        if rs is None or s.get(Run, run_id) is None:
+        outcome, rs = rows.claim_site(s, run_id, site_id, worker, stale=_stale)
+        if outcome == "missing":
             raise PermanentJobError(f"检查 {run_id} 中没有网站 {site_id}")
-        if rs.job == "done":
-            return None
-        now = utcnow()
-        if rs.job == "running" and rs.worker != worker and not _stale(rs.heartbeat, now):
+        if outcome == "busy":
+            assert rs is not None
             raise JobBusy(rs.worker, lease_s())
-        rs.job, rs.worker, rs.heartbeat = "running", worker, now
-        rs.attempts = (rs.attempts or 0) + 1
-        rs.stage = rs.stage or "crawl"
-        s.flush()
-        s.expunge(rs)
-        return rs
+        return rs  # None when the job is done
 
 
 def _beat(store: Store, run_id: int, site_id: str, worker: str, stop: threading.Event) -> None:
     while not stop.wait(heartbeat_s()):
         try:
             with store.session() as s:
-                rs = s.scalars(
-                    select(RunSite).where(RunSite.run_id == run_id, RunSite.site_id == site_id)
-                ).first()
-                if rs is not None and rs.worker == worker and rs.job == "running":
-                    rs.heartbeat = utcnow()
+                rows.beat(s, run_id, site_id, worker)
         except Exception:  # noqa: BLE001 - a missed beat only shortens the lease; the job goes on
             continue
 
 
 def _set(store: Store, run_id: int, site_id: str, **fields: Any) -> None:
     with store.session() as s:
-        rs = s.scalars(select(RunSite).where(RunSite.run_id == run_id, RunSite.site_id == site_id)).first()
-        if rs is not None:
-            for k, v in fields.items():
-                setattr(rs, k, v)
+        rows.set_site(s, run_id, site_id, **fields)
 
 
 def wipe_site_crawl(store: Store, run_id: int, site_id: str) -> None:
     """Delete what an interrupted crawl of this site stored, so crawling it again stores every row once."""
     with store.session() as s:
-        for model in (Link, ListEntryRow, FetchFailureRow, LinkCheck, Page):
-            s.execute(delete(model).where(model.run_id == run_id, model.site_id == site_id))
-        rs = s.scalars(select(RunSite).where(RunSite.run_id == run_id, RunSite.site_id == site_id)).first()
-        if rs is not None:
-            rs.status, rs.pages, rs.started, rs.finished = "pending", 0, None, None
+        rows.wipe_site_crawl(s, run_id, site_id)
 
 
 def crawl_site(store: Store, run_id: int, site_id: str) -> None:
@@ -431,16 +395,4 @@ def fail_job(store: Store, run_id: int, site_id: str, message: str) -> None:
 def finish_if_complete(store: Store, run_id: int) -> None:
     """The last job of a run to end marks the run complete."""
     with store.session() as s:
-        run = s.get(Run, run_id, with_for_update=True)
-        if run is None or run.status == "complete":
-            return
-        open_jobs = s.scalar(
-            select(func.count())
-            .select_from(RunSite)
-            .where(RunSite.run_id == run_id, RunSite.job.not_in(("done", "failed")))
-        )
-        untouched = s.scalar(
-            select(func.count()).select_from(RunSite).where(RunSite.run_id == run_id, RunSite.job.is_(None))
-        )
-        if not open_jobs and not untouched:
-            run.status, run.finished = "complete", utcnow()
+        rows.finish_if_complete(s, run_id)
