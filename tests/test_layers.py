@@ -185,11 +185,13 @@ def storage_bookkeeping(source: str) -> list[str]:
     return bad
 
 
-def test_the_orchestrator_holds_no_storage_bookkeeping():
-    """govaudit/pipeline.py orders the work (crawl, probe, judge, write); every query and row it needs is a
-    function of store/ (runs, history, loader, reviews)."""
-    bad = storage_bookkeeping((ROOT / "govaudit" / "pipeline.py").read_text(encoding="utf-8"))
-    assert not bad, "govaudit/pipeline.py does the store's work:\n" + "\n".join(bad)
+@pytest.mark.parametrize("module", ["govaudit/pipeline.py", "workers/sitejobs.py"])
+def test_the_orchestrator_holds_no_storage_bookkeeping(module):
+    """The orchestrator (govaudit/pipeline.py) and the site jobs (workers/sitejobs.py) order the work (crawl,
+    probe, judge, write; claim, retry); every query and row they need is a function of store/ (runs, history,
+    loader, reviews, sitejobs)."""
+    bad = storage_bookkeeping((ROOT / module).read_text(encoding="utf-8"))
+    assert not bad, f"{module} does the store's work:\n" + "\n".join(bad)
 
 
 def test_the_bookkeeping_check_catches_what_the_orchestrator_used_to_do():

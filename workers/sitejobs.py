@@ -31,11 +31,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from store import sitejobs as rows
 from store.db import Store
-from store.models import RunSite, utcnow
+from store.models import utcnow
+
+if TYPE_CHECKING:
+    from store.models import RunSite
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
