@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from markupsafe import Markup
+
 log = logging.getLogger(__name__)
 
 CJK_FONTS = (
@@ -70,7 +72,9 @@ def _save(fig: Any) -> dict[str, Any]:
     return {
         "svg": svg_text,
         "png": png.getvalue(),
-        "data_uri": "data:image/svg+xml;base64," + base64.b64encode(svg_text.encode()).decode(),
+        # Markup: our own base64 (HTML-safe characters), printed whole; the documents' display filter shortens
+        # every other long unbroken string, which would cut the picture.
+        "data_uri": Markup("data:image/svg+xml;base64," + base64.b64encode(svg_text.encode()).decode()),
     }
 
 

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from reports.recheck import (
     FIXED,
     KIND_FAIL,
@@ -48,10 +50,12 @@ KIND_ORDER = {KIND_VETO: 0, KIND_FAIL: 1}
 
 
 def _data_uri(path: Path | None) -> str:
+    """The picture at `path` as a data URI, Markup so that the display filter prints it whole (a shortened
+    base64 string is no picture)."""
     if not path:
         return ""
     try:
-        return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
+        return Markup("data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode())
     except OSError:
         return ""
 

@@ -330,3 +330,42 @@ def test_screenshot_outlines_the_element_offline(tmp_path):
     raw = image.tobytes()
     red = sum(1 for i in range(0, len(raw), 3) if raw[i] > 200 and raw[i + 1] < 60 and raw[i + 2] < 60)
     assert red > 50  # the outline is drawn
+
+
+# ---------------------------------------------------------------- pictures printed whole
+
+
+def _data_uris(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<img[^>]+src="(data:[^"]*)"', html)
+
+
+def _decodes(uri: str) -> bytes:
+    import base64
+
+    head, _, data = uri.partition(",")
+    assert head.endswith(";base64"), head
+    return base64.b64decode(data, validate=True)
+
+
+def test_summary_charts_are_embedded_whole(tmp_path, no_pdf):
+    """The display filter shortens long unbroken strings; a chart's data URI is one and must stay whole."""
+    write_reports(load("results_sample.json"), tmp_path, issued=ISSUED, formats={"html"}, documents={"summary"})
+    uris = _data_uris((tmp_path / "summary.html").read_text(encoding="utf-8"))
+    assert len(uris) == 3
+    for uri in uris:
+        assert "字符）" not in uri
+        assert _decodes(uri).lstrip().startswith(b"<?xml")
+
+
+def test_notice_screenshot_is_embedded_whole(tmp_path):
+    from PIL import Image
+
+    from reports.documents import _data_uri
+
+    png = tmp_path / "shot.png"
+    Image.new("RGB", (300, 200), (255, 255, 255)).save(png)
+    html = make_env().from_string('<img src="{{ uri }}">').render(uri=_data_uri(png))
+    (uri,) = _data_uris(html)
+    assert _decodes(uri) == png.read_bytes()
