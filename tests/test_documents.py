@@ -351,7 +351,9 @@ def _decodes(uri: str) -> bytes:
 
 def test_summary_charts_are_embedded_whole(tmp_path, no_pdf):
     """The display filter shortens long unbroken strings; a chart's data URI is one and must stay whole."""
-    write_reports(load("results_sample.json"), tmp_path, issued=ISSUED, formats={"html"}, documents={"summary"})
+    write_reports(
+        load("results_sample.json"), tmp_path, issued=ISSUED, formats={"html"}, documents={"summary"}
+    )
     uris = _data_uris((tmp_path / "summary.html").read_text(encoding="utf-8"))
     assert len(uris) == 3
     for uri in uris:
