@@ -21,6 +21,9 @@ _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
 _LINES = re.compile(r"\n\s*\n+")
 _FULLWIDTH = {ord("０") + i: ord("0") + i for i in range(10)} | {ord("Ｘ"): ord("X"), ord("ｘ"): ord("x")}
+_FULLWIDTH_RE = re.compile(
+    "[０-９Ｘｘ]"
+)  # str.translate reads every character: only when there is one to change
 
 
 def page_text(html: str) -> str:
@@ -33,7 +36,8 @@ def page_text(html: str) -> str:
     text = _TAG.sub(" ", text)
     if "&" in text:
         text = _html.unescape(text)
-    text = text.translate(_FULLWIDTH)
+    if _FULLWIDTH_RE.search(text):
+        text = text.translate(_FULLWIDTH)
     text = _SPACES.sub(" ", text)
     return _LINES.sub("\n", text).strip()
 

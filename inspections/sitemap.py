@@ -44,12 +44,14 @@ __all__ = [
     "find_links",
     "find_links_anywhere",
     "label",
+    "links_from",
     "links_of",
     "name_rank",
     "page_date",
     "page_of",
     "reachable_from_home",
     "same_url",
+    "stored_page",
     "squash",
     "titled",
     "under",
@@ -131,6 +133,24 @@ class _SiteIndex:
             self.links.setdefault(canonical(link.source_url), []).append((i, link))
 
     @functools.cached_property
+    def exact(self) -> dict[str, PageArtifact]:
+        """Pages by the URL asked for or the final URL exactly, the first stored page winning (``site.page``)."""
+        pages: dict[str, PageArtifact] = {}
+        for page in self.site.pages:
+            pages.setdefault(page.url, page)
+            if page.final_url:
+                pages.setdefault(page.final_url, page)
+        return pages
+
+    @functools.cached_property
+    def by_source(self) -> dict[str, tuple[LinkArtifact, ...]]:
+        """Links by the exact URL of the page they were found on, in crawl order (``site.links_from``)."""
+        found: dict[str, list[LinkArtifact]] = {}
+        for link in self.site.links:
+            found.setdefault(link.source_url, []).append(link)
+        return {url: tuple(links) for url, links in found.items()}
+
+    @functools.cached_property
     def labelled(self) -> dict[tuple[str | None, str | None], list[tuple[int, LinkArtifact]]]:
         """The site's links grouped by (anchor, image alt), in crawl order within a group: the navigation repeats
         on every page, so a site of thousands of links has a few hundred labels to read."""
@@ -165,10 +185,21 @@ _index = site_index
 
 def page_of(site: SiteArtifacts, url: str) -> PageArtifact | None:
     """The stored page at `url` (asked-for or final URL, compared canonically)."""
-    page = site.page(url)
+    index = _index(site)
+    page = index.exact.get(url)
     if page is not None:
         return page
-    return _index(site).pages.get(canonical(url))
+    return index.pages.get(canonical(url))
+
+
+def stored_page(site: SiteArtifacts, url: str) -> PageArtifact | None:
+    """``site.page(url)`` (the URL compared exactly) from the site's index instead of a scan of every page."""
+    return _index(site).exact.get(url)
+
+
+def links_from(site: SiteArtifacts, url: str) -> tuple[LinkArtifact, ...]:
+    """``site.links_from(url)`` (the page's URL compared exactly) from the site's index."""
+    return _index(site).by_source.get(url, ())
 
 
 def links_of(site: SiteArtifacts, page_url: str) -> tuple[LinkArtifact, ...]:
