@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import html as _html
 import re
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _DROP = re.compile(r"<(script|style|template|noscript)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.I | re.S)
 _HEAD = re.compile(r"<head\b[^>]*>.*?</head\s*>", re.I | re.S)
@@ -17,6 +21,9 @@ _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
 _LINES = re.compile(r"\n\s*\n+")
 _FULLWIDTH = {ord("０") + i: ord("0") + i for i in range(10)} | {ord("Ｘ"): ord("X"), ord("ｘ"): ord("x")}
+_FULLWIDTH_RE = re.compile(
+    "[０-９Ｘｘ]"
+)  # str.translate reads every character: only when there is one to change
 
 
 def page_text(html: str) -> str:
@@ -29,9 +36,28 @@ def page_text(html: str) -> str:
     text = _TAG.sub(" ", text)
     if "&" in text:
         text = _html.unescape(text)
-    text = text.translate(_FULLWIDTH)
+    if _FULLWIDTH_RE.search(text):
+        text = text.translate(_FULLWIDTH)
     text = _SPACES.sub(" ", text)
     return _LINES.sub("\n", text).strip()
+
+
+def by_line(text: str, scan: Callable[[str], list[T]], memo: dict[str, list[T]]) -> list[T]:
+    """``scan(text)`` for a scan that never reaches across a line break, each distinct line scanned once per memo.
+
+    ``page_text`` ends every block with a line break, and the scans (the lexicon, the personal numbers) neither
+    match across one nor read a sentence past one, so the hits are those of scanning the whole text, in the same
+    order. Kept for one site, the memo makes the navigation and footer that every page repeats cost once (on
+    the benchmark's web 3.5 % of the characters of a site's pages are in distinct lines).
+    """
+    out: list[T] = []
+    for line in text.split("\n"):
+        got = memo.get(line)
+        if got is None:
+            got = memo[line] = scan(line)
+        if got:
+            out.extend(got)
+    return out
 
 
 _SENTENCE_END = "。！？!?；;\n"

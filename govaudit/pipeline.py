@@ -7,13 +7,15 @@ re-judged offline, for any as-of date.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -415,13 +417,14 @@ def inspect_run(
     scoring_path: str | None = None,
     save: bool = True,
     scoring: dict[str, Any] | None = None,
+    processes: int | None = None,
 ) -> dict[str, Any]:
     """Judge a stored run (offline) and return the results.json dict (``scoring``: an already validated config,
     else the one at ``scoring_path``).
 
     One site at a time, each in its own session: a site's rows are loaded, judged, saved and dropped before the
     next is read, so memory holds one site's artifacts (bounded by its max_pages) plus the scored results,
-    never the whole run. Saving a site replaces its earlier judgement of the same day in one transaction, so a
+    never the whole run; with several sites, ``processes`` of them at once (default: one per core). Saving a site replaces its earlier judgement of the same day in one transaction, so a
     re-run (or a job delivered twice) stores it once.
     """
     from inspections.rules import run_rules
@@ -437,11 +440,45 @@ def inspect_run(
         ids = [i for i in run.site_ids if not site_ids or i in site_ids]
         info = run_info(run, judge_date)
         info["rules"] = run_rules(scoring)  # the pass mark and notice deadline the reports print
-    sites = [
-        inspect_site_of_run(store, run_id, sid, judge_date=judge_date, scoring=scoring, save=save)
-        for sid in ids
-    ]
+    n = min(len(ids), inspect_processes() if processes is None else processes)
+    if n <= 1:
+        sites = [
+            inspect_site_of_run(store, run_id, sid, judge_date=judge_date, scoring=scoring, save=save)
+            for sid in ids
+        ]
+    else:
+        # Sites are independent: one judging process per core, each with its own connections (a forked child
+        # must not use its parent's), the results back in the run's site order.
+        job = functools.partial(
+            _inspect_in_child, run_id=run_id, judge_date=judge_date, scoring=scoring, save=save
+        )
+        with ProcessPoolExecutor(
+            max_workers=n,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_open_child_store,
+            initargs=(store.url,),
+        ) as pool:
+            sites = list(pool.map(job, ids))
     return {"run": info, "sites": sites}
+
+
+def inspect_processes() -> int:
+    """How many processes judge a run's sites: one per core this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+_child_store: list[Store] = []
+
+
+def _open_child_store(url: str) -> None:
+    _child_store[:] = [Store(url, migrate=False)]
+
+
+def _inspect_in_child(site_id: str, **kwargs: Any) -> dict[str, Any]:
+    return inspect_site_of_run(_child_store[0], kwargs.pop("run_id"), site_id, **kwargs)
 
 
 def inspect_site_of_run(

@@ -24,10 +24,11 @@ from functools import lru_cache
 
 import ahocorasick
 
-from extract.text import page_text, sentence_around
+from extract.text import by_line, sentence_around
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 from inspections.lexicon import Lexicon, ProtectedName, load_lexicon, load_protected_names
+from inspections.readings import Readings
 from inspections.review import review_key, reviewed
 
 META = Meta(
@@ -251,6 +252,7 @@ def check(
     protected_names_file: str,
     points_minor: float,
     max_per_page: int,
+    readings: Readings,
 ) -> Iterator[Finding]:
     """One finding per page and wrong form, with the sentences it appears in."""
     pages = [p for p in site.pages if p.html and (p.status or 0) < 400]
@@ -259,9 +261,14 @@ def check(
     lex = load_lexicon(lexicon_file)
     names = load_protected_names(protected_names_file)
     matcher = _matcher(lex, names)
+    memo: dict[str, list[dict]] = {}  # the site's distinct lines, each scanned once
+
+    def scan_line(line: str) -> list[dict]:
+        return scan(line, matcher)
+
     for page in pages:
         grouped: dict[tuple[str, str], list[dict]] = {}
-        for hit in scan(page_text(page.html), matcher):
+        for hit in by_line(readings.text(page), scan_line, memo):
             grouped.setdefault((hit["kind"], hit["word"]), []).append(hit)
         ordered = sorted(grouped.items(), key=lambda kv: (TIER_ORDER.get(kv[1][0]["tier"], 9), kv[0]))
         for (kind, word), hits in ordered[:max_per_page]:

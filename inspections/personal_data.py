@@ -21,9 +21,10 @@ import hashlib
 import re
 from collections.abc import Iterator, Sequence
 
-from extract.text import page_text, sentence_around
+from extract.text import by_line, sentence_around
 from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
+from inspections.readings import Readings
 from inspections.review import review_key, reviewed
 
 META = Meta(
@@ -135,17 +136,24 @@ def check(
     points_card: float,
     card_words: Sequence[str],
     examples: int,
+    readings: Readings,
 ) -> Iterator[Finding]:
     """One 待核实 (or, once confirmed, costed) finding per page or attachment and kind of number."""
     pages = [p for p in site.pages if p.html and (p.status or 0) < 400]
     if not pages:
         raise NotTested("本次抓取没有可读的网页，无法检查个人信息")
     points = {"id": points_id, "mobile": points_mobile, "card": points_card}
-    sources: list[tuple[str, str, str]] = [(p.url, "网页", page_text(p.html)) for p in pages]
+    sources: list[tuple[str, str, str]] = [(p.url, "网页", readings.text(p)) for p in pages]
     sources += [(a.url, f"附件（{a.kind.upper()}）", a.text) for a in site.attachments if a.text]
+    words = tuple(card_words)
+    memo: dict[str, list[tuple[str, str, str]]] = {}  # the site's distinct lines, each scanned once
+
+    def scan_line(line: str) -> list[tuple[str, str, str]]:
+        return scan(line, card_words=words)
+
     for url, where, text in sources:
         by_kind: dict[str, list[tuple[str, str]]] = {}
-        for kind, number, sentence in scan(text, card_words=tuple(card_words)):
+        for kind, number, sentence in by_line(text, scan_line, memo):
             seen = by_kind.setdefault(kind, [])
             if all(n != number for n, _ in seen):
                 seen.append((number, sentence))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from extract.text import page_text
 from inspections.artifacts import LinkArtifact, PageArtifact, SiteArtifacts
 from inspections.base import NotTested
 from inspections.sitemap import Titled, canonical, find_links, links_of, page_of, same_url, site_index, under
@@ -187,12 +188,20 @@ class Readings:
             {part: tuple(names) for part, names in disclosure_parts.items()}
         )
         self.index = site_index(site)  # pages and links by canonical URL, built once
+        self._texts: dict[str, str] = {}
 
     @classmethod
     def from_config(cls, site: SiteArtifacts, *, as_of: dt.date, config: Mapping[str, Any]) -> Readings:
         """From the ``readings`` section of a (validated, per-site merged) scoring config."""
         section = (config.get("readings") or {}).get("disclosure_column") or {}
         return cls(site, as_of=as_of, disclosure_names=section["names"], disclosure_parts=section["parts"])
+
+    def text(self, page: PageArtifact) -> str:
+        """``extract.text.page_text`` of a stored page, computed once per site (several checks scan every page)."""
+        got = self._texts.get(page.url)
+        if got is None:
+            got = self._texts[page.url] = page_text(page.html)
+        return got
 
     def home(self) -> PageArtifact:
         """The fetched home page, or NotTested("首页未能获取…")."""

@@ -24,7 +24,11 @@ from extract.dates import date_from_url, parse_date
 from extract.docmeta import doc_metadata
 from extract.html import parse_page, parse_tree, text_chunks
 from inspections.artifacts import ColumnArtifact, LinkArtifact, ListEntry, PageArtifact, SiteArtifacts
-from netkit.urls import url_key as canonical
+from netkit.urls import url_key
+
+# The comparison key of a URL, cached: the checks ask for the keys of the same few thousand links of a site
+# again and again (py-spy of a re-judgement, bench/README.md).
+canonical = functools.lru_cache(maxsize=1 << 17)(url_key)
 
 __all__ = [
     "Content",
@@ -40,12 +44,14 @@ __all__ = [
     "find_links",
     "find_links_anywhere",
     "label",
+    "links_from",
     "links_of",
     "name_rank",
     "page_date",
     "page_of",
     "reachable_from_home",
     "same_url",
+    "stored_page",
     "squash",
     "titled",
     "under",
@@ -116,6 +122,7 @@ class _SiteIndex:
     """A site's pages and links by canonical URL, built once: the checks ask for them thousands of times."""
 
     def __init__(self, site: SiteArtifacts):
+        self.site = site
         self.pages: dict[str, PageArtifact] = {}
         for page in site.pages:
             for url in (page.url, page.final_url):
@@ -124,6 +131,40 @@ class _SiteIndex:
         self.links: dict[str, list[tuple[int, LinkArtifact]]] = {}
         for i, link in enumerate(site.links):
             self.links.setdefault(canonical(link.source_url), []).append((i, link))
+
+    @functools.cached_property
+    def exact(self) -> dict[str, PageArtifact]:
+        """Pages by the URL asked for or the final URL exactly, the first stored page winning (``site.page``)."""
+        pages: dict[str, PageArtifact] = {}
+        for page in self.site.pages:
+            pages.setdefault(page.url, page)
+            if page.final_url:
+                pages.setdefault(page.final_url, page)
+        return pages
+
+    @functools.cached_property
+    def by_source(self) -> dict[str, tuple[LinkArtifact, ...]]:
+        """Links by the exact URL of the page they were found on, in crawl order (``site.links_from``)."""
+        found: dict[str, list[LinkArtifact]] = {}
+        for link in self.site.links:
+            found.setdefault(link.source_url, []).append(link)
+        return {url: tuple(links) for url, links in found.items()}
+
+    @functools.cached_property
+    def labelled(self) -> dict[tuple[str | None, str | None], list[tuple[int, LinkArtifact]]]:
+        """The site's links grouped by (anchor, image alt), in crawl order within a group: the navigation repeats
+        on every page, so a site of thousands of links has a few hundred labels to read."""
+        groups: dict[tuple[str | None, str | None], list[tuple[int, LinkArtifact]]] = {}
+        for i, link in enumerate(self.site.links):
+            groups.setdefault((link.anchor, link.image_alt), []).append((i, link))
+        return groups
+
+    @functools.cached_property
+    def articles(self) -> frozenset[str]:
+        """Canonical URLs of the articles seen as list entries (the site's and its columns')."""
+        keys = {canonical(e.link) for e in self.site.entries}
+        keys |= {canonical(e.link) for c in self.site.columns for e in c.entries}
+        return frozenset(keys)
 
 
 _last_index: list = [
@@ -144,10 +185,21 @@ _index = site_index
 
 def page_of(site: SiteArtifacts, url: str) -> PageArtifact | None:
     """The stored page at `url` (asked-for or final URL, compared canonically)."""
-    page = site.page(url)
+    index = _index(site)
+    page = index.exact.get(url)
     if page is not None:
         return page
-    return _index(site).pages.get(canonical(url))
+    return index.pages.get(canonical(url))
+
+
+def stored_page(site: SiteArtifacts, url: str) -> PageArtifact | None:
+    """``site.page(url)`` (the URL compared exactly) from the site's index instead of a scan of every page."""
+    return _index(site).exact.get(url)
+
+
+def links_from(site: SiteArtifacts, url: str) -> tuple[LinkArtifact, ...]:
+    """``site.links_from(url)`` (the page's URL compared exactly) from the site's index."""
+    return _index(site).by_source.get(url, ())
 
 
 def links_of(site: SiteArtifacts, page_url: str) -> tuple[LinkArtifact, ...]:
@@ -232,16 +284,32 @@ def find_links_anywhere(
     """Links anywhere in the crawl whose label names one of `names`, best match first, one per target.
 
     `columns_only`: leave out links to articles seen as list entries (a headline 督办市政协重点提案 is no column).
+    The same answer as ranking every link in crawl order (``_ranked``), read one label at a time.
     """
-    articles = {canonical(e.link) for e in site.entries} if columns_only else set()
-    if columns_only:
-        articles |= {canonical(e.link) for c in site.columns for e in c.entries}
-    links = (
-        link
-        for link in site.links
-        if (link.internal or not internal_only) and canonical(link.target_url) not in articles
-    )
-    return _ranked(links, names, exclude, max_len)
+    index = _index(site)
+    articles = index.articles if columns_only else frozenset()
+    exclude = tuple(exclude)
+    hits: list[tuple[int, tuple[int, int, int], LinkArtifact]] = []
+    for (anchor, alt), group in index.labelled.items():
+        rank = name_rank(anchor, names, exclude=exclude, max_len=max_len)
+        alt_rank = name_rank(alt, names, exclude=exclude, max_len=max_len)
+        if alt_rank is not None and (rank is None or alt_rank < rank):
+            rank = alt_rank
+        if rank is None:
+            continue
+        for i, link in group:
+            if (link.internal or not internal_only) and canonical(link.target_url) not in articles:
+                hits.append((i, rank, link))
+    hits.sort(key=lambda item: item[0])
+    scored: list[tuple[tuple[int, int, int], int, LinkArtifact]] = []
+    seen: set[str] = set()
+    for i, rank, link in hits:
+        key = canonical(link.target_url)
+        if key not in seen:
+            seen.add(key)
+            scored.append((rank, i, link))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    return [link for _, _, link in scored]
 
 
 def column_for(site: SiteArtifacts, url: str) -> ColumnArtifact | None:
@@ -512,9 +580,16 @@ def titled(site: SiteArtifacts, pattern: re.Pattern[str], *, as_of: dt.date | No
     for page in site.pages:
         if page.title and pattern.search(squash(page.title)):
             add(Titled(page.title, page.final_url or page.url, page_date(page, as_of=as_of), "page"))
-    for link in site.links:
+    # Links one label at a time (the navigation repeats on every page), then in crawl order as before.
+    matching = [
+        item
+        for (anchor, alt), group in _index(site).labelled.items()
+        if (text := anchor or alt) and pattern.search(squash(text))
+        for item in group
+    ]
+    for _, link in sorted(matching, key=lambda item: item[0]):
         text = link.anchor or link.image_alt
-        if text and pattern.search(squash(text)):
+        if text:
             page = page_of(site, link.target_url)
             day = page_date(page, as_of=as_of) if page is not None else None
             add(Titled(text, link.target_url, day, "link", link.source_url))

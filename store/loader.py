@@ -41,6 +41,15 @@ def _body(raw: bytes | None) -> str:
         return ""
 
 
+# The tables, not the ORM classes: the big reads below (pages, links, entries) are Core selects of plain tuples,
+# which skips the ORM's per-row loading (a fifth of re-judging a stored crawl, py-spy in bench/README.md).
+_page = Page.__table__
+_link = Link.__table__
+_entry = ListEntryRow.__table__
+_failure = FetchFailureRow.__table__
+_check = LinkCheck.__table__
+
+
 def load_site_artifacts(
     session: Session, run_id: int, site_id: str, *, probe_runs: list[int] | None = None
 ) -> SiteArtifacts:
@@ -59,23 +68,23 @@ def load_site_artifacts(
     # Rows are streamed as plain tuples (no ORM objects kept in the session), so memory holds the artifacts
     # once, never the rows beside them.
     page_cols = (
-        Page.url,
-        Page.final_url,
-        Page.status,
-        Page.content_type,
-        Page.title,
-        Page.meta,
-        Page.depth,
-        Page.body,
-        Page.charset_declared,
-        Page.charset_used,
-        Page.rendered,
-        Page.js_shell,
-        Page.redirects,
-        Page.is_list,
-        Page.column_url,
-        Page.column_name,
-        Page.breadcrumb,
+        _page.c.url,
+        _page.c.final_url,
+        _page.c.status,
+        _page.c.content_type,
+        _page.c.title,
+        _page.c.meta,
+        _page.c.depth,
+        _page.c.body,
+        _page.c.charset_declared,
+        _page.c.charset_used,
+        _page.c.rendered,
+        _page.c.js_shell,
+        _page.c.redirects,
+        _page.c.is_list,
+        _page.c.column_url,
+        _page.c.column_name,
+        _page.c.breadcrumb,
     )
     pages_list: list[PageArtifact] = []
     # The outcome of each link target: a link check (two tries) wins over the crawl's single fetch.
@@ -101,8 +110,8 @@ def load_site_artifacts(
         breadcrumb,
     ) in session.execute(
         select(*page_cols)
-        .where(Page.run_id == run_id, Page.site_id == site_id)
-        .order_by(Page.depth, Page.url)
+        .where(_page.c.run_id == run_id, _page.c.site_id == site_id)
+        .order_by(_page.c.depth, _page.c.url)
         .execution_options(yield_per=100)
     ):
         pages_list.append(
@@ -131,9 +140,9 @@ def load_site_artifacts(
     del pages_list
 
     failures_rows = session.execute(
-        select(FetchFailureRow.url, FetchFailureRow.kind, FetchFailureRow.message, FetchFailureRow.status)
-        .where(FetchFailureRow.run_id == run_id, FetchFailureRow.site_id == site_id)
-        .order_by(FetchFailureRow.id)
+        select(_failure.c.url, _failure.c.kind, _failure.c.message, _failure.c.status)
+        .where(_failure.c.run_id == run_id, _failure.c.site_id == site_id)
+        .order_by(_failure.c.id)
     ).all()
     failures = tuple(
         FetchFailure(f_url, f_kind, f_msg, f_status) for f_url, f_kind, f_msg, f_status in failures_rows
@@ -144,17 +153,24 @@ def load_site_artifacts(
         if f_kind not in ("offsite", "ignored", "render", "forward", "scheme", "links_capped", "truncated"):
             outcome.setdefault(f_url, (f_status, f_kind, False))
     for target, c_status, c_kind, c_confirmed in session.execute(
-        select(LinkCheck.target_url, LinkCheck.status, LinkCheck.kind, LinkCheck.confirmed).where(
-            LinkCheck.run_id == run_id, LinkCheck.site_id == site_id
+        select(_check.c.target_url, _check.c.status, _check.c.kind, _check.c.confirmed).where(
+            _check.c.run_id == run_id, _check.c.site_id == site_id
         )
     ):
         outcome[target] = (c_status, c_kind, c_confirmed)
 
     links = []
     for source_url, target_url, anchor, region, internal, image_alt in session.execute(
-        select(Link.source_url, Link.target_url, Link.anchor, Link.region, Link.internal, Link.image_alt)
-        .where(Link.run_id == run_id, Link.site_id == site_id)
-        .order_by(Link.source_url, Link.id)
+        select(
+            _link.c.source_url,
+            _link.c.target_url,
+            _link.c.anchor,
+            _link.c.region,
+            _link.c.internal,
+            _link.c.image_alt,
+        )
+        .where(_link.c.run_id == run_id, _link.c.site_id == site_id)
+        .order_by(_link.c.source_url, _link.c.id)
         .execution_options(yield_per=1000)
     ):
         status, kind, confirmed = outcome.get(target_url, (None, None, False))
@@ -176,16 +192,16 @@ def load_site_artifacts(
         ListEntry(*row)
         for row in session.execute(
             select(
-                ListEntryRow.list_url,
-                ListEntryRow.column_url,
-                ListEntryRow.column_name,
-                ListEntryRow.title,
-                ListEntryRow.link,
-                ListEntryRow.date_text,
-                ListEntryRow.date,
+                _entry.c.list_url,
+                _entry.c.column_url,
+                _entry.c.column_name,
+                _entry.c.title,
+                _entry.c.link,
+                _entry.c.date_text,
+                _entry.c.date,
             )
-            .where(ListEntryRow.run_id == run_id, ListEntryRow.site_id == site_id)
-            .order_by(ListEntryRow.column_url, ListEntryRow.list_url, ListEntryRow.id)
+            .where(_entry.c.run_id == run_id, _entry.c.site_id == site_id)
+            .order_by(_entry.c.column_url, _entry.c.list_url, _entry.c.id)
             .execution_options(yield_per=1000)
         )
     )
