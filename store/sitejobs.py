@@ -25,16 +25,18 @@ def _site_row(session: Session, run_id: int, site_id: str, *, for_update: bool =
     return session.scalars(query.with_for_update() if for_update else query).first()
 
 
-def job_counts(session: Session, run_id: int) -> tuple[str, list[tuple[str | None, str, int]]]:
-    """The run's status and its sites counted by (job state, crawl status); KeyError for no such run."""
+def job_counts(
+    session: Session, run_id: int, site_ids: Sequence[str] | None = None
+) -> tuple[str, list[tuple[str | None, str, int]]]:
+    """The run's status and its sites (all, or ``site_ids``) counted by (job state, crawl status); KeyError for
+    no such run."""
     run = session.get(Run, run_id)
     if run is None:
         raise KeyError(run_id)
-    rows = session.execute(
-        select(RunSite.job, RunSite.status, func.count())
-        .where(RunSite.run_id == run_id)
-        .group_by(RunSite.job, RunSite.status)
-    ).all()
+    query = select(RunSite.job, RunSite.status, func.count()).where(RunSite.run_id == run_id)
+    if site_ids is not None:
+        query = query.where(RunSite.site_id.in_(list(site_ids)))
+    rows = session.execute(query.group_by(RunSite.job, RunSite.status)).all()
     return run.status, [(job, status, int(n)) for job, status, n in rows]
 
 

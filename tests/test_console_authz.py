@@ -474,3 +474,41 @@ def test_office_confirms_and_dismisses_what_waits_for_a_person(tmp_path):
     )
     with w.store.session() as s:
         assert reviews.decisions_for(s, "wuning") == {"rk-test-0001": "dismissed"}
+
+
+def test_run_pages_show_site_progress_over_the_sites_one_may_see(tmp_path):
+    """An unfinished run shows its sites queued / running / done / failed; a department counts only its own."""
+    import datetime as dt
+
+    from store.models import Run, RunSite
+
+    world = make_world(tmp_path)
+    with world.store.session() as s:
+        run = Run(
+            trigger="manual",
+            as_of=dt.date(2021, 12, 20),
+            tool_version="0.1.0",
+            status="running",
+            config={},
+            site_ids=["fgw", "xunyang", "wuning", "lushan"],
+        )
+        s.add(run)
+        s.flush()
+        for site, job, status in (
+            ("fgw", "done", "done"),
+            ("xunyang", "running", "crawling"),
+            ("wuning", "failed", "failed"),
+            ("lushan", "queued", "pending"),
+        ):
+            s.add(RunSite(run_id=run.id, site_id=site, status=status, job=job))
+        run_id = run.id
+    office = TestClient(world.app)
+    login(office, "office1")
+    page = office.get(f"/runs/{run_id}").text
+    assert "排队 1 · 进行中 1 · 完成 1 · 失败 1，共 4 个" in page and "工作进程" in page
+    assert "排队 1 · 进行中 1 · 完成 1 · 失败 1" in office.get("/runs").text
+    dept = TestClient(world.app)
+    login(dept, "dept-a")  # xunyang only
+    page = dept.get(f"/runs/{run_id}").text
+    assert "排队 0 · 进行中 1 · 完成 0 · 失败 0，共 1 个" in page
+    assert "排队 0 · 进行中 1 · 完成 0 · 失败 0" in dept.get("/runs").text

@@ -42,6 +42,7 @@ from web.auth import (
     audit,
     load_secret,
 )
+from workers.sitejobs import run_progress
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -563,7 +564,15 @@ def create_app(c: Console) -> FastAPI:
                 if not ids:
                     continue
                 sites = filter_results(D.latest_results(s, run.id), scope) if run.id in judged else []
-                rows.append({"run": run, "sites": len(ids), "summary": D.summary(sites) if sites else None})
+                rows.append(
+                    {
+                        "run": run,
+                        "sites": len(ids),
+                        "summary": D.summary(sites) if sites else None,
+                        # how far an unfinished run is, over the sites this account may see
+                        "progress": None if run.status == "complete" else run_progress(c.store, run.id, ids),
+                    }
+                )
         return pages.render(request, "runs.html.j2", rows=rows)
 
     @app.get("/runs/{run_id}", include_in_schema=False)
@@ -575,6 +584,7 @@ def create_app(c: Console) -> FastAPI:
             root = D.report_dir(s, run_id)
             job = s.scalars(select(Job).where(Job.run_id == run_id)).first()
         sites = filter_results(everyone, scope)
+        progress = run_progress(c.store, run_id, ids)
         # a department sees its own sites' places in the whole ranking (as the report tells it), nobody else's row
         ranking = filter_results(D.rank(everyone), scope)
         docs = D.documents(root, list(run.site_ids or []), scope) if root else []
@@ -582,6 +592,7 @@ def create_app(c: Console) -> FastAPI:
             request,
             "run.html.j2",
             run=run,
+            progress=progress,
             summary=D.summary(sites),
             ranking=ranking,
             by_check=D.problems_by_check(sites),

@@ -112,10 +112,11 @@ def site_state(job: str | None, crawl_status: str) -> str:
     )
 
 
-def run_progress(store: Store, run_id: int) -> RunProgress:
-    """Sites queued / running / done / failed, from the database (the record whichever runner runs the run)."""
+def run_progress(store: Store, run_id: int, site_ids: list[str] | None = None) -> RunProgress:
+    """Sites queued / running / done / failed, from the database (the record whichever runner runs the run);
+    ``site_ids``: only those sites (a department's own, in the console)."""
     with store.session() as s:
-        status, counted = rows.job_counts(s, run_id)
+        status, counted = rows.job_counts(s, run_id, site_ids)
     counts = dict.fromkeys(JOB_STATES, 0)
     engine = "embedded"
     for job, crawl_status, n in counted:
