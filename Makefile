@@ -7,7 +7,13 @@ DEMO_AS_OF ?= 2021-12-20
 
 .PHONY: install system-deps demo test lint bench clean
 
+CODE_DIRS := bench crawler extract govaudit govconfig inspections netkit probes reports simweb store tests web workers
+
+# The environment may set PYTHONDONTWRITEBYTECODE (this one does): then every process compiled our modules from
+# source at each start, half a second of every site job's crawl process (bench/README.md). compileall writes the
+# caches once; Python still recompiles in memory a module edited since.
 install: system-deps $(VENV)/.installed
+	$(VENV)/bin/python -m compileall -q -j 0 $(CODE_DIRS)
 
 # Debian packages: chromium for JS-rendered lists, a CJK font for PDF reports, knot for the DNS tests,
 # PostgreSQL for the storage tests. Skipped when everything is already there.

@@ -269,6 +269,8 @@ def start_postgres(work: Path) -> tuple[str, Any]:
     pre = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if pre:
         shutil.chown(data, "postgres", "postgres")
+        # mkdtemp made the work directory 0700 for root: the postgres user must be able to reach its data
+        work.chmod(work.stat().st_mode | 0o711)
     subprocess.run(
         [
             *pre,
@@ -340,6 +342,28 @@ def start_redis(work: Path) -> tuple[str, Any]:
     return f"redis://127.0.0.1:{port}/0", lambda: (proc.terminate(), proc.wait(10))
 
 
+def _pin(i: int) -> Any:
+    cores = sorted(os.sched_getaffinity(0))
+    core = cores[i % len(cores)]
+    return lambda: os.sched_setaffinity(0, {core})
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat (0, 0 where there is none)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+def _busy_share(before: tuple[int, int], after: tuple[int, int]) -> float | None:
+    """How busy the machine's cores were between two _cpu_ticks() (1.0: every core all the time)."""
+    total = after[1] - before[1]
+    return round((after[0] - before[0]) / total, 2) if total > 0 else None
+
+
 def workers_speedup(args: argparse.Namespace, work: Path, out: dict) -> None:
     pg, stop_pg = start_postgres(work)
     redis, stop_redis = start_redis(work)
@@ -368,11 +392,15 @@ def workers_speedup(args: argparse.Namespace, work: Path, out: dict) -> None:
                         env=env,
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
+                        # Each worker (and its crawl processes) on a core of its own, as on a machine of its own:
+                        # unpinned, two workers on this machine's cores share them with each other.
+                        preexec_fn=_pin(i) if args.worker_pin else None,
                     )
                     for i in range(n)
                 ]
                 try:
                     time.sleep(3)  # workers connected before the first job is sent
+                    ticks = _cpu_ticks()
                     t = time.monotonic()
                     subprocess.run(
                         [
@@ -391,6 +419,7 @@ def workers_speedup(args: argparse.Namespace, work: Path, out: dict) -> None:
                         capture_output=True,
                     )
                     seconds = time.monotonic() - t
+                    busy = _busy_share(ticks, _cpu_ticks())
                 finally:
                     for w in workers:
                         w.send_signal(signal.SIGTERM)
@@ -409,6 +438,9 @@ def workers_speedup(args: argparse.Namespace, work: Path, out: dict) -> None:
                     "pages": pages,
                     "seconds": round(seconds, 2),
                     "pages_per_s": round(pages / seconds, 2),
+                    # near 1.0: the cores, not the web, set the pace, and a second worker on the same machine
+                    # cannot add throughput (on two machines it would)
+                    "cpu_busy": busy,
                 }
     finally:
         stop_redis()
@@ -420,7 +452,7 @@ def workers_speedup(args: argparse.Namespace, work: Path, out: dict) -> None:
         results[2],
         web=f"{args.worker_sites} sites × {args.worker_pages} pages, "
         f"{args.latency_ms:.0f} ms per response, {args.worker_concurrency} jobs "
-        "per worker",
+        "per worker" + (", each worker on a core of its own" if args.worker_pin else ", workers unpinned"),
     )
 
 
@@ -458,6 +490,12 @@ def main() -> int:
     ap.add_argument("--worker-sites", type=int, default=16)
     ap.add_argument("--worker-pages", type=int, default=100)
     ap.add_argument("--worker-concurrency", type=int, default=4)
+    ap.add_argument(
+        "--worker-pin",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="each worker on a core of its own, as on a machine of its own (default on)",
+    )
     ap.add_argument("--only", default="", help="comma-separated figures")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--work", default=None, help="work directory (default: a new one under $TMPDIR)")

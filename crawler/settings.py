@@ -39,6 +39,15 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # that crawls untrusted sites must not run either.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Extensions that are off or have nothing to do here are not even loaded: every site job starts a crawl process,
+# and importing them (aiohttp for the remote control, the feed exporters) was a few tenths of a second of each.
+EXTENSIONS = {
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.memdebug.MemoryDebugger": None,
+    "scrapy.extensions.feedexport.FeedExporter": None,  # items go to crawler.pipelines, never to a feed
+    "scrapy.extensions.spiderstate.SpiderState": None,  # no JOBDIR
+}
 
 # Crawled content leads to http and https requests only: a "下一页" link to file:///etc/passwd or ftp:// is
 # never fetched (crawler.middlewares.HostGuardMiddleware refuses it first; with these handlers off nothing could
