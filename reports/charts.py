@@ -80,7 +80,7 @@ def _save(fig: Any) -> dict[str, Any]:
 
 def score_distribution(sites: list[Mapping[str, Any]]) -> dict[str, Any]:
     plt = _pyplot()
-    labels = ["60分以下", "60–70", "70–80", "80–90", "90–100", "单项否决/未评分"]
+    labels = ["60分以下", "60–70", "70–80", "80–90", "90–100", "单项否决\n或未评分"]
     counts = [0] * len(labels)
     for s in sites:
         if s.get("verdict") == "未检测":
