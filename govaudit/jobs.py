@@ -164,7 +164,12 @@ def status(store: Store, job_id: int) -> JobStatus | None:
 
 def claim_next(store: Store, kinds: tuple[str, ...], worker: str) -> int | None:
     """Take the oldest queued job of these kinds whose lane has nothing running (one full inspection at a time;
-    one re-check per site at a time). The conditional UPDATE makes two claimers never take the same job."""
+    one re-check per site at a time). The conditional UPDATE makes two claimers never take the same job.
+
+    Nor two jobs of one lane, on PostgreSQL too: claimers try the candidates oldest first, so a second claimer
+    tries the job the first one holds, waits for its row lock, finds it taken once the first commits, and the
+    next job's NOT EXISTS then sees the running one
+    (``test_two_claimers_on_postgresql_never_run_two_jobs_of_one_lane``)."""
     with store.session() as s:
         busy = aliased(Job)
         candidates = s.scalars(

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from govaudit import alerts, jobs, pipeline, scheduler
 from govaudit.config import load_config
@@ -229,6 +229,45 @@ def test_two_schedulers_on_postgresql_claim_once(postgres_url, tmp_path):
         t.join()
     assert len(results) == 1
     store.close()
+
+
+def test_two_claimers_on_postgresql_never_run_two_jobs_of_one_lane(postgres_url):
+    """Two serve processes claiming different queued jobs of one lane at the same instant: at most one runs."""
+    from sqlalchemy import event, text
+
+    store = Store(postgres_url)
+
+    # Hold each claim's transaction open a moment after its UPDATE, as a busy database would: the other claimer's
+    # UPDATE then runs before the first one commits.
+    def linger(conn, cursor, statement, *args):  # noqa: ANN001
+        if statement.lstrip().upper().startswith("UPDATE JOBS"):
+            time.sleep(0.2)
+
+    event.listen(store.engine, "after_cursor_execute", linger)
+    doubled = 0
+    for round_ in range(10):
+        with store.engine.begin() as conn:
+            conn.execute(text("TRUNCATE jobs RESTART IDENTITY CASCADE"))
+        with store.session() as s:
+            for _ in range(2):
+                s.add(Job(kind="inspection", lane="inspection", site_ids=[], requested_by="t"))
+        barrier = threading.Barrier(2)
+
+        def go(name: str, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            jobs.claim_next(store, ("inspection",), name)
+
+        threads = [threading.Thread(target=go, args=(f"serve{i}-{round_}",)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with store.session() as s:
+            running = s.scalar(select(func.count()).select_from(Job).where(Job.status == "running"))
+        doubled += running > 1
+        assert running >= 1
+    store.close()
+    assert doubled == 0, f"{doubled} of 10 rounds ran two jobs of the lane at once"
 
 
 # ---------------------------------------------------------------------------------------------- comply or explain
