@@ -247,6 +247,35 @@ def find_finding(site: dict[str, Any], check_id: str, index: int) -> dict[str, A
     return None
 
 
+def submit_job(
+    c: Console,
+    p: Principal,
+    request: Request,
+    *,
+    kind: str,
+    site_ids: list[str],
+    params: dict[str, Any] | None = None,
+) -> int:
+    """A re-check or an inspection asked for in a page or through the API, with its audit entry (the same for
+    both); raises jobs.JobRefused with the Chinese reason when it is refused."""
+    job_id = jobs_mod.submit(
+        c.store,
+        c.config,
+        c.settings,
+        kind=kind,
+        site_ids=site_ids,
+        requested_by=p.name,
+        params=params or {},
+        engine=c.engine,
+    )
+    if kind == "recheck":
+        action, target, details = "recheck.submit", f"site:{site_ids[0]}", {"job": job_id}
+    else:
+        action, target, details = "inspection.submit", f"job:{job_id}", {"sites": site_ids or "all"}
+    audit(c.store, p, client_address(request), action, target, via=p.via, **details)
+    return job_id
+
+
 def add_explanation(
     c: Console,
     p: Principal,
@@ -410,10 +439,12 @@ def create_app(c: Console) -> FastAPI:
         return pages.render(request, "error.html.j2", status_code=404, code=404, message=detail)
 
     # ------------------------------------------------------------------ public: login, static, health
-    @app.get("/login", include_in_schema=False)
-    def login_page(request: Request, next: str = "/") -> Response:
+    def login_form(request: Request, next: str, *, status_code: int = 200, **shown: Any) -> Response:
+        """The login page with a fresh login CSRF token in its form and its cookie."""
         raw, signed = c.auth.new_login_csrf()
-        resp = pages.render(request, "login.html.j2", login_csrf=raw, next=_safe_next(next))
+        resp = pages.render(
+            request, "login.html.j2", status_code=status_code, login_csrf=raw, next=_safe_next(next), **shown
+        )
         resp.set_cookie(
             LOGIN_CSRF_COOKIE,
             signed,
@@ -423,6 +454,10 @@ def create_app(c: Console) -> FastAPI:
             secure=c.settings.secure_cookies or request.url.scheme == "https",
         )
         return resp
+
+    @app.get("/login", include_in_schema=False)
+    def login_page(request: Request, next: str = "/") -> Response:
+        return login_form(request, next)
 
     @app.post("/login", include_in_schema=False)
     def login(
@@ -436,26 +471,8 @@ def create_app(c: Console) -> FastAPI:
             raise HTTPException(403, "表单已失效（缺少或错误的 CSRF 令牌），请刷新页面后重试")
         token, reason = c.auth.login(name, password, client_address(request))
         if token is None:
-            raw, signed = c.auth.new_login_csrf()
             status = 429 if "过多" in reason else 401
-            resp = pages.render(
-                request,
-                "login.html.j2",
-                status_code=status,
-                login_csrf=raw,
-                next=_safe_next(next),
-                error=reason,
-                name=name[:64],
-            )
-            resp.set_cookie(
-                LOGIN_CSRF_COOKIE,
-                signed,
-                httponly=True,
-                samesite="strict",
-                max_age=3600,
-                secure=c.settings.secure_cookies or request.url.scheme == "https",
-            )
-            return resp
+            return login_form(request, next, status_code=status, error=reason, name=name[:64])
         resp = RedirectResponse(_safe_next(next), status_code=303)
         resp.set_cookie(
             SESSION_COOKIE,
@@ -710,18 +727,9 @@ def create_app(c: Console) -> FastAPI:
     def site_recheck(request: Request, site_id: str, p: Principal = Depends(require_user)) -> Response:
         visible_site(c, p, site_id)
         try:
-            job_id = jobs_mod.submit(
-                c.store,
-                c.config,
-                c.settings,
-                kind="recheck",
-                site_ids=[site_id],
-                requested_by=p.name,
-                engine=c.engine,
-            )
+            job_id = submit_job(c, p, request, kind="recheck", site_ids=[site_id])
         except jobs_mod.JobRefused as exc:
             return back(f"/sites/{site_id}", err=str(exc))
-        audit(c.store, p, client_address(request), "recheck.submit", f"site:{site_id}", job=job_id)
         return back(f"/jobs/{job_id}", msg="复查已提交，正在排队")
 
     @app.post("/sites/{site_id}/explanations", include_in_schema=False)
@@ -764,21 +772,9 @@ def create_app(c: Console) -> FastAPI:
             except ValueError:
                 return back("/jobs", err=f"检查基准日格式应为 YYYY-MM-DD：{as_of[:20]}")
         try:
-            job_id = jobs_mod.submit(
-                c.store,
-                c.config,
-                c.settings,
-                kind="inspection",
-                site_ids=site_ids,
-                requested_by=p.name,
-                params=params,
-                engine=c.engine,
-            )
+            job_id = submit_job(c, p, request, kind="inspection", site_ids=site_ids, params=params)
         except jobs_mod.JobRefused as exc:
             return back("/jobs", err=str(exc))
-        audit(
-            c.store, p, client_address(request), "inspection.submit", f"job:{job_id}", sites=site_ids or "all"
-        )
         return back(f"/jobs/{job_id}", msg="检查已提交")
 
     @app.get("/jobs/{job_id}", include_in_schema=False)
@@ -1212,18 +1208,9 @@ def api_routes(r: FastAPI, c: Console) -> None:
     def api_recheck(request: Request, site_id: str, p: Principal = Depends(require_user)) -> RecheckOut:
         visible_site(c, p, site_id)
         try:
-            job_id = jobs_mod.submit(
-                c.store,
-                c.config,
-                c.settings,
-                kind="recheck",
-                site_ids=[site_id],
-                requested_by=p.name,
-                engine=c.engine,
-            )
+            job_id = submit_job(c, p, request, kind="recheck", site_ids=[site_id])
         except jobs_mod.JobRefused as exc:
             raise HTTPException(429 if "每小时" in str(exc) else 409, str(exc)) from None
-        audit(c.store, p, client_address(request), "recheck.submit", f"site:{site_id}", job=job_id, via=p.via)
         return RecheckOut(job_id=job_id, status="queued")
 
     @r.post("/api/inspections", tags=["rechecks"], summary="开始检查（市政务公开办）", status_code=202)
@@ -1232,19 +1219,9 @@ def api_routes(r: FastAPI, c: Console) -> None:
     ) -> RecheckOut:
         params = {"as_of": body.as_of.isoformat()} if body.as_of else {}
         try:
-            job_id = jobs_mod.submit(
-                c.store,
-                c.config,
-                c.settings,
-                kind="inspection",
-                site_ids=body.site_ids,
-                requested_by=p.name,
-                params=params,
-                engine=c.engine,
-            )
+            job_id = submit_job(c, p, request, kind="inspection", site_ids=body.site_ids, params=params)
         except jobs_mod.JobRefused as exc:
             raise HTTPException(409, str(exc)) from None
-        audit(c.store, p, client_address(request), "inspection.submit", f"job:{job_id}", via=p.via)
         return RecheckOut(job_id=job_id, status="queued")
 
     @r.get("/api/jobs", tags=["rechecks"], summary="任务列表")
