@@ -196,15 +196,9 @@ def full_ratio(args: argparse.Namespace, work: Path, out: dict) -> None:
     )
 
 
-def reinspect(args: argparse.Namespace, work: Path, out: dict, db: Path | None) -> None:
-    if db is None or not db.exists():
-        db = work / "crawl0.db"
-        with LocalWeb(args.sites, args.pages) as web:
-            config = work / "web0.yaml"
-            config.write_text(web.config_yaml(), encoding="utf-8")
-            ours_crawl(config, db)
-    pages = db_pages(db)
-    res = measure(
+def rejudge(db: Path, out_dir: Path) -> dict[str, Any]:
+    """`govaudit inspect --run latest --no-reports` on a stored crawl: its wall time, CPU time and peak memory."""
+    return measure(
         [
             GOVAUDIT,
             "inspect",
@@ -214,9 +208,20 @@ def reinspect(args: argparse.Namespace, work: Path, out: dict, db: Path | None) 
             "latest",
             "--no-reports",
             "--out",
-            str(work / "reinspect-out"),
+            str(out_dir),
         ]
     )
+
+
+def reinspect(args: argparse.Namespace, work: Path, out: dict, db: Path | None) -> None:
+    if db is None or not db.exists():
+        db = work / "crawl0.db"
+        with LocalWeb(args.sites, args.pages) as web:
+            config = work / "web0.yaml"
+            config.write_text(web.config_yaml(), encoding="utf-8")
+            ours_crawl(config, db)
+    pages = db_pages(db)
+    res = rejudge(db, work / "reinspect-out")
     per_100k = res["seconds"] * 100_000 / pages
     # On a shared machine the wall time is mostly waiting for a core: the CPU time says what an idle one takes.
     cpu_100k = res["cpu_s"] * 100_000 / pages
@@ -244,20 +249,7 @@ def memory_growth(args: argparse.Namespace, work: Path, out: dict) -> None:
     # memory does grow with the pages of a site (not with the sites of a run).
     judged = {}
     for factor in (1, 10):
-        res = measure(
-            [
-                GOVAUDIT,
-                "inspect",
-                "--db",
-                f"sqlite:///{work / f'mem{factor}.db'}",
-                "--run",
-                "latest",
-                "--no-reports",
-                "--out",
-                str(work / f"mem{factor}-out"),
-            ]
-        )
-        judged[factor] = round(res["peak_mb"], 1)
+        judged[factor] = round(rejudge(work / f"mem{factor}.db", work / f"mem{factor}-out")["peak_mb"], 1)
     out["memory_growth"] = figure(
         "memory_growth",
         runs[10]["peak_mb"] / runs[1]["peak_mb"],

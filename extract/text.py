@@ -21,9 +21,8 @@ _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u3000\xa0]+")
 _LINES = re.compile(r"\n\s*\n+")
 _FULLWIDTH = {ord("０") + i: ord("0") + i for i in range(10)} | {ord("Ｘ"): ord("X"), ord("ｘ"): ord("x")}
-_FULLWIDTH_RE = re.compile(
-    "[０-９Ｘｘ]"
-)  # str.translate reads every character: only when there is one to change
+# str.translate reads every character: it runs only on a text that has one to change.
+_FULLWIDTH_RE = re.compile("[０-９Ｘｘ]")
 
 
 def page_text(html: str) -> str:

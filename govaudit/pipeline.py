@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.settings import TOOL_VERSION
-from govconfig.sites import SITES_PER_CORE, Config, config_from_snapshot, format_nameserver
+from govconfig.sites import SITES_PER_CORE, Config, config_from_snapshot, cores, format_nameserver
 from store import history, runs
 from store.db import Store
 from store.loader import forget_loaded_rows, load_site_artifacts, page_html
@@ -115,7 +115,7 @@ def crawl_shards(store: Store, run_id: int, processes: int | None = None) -> lis
     if processes is None:
         # A second process only when more sites are in flight than one core keeps busy (SITES_PER_CORE).
         in_flight = min(len(pending), config.network.concurrent_sites())
-        processes = min(os.cpu_count() or 1, max(1, -(-in_flight // SITES_PER_CORE)))
+        processes = min(cores(), max(1, -(-in_flight // SITES_PER_CORE)))
     by_host: dict[str, list[str]] = {}
     for site in pending:
         hosts = sorted({site.host, *site.hosts})
@@ -424,8 +424,9 @@ def inspect_run(
 
     One site at a time, each in its own session: a site's rows are loaded, judged, saved and dropped before the
     next is read, so memory holds one site's artifacts (bounded by its max_pages) plus the scored results,
-    never the whole run; with several sites, ``processes`` of them at once (default: one per core). Saving a site replaces its earlier judgement of the same day in one transaction, so a
-    re-run (or a job delivered twice) stores it once.
+    never the whole run; with several sites, ``processes`` of them at once (default: one per core). Saving a
+    site replaces its earlier judgement of the same day in one transaction, so a re-run (or a job delivered
+    twice) stores it once.
     """
     from inspections.rules import run_rules
     from inspections.runner import load_scoring
@@ -440,7 +441,7 @@ def inspect_run(
         ids = [i for i in run.site_ids if not site_ids or i in site_ids]
         info = run_info(run, judge_date)
         info["rules"] = run_rules(scoring)  # the pass mark and notice deadline the reports print
-    n = min(len(ids), inspect_processes() if processes is None else processes)
+    n = min(len(ids), cores() if processes is None else processes)
     if n <= 1:
         sites = [
             inspect_site_of_run(store, run_id, sid, judge_date=judge_date, scoring=scoring, save=save)
@@ -462,14 +463,6 @@ def inspect_run(
     return {"run": info, "sites": sites}
 
 
-def inspect_processes() -> int:
-    """How many processes judge a run's sites: one per core this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 _child_store: list[Store] = []
 
 
@@ -477,8 +470,8 @@ def _open_child_store(url: str) -> None:
     _child_store[:] = [Store(url, migrate=False)]
 
 
-def _inspect_in_child(site_id: str, **kwargs: Any) -> dict[str, Any]:
-    return inspect_site_of_run(_child_store[0], kwargs.pop("run_id"), site_id, **kwargs)
+def _inspect_in_child(site_id: str, *, run_id: int, **kwargs: Any) -> dict[str, Any]:
+    return inspect_site_of_run(_child_store[0], run_id, site_id, **kwargs)
 
 
 def inspect_site_of_run(

@@ -102,8 +102,14 @@ SITES_PER_CORE = 16
 MAX_SITES_AT_ONCE = 2000
 
 
+def cores() -> int:
+    """The CPU cores of this machine: what the crawl processes, the sites in flight and the judging processes
+    are sized by."""
+    return max(1, os.cpu_count() or 1)
+
+
 def default_sites_at_once() -> int:
-    return SITES_PER_CORE * max(1, os.cpu_count() or 1)
+    return SITES_PER_CORE * cores()
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,9 @@ class SiteArtifacts:
     # The office's decisions on findings that wait for a person (review key -> "confirmed" | "dismissed"):
     # an input like the pages, so checks stay pure functions of what is stored.
     reviews: Mapping[str, str] = field(default_factory=dict)
+    # page() and links_from() by exact URL, built on first use: the checks ask them per link and per page, and a
+    # scan of every page or link each time made a site's judgement quadratic in its size. Not part of the data.
+    _by_url: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def home(self) -> PageArtifact | None:
@@ -140,13 +143,24 @@ class SiteArtifacts:
         return None
 
     def page(self, url: str) -> PageArtifact | None:
-        for page in self.pages:
-            if page.url == url or page.final_url == url:
-                return page
-        return None
+        """The first stored page whose asked-for or final URL is `url` (compared exactly)."""
+        pages = self._by_url.get("pages")
+        if pages is None:
+            pages = self._by_url["pages"] = {}
+            for page in self.pages:
+                pages.setdefault(page.url, page)
+                pages.setdefault(page.final_url, page)
+        return pages.get(url)
 
     def links_from(self, url: str) -> tuple[LinkArtifact, ...]:
-        return tuple(link for link in self.links if link.source_url == url)
+        """The links found on the page at `url` (its stored source URL, compared exactly), in crawl order."""
+        sources = self._by_url.get("links")
+        if sources is None:
+            found: dict[str, list[LinkArtifact]] = {}
+            for link in self.links:
+                found.setdefault(link.source_url, []).append(link)
+            sources = self._by_url["links"] = {key: tuple(group) for key, group in found.items()}
+        return sources.get(url, ())
 
     def probes_of(self, kind: str) -> tuple[ProbeArtifact, ...]:
         return tuple(p for p in self.probes if p.kind == kind)

@@ -32,7 +32,6 @@ from extract.text import page_text
 from govconfig.judge import months_exceeded
 from inspections.artifacts import PageArtifact, SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
-from inspections.sitemap import links_from, stored_page
 
 META = Meta(
     id="interaction-response",
@@ -328,11 +327,11 @@ def read_channel(site: SiteArtifacts, url: str, name: str, *, as_of: dt.date) ->
     while i < len(scope) and len(scope) < 3000:
         page = scope[i]
         i += 1
-        for link in links_from(site, page.url):
+        for link in site.links_from(page.url):
             target = link.target_url.split("#")[0]
             if target in seen:
                 continue
-            nxt = stored_page(site, target)
+            nxt = site.page(target)
             if nxt is None or not nxt.html or (nxt.status or 0) >= 400:
                 continue
             # Inside the channel's folder; from the list itself also its body links (detail pages elsewhere).
@@ -392,7 +391,7 @@ def check(
             lk
             for lk in site.links
             if any(w in (lk.anchor or "") for w in SECTION_WORDS)
-            and stored_page(site, lk.target_url.split("#")[0]) is None
+            and site.page(lk.target_url.split("#")[0]) is None
         ]
         readable = [p for p in site.pages if p.html]
         if len(readable) <= 1 or not site.crawl_complete:

@@ -29,7 +29,6 @@ from inspections.artifacts import SiteArtifacts
 from inspections.base import Finding, Meta, NotTested, Severity, register
 from inspections.lexicon import Lexicon, load_lexicon
 from inspections.review import page_identity, review_key, reviewed
-from inspections.sitemap import links_from
 
 META = Meta(
     id="outside-links",
@@ -264,7 +263,7 @@ def check(
 
     for page in pages:
         # Links to other hosts from this page, from the stored links (what the crawler saw) ...
-        outside = [lk for lk in links_from(site, page.url) if _host(lk.target_url) not in site_hosts]
+        outside = [lk for lk in site.links_from(page.url) if _host(lk.target_url) not in site_hosts]
         # ... hidden ones need the markup: parse only pages that link off the site or style their links.
         hidden: dict[str, str] = {}
         if outside or "<style" in page.html.lower():

@@ -44,14 +44,12 @@ __all__ = [
     "find_links",
     "find_links_anywhere",
     "label",
-    "links_from",
     "links_of",
     "name_rank",
     "page_date",
     "page_of",
     "reachable_from_home",
     "same_url",
-    "stored_page",
     "squash",
     "titled",
     "under",
@@ -133,24 +131,6 @@ class _SiteIndex:
             self.links.setdefault(canonical(link.source_url), []).append((i, link))
 
     @functools.cached_property
-    def exact(self) -> dict[str, PageArtifact]:
-        """Pages by the URL asked for or the final URL exactly, the first stored page winning (``site.page``)."""
-        pages: dict[str, PageArtifact] = {}
-        for page in self.site.pages:
-            pages.setdefault(page.url, page)
-            if page.final_url:
-                pages.setdefault(page.final_url, page)
-        return pages
-
-    @functools.cached_property
-    def by_source(self) -> dict[str, tuple[LinkArtifact, ...]]:
-        """Links by the exact URL of the page they were found on, in crawl order (``site.links_from``)."""
-        found: dict[str, list[LinkArtifact]] = {}
-        for link in self.site.links:
-            found.setdefault(link.source_url, []).append(link)
-        return {url: tuple(links) for url, links in found.items()}
-
-    @functools.cached_property
     def labelled(self) -> dict[tuple[str | None, str | None], list[tuple[int, LinkArtifact]]]:
         """The site's links grouped by (anchor, image alt), in crawl order within a group: the navigation repeats
         on every page, so a site of thousands of links has a few hundred labels to read."""
@@ -185,21 +165,10 @@ _index = site_index
 
 def page_of(site: SiteArtifacts, url: str) -> PageArtifact | None:
     """The stored page at `url` (asked-for or final URL, compared canonically)."""
-    index = _index(site)
-    page = index.exact.get(url)
+    page = site.page(url)
     if page is not None:
         return page
-    return index.pages.get(canonical(url))
-
-
-def stored_page(site: SiteArtifacts, url: str) -> PageArtifact | None:
-    """``site.page(url)`` (the URL compared exactly) from the site's index instead of a scan of every page."""
-    return _index(site).exact.get(url)
-
-
-def links_from(site: SiteArtifacts, url: str) -> tuple[LinkArtifact, ...]:
-    """``site.links_from(url)`` (the page's URL compared exactly) from the site's index."""
-    return _index(site).by_source.get(url, ())
+    return _index(site).pages.get(canonical(url))
 
 
 def links_of(site: SiteArtifacts, page_url: str) -> tuple[LinkArtifact, ...]:
@@ -214,6 +183,33 @@ def links_of(site: SiteArtifacts, page_url: str) -> tuple[LinkArtifact, ...]:
     return tuple(link for _, link in sorted(item for key in keys for item in found.get(key, ())))
 
 
+Rank = tuple[int, int, int]
+
+
+def _label_rank(
+    anchor: str | None, alt: str | None, names: Sequence[str], exclude: tuple[str, ...], max_len: int | None
+) -> Rank | None:
+    """How well a link's anchor or image alt names one of `names` (the better of the two), or None."""
+    rank = name_rank(anchor, names, exclude=exclude, max_len=max_len)
+    alt_rank = name_rank(alt, names, exclude=exclude, max_len=max_len)
+    if alt_rank is not None and (rank is None or alt_rank < rank):
+        return alt_rank
+    return rank
+
+
+def _best_first(hits: Iterable[tuple[int, Rank, LinkArtifact]]) -> list[LinkArtifact]:
+    """Ranked links given in crawl order (order, rank, link): the first link to each target, best rank first."""
+    scored: list[tuple[Rank, int, LinkArtifact]] = []
+    seen: set[str] = set()
+    for order, rank, link in hits:
+        key = canonical(link.target_url)
+        if key not in seen:
+            seen.add(key)
+            scored.append((rank, order, link))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    return [link for _, _, link in scored]
+
+
 def _ranked(
     links: Iterable[LinkArtifact],
     names: Sequence[str],
@@ -222,13 +218,9 @@ def _ranked(
     href_words: Sequence[str] = (),
 ) -> list[LinkArtifact]:
     exclude = tuple(exclude)
-    scored: list[tuple[tuple[int, int, int], int, LinkArtifact]] = []
-    seen: set[str] = set()
+    hits: list[tuple[int, Rank, LinkArtifact]] = []
     for order, link in enumerate(links):
-        rank = name_rank(link.anchor, names, exclude=exclude, max_len=max_len)
-        alt_rank = name_rank(link.image_alt, names, exclude=exclude, max_len=max_len)
-        if alt_rank is not None and (rank is None or alt_rank < rank):
-            rank = alt_rank
+        rank = _label_rank(link.anchor, link.image_alt, names, exclude, max_len)
         # Image-only links whose image says nothing: the URL slug may (…/jczwgk/…).
         if (
             rank is None
@@ -237,15 +229,9 @@ def _ranked(
             and any(word.lower() in link.target_url.lower() for word in href_words)
         ):
             rank = (3, 0, 0)
-        if rank is None:
-            continue
-        key = canonical(link.target_url)
-        if key in seen:
-            continue
-        seen.add(key)
-        scored.append((rank, order, link))
-    scored.sort(key=lambda item: (item[0], item[1]))
-    return [link for _, _, link in scored]
+        if rank is not None:
+            hits.append((order, rank, link))
+    return _best_first(hits)
 
 
 def find_links(
@@ -289,27 +275,16 @@ def find_links_anywhere(
     index = _index(site)
     articles = index.articles if columns_only else frozenset()
     exclude = tuple(exclude)
-    hits: list[tuple[int, tuple[int, int, int], LinkArtifact]] = []
+    hits: list[tuple[int, Rank, LinkArtifact]] = []
     for (anchor, alt), group in index.labelled.items():
-        rank = name_rank(anchor, names, exclude=exclude, max_len=max_len)
-        alt_rank = name_rank(alt, names, exclude=exclude, max_len=max_len)
-        if alt_rank is not None and (rank is None or alt_rank < rank):
-            rank = alt_rank
+        rank = _label_rank(anchor, alt, names, exclude, max_len)
         if rank is None:
             continue
         for i, link in group:
             if (link.internal or not internal_only) and canonical(link.target_url) not in articles:
                 hits.append((i, rank, link))
     hits.sort(key=lambda item: item[0])
-    scored: list[tuple[tuple[int, int, int], int, LinkArtifact]] = []
-    seen: set[str] = set()
-    for i, rank, link in hits:
-        key = canonical(link.target_url)
-        if key not in seen:
-            seen.add(key)
-            scored.append((rank, i, link))
-    scored.sort(key=lambda item: (item[0], item[1]))
-    return [link for _, _, link in scored]
+    return _best_first(hits)
 
 
 def column_for(site: SiteArtifacts, url: str) -> ColumnArtifact | None:
