@@ -224,7 +224,7 @@ def set_run_status(session: Session, run_id: int, status: str, finished: dt.date
 
 
 def site_states(session: Session, run_id: int) -> list[str]:
-    return [rs.status for rs in session.scalars(select(RunSite).where(RunSite.run_id == run_id))]
+    return [rs.status for rs in run_sites(session, run_id)]
 
 
 def run_sites(session: Session, run_id: int) -> list[RunSite]:
